@@ -1,0 +1,131 @@
+import { awscdk, javascript, JsonPatch } from 'projen';
+
+/**
+ * Minimum aws-cdk-lib this library supports. 2.262.0 is the first release that ships the
+ * CloudFormation validator (`CloudFormationValidatePlugin`) the security harness runs, and it
+ * satisfies cdk-nag 3's own floor (2.257.0). Tests run against exactly this version.
+ */
+const CDK_MIN_VERSION = '2.262.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-secure-mlops',
+  description:
+    'AWS CDK L3 constructs for the machine-learning lifecycle of regulated (medical) measurement data: secure data lake, labeling, GPU training, serverless ONNX serving.',
+  author: 'cdk-secure-mlops contributors',
+  authorAddress: 'maintainers@cdk-secure-mlops.dev',
+  repositoryUrl: 'https://github.com/cdk-secure-mlops/cdk-secure-mlops.git',
+  keywords: ['cdk', 'aws-cdk', 'mlops', 'sagemaker', 'onnx', 'hipaa', 'data-lake', 'security'],
+  license: 'Apache-2.0',
+  cdkVersion: CDK_MIN_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  minNodeVersion: '22.0.0',
+  workflowNodeVersion: '22.x',
+
+  publishToPypi: {
+    distName: 'cdk-secure-mlops',
+    module: 'cdk_secure_mlops',
+  },
+
+  // CI is `.ci/run` (see README); the GitHub workflows are not used by this project.
+  github: false,
+  release: false,
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    bundlingOptions: {
+      // The AWS SDK v3 that the Lambda Node.js runtime provides stays external.
+      externals: ['@aws-sdk/*', '@smithy/*'],
+      sourcemap: false,
+    },
+  },
+  // Handlers are bundled at build time and shipped in assets/; nothing is bundled on the
+  // consumer's machine.
+  lambdaAutoDiscover: true,
+
+  devDeps: [
+    // Node 22 for every npm script and projen task (Lambda runs 22; the local Step Functions
+    // interpreter needs it).
+    'node@22',
+    'cdk-nag@^3.0.2',
+    'esbuild@^0.28.0',
+    '@types/aws-lambda',
+    '@aws-sdk/client-s3',
+    '@aws-sdk/client-kms',
+    '@aws-sdk/s3-presigned-post',
+    '@aws-lambda-powertools/logger',
+    'fast-check@^4',
+    // AGPL-3.0: a test tool only, never a runtime dependency.
+    '@cloud-copilot/iam-simulate',
+    'yaml',
+  ],
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 120_000,
+      maxWorkers: 2,
+      collectCoverage: false,
+    },
+  },
+
+  gitignore: ['/cdk.out/', '/.venv-*/', '/test-reports/', '/dist/', '.tools-stamp'],
+  excludeTypescript: ['examples/**'],
+});
+
+for (const p of ['/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
+  project.npmignore?.exclude(p);
+}
+
+// onnxruntime-node's postinstall downloads CUDA binaries; its CPU binaries are in the package.
+project.npmrc.addConfig('onnxruntime-node-install', 'skip');
+
+// The example app is type-checked with the tests, not shipped.
+project.tryFindObjectFile('test/tsconfig.json')?.addOverride('include', ['**/*.ts', '../examples/**/*.ts']);
+
+const tools = project.addTask('setup:tools', {
+  description: 'Install the pinned Python test tools (moto_server, cfn-lint, checkov) into .venv-tools',
+  exec: 'bash .ci/setup-tools.sh',
+});
+
+// Bundled handler assets must exist before tests synthesize the constructs.
+const testTask = project.tasks.tryFind('test')!;
+testTask.prependSpawn(project.bundler.bundleTask);
+testTask.prependSpawn(tools);
+
+project.addTask('test:python', {
+  description: 'Build the Python wheel and run the Python tests (quick start + pytest) against it',
+  exec: 'bash .ci/python-tests.sh',
+});
+
+project.addTask('rosetta', {
+  description: 'Compile README and every @example with jsii-rosetta --strict',
+  exec: 'jsii-rosetta extract --strict --fail',
+});
+
+project.addTask('test:all', {
+  description: 'Everything CI runs: compile, unit/integration tests, rosetta, python bindings',
+  steps: [
+    { spawn: 'default' },
+    { spawn: 'compile' },
+    { spawn: 'test' },
+    { spawn: 'rosetta' },
+    { spawn: 'test:python' },
+  ],
+});
+
+project.addTask('main', {
+  description: 'The main job: synthesize the reference app (and, later, the local end-to-end run)',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project test/tsconfig.json examples/reference-app/main.ts' },
+  ],
+});
+
+project.tryFindObjectFile('package.json')?.patch(JsonPatch.add('/engines/node', '>= 22.0.0'));
+
+project.synth();
