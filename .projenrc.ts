@@ -41,6 +41,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       externals: ['@aws-sdk/*', '@smithy/*'],
       sourcemap: false,
     },
+    // SDK v3 reuses connections by default; the variable only mattered for SDK v2.
+    awsSdkConnectionReuse: false,
   },
   // Handlers are bundled at build time and shipped in assets/; nothing is bundled on the
   // consumer's machine.

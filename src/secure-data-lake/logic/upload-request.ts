@@ -1,0 +1,176 @@
+/**
+ * Pure logic of the upload route: parse and validate a client's request for an upload, derive
+ * the object key bound to the caller, and build the POST policy conditions. No AWS SDK here.
+ */
+
+/** Configuration of the upload handler, read once at init. */
+export interface UploadConfig {
+  readonly bucketName: string;
+  readonly kmsKeyArn: string;
+  readonly keyPrefix: string;
+  readonly maxBytes: number;
+  readonly allowedContentTypes: readonly string[];
+  readonly expirySeconds: number;
+}
+
+/** A validated upload request. */
+export interface UploadRequest {
+  readonly contentType: string;
+  /** Exact size the client will upload, when it declared one. */
+  readonly contentLength?: number;
+}
+
+/** The outcome of validating a request body: a request, or a client error to return as 400. */
+export type ParseResult =
+  | { readonly ok: true; readonly request: UploadRequest }
+  | { readonly ok: false; readonly message: string };
+
+const MAX_BODY_CHARS = 1024;
+const ALLOWED_FIELDS = new Set(['contentType', 'contentLength']);
+
+/**
+ * Parse the JSON body of `POST /uploads`. Error messages describe what was expected and never
+ * echo the received values.
+ */
+export function parseUploadRequest(body: string | null | undefined, config: UploadConfig): ParseResult {
+  if (body === null || body === undefined || body === '') {
+    return fail('request body is required: a JSON object {"contentType": string, "contentLength"?: integer}');
+  }
+  if (body.length > MAX_BODY_CHARS) {
+    return fail(`request body is too large: at most ${MAX_BODY_CHARS} characters`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return fail('request body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return fail('request body must be a JSON object');
+  }
+  const fields = parsed as Record<string, unknown>;
+  const unknownFields = Object.keys(fields).filter((k) => !ALLOWED_FIELDS.has(k));
+  if (unknownFields.length > 0) {
+    return fail(`unknown field(s) in request body; allowed: ${[...ALLOWED_FIELDS].join(', ')}`);
+  }
+  const contentType = fields.contentType;
+  if (typeof contentType !== 'string' || !config.allowedContentTypes.includes(contentType)) {
+    return fail(`contentType must be one of: ${config.allowedContentTypes.join(', ')}`);
+  }
+  const contentLength = fields.contentLength;
+  if (contentLength !== undefined) {
+    if (typeof contentLength !== 'number' || !Number.isSafeInteger(contentLength) || contentLength < 1 || contentLength > config.maxBytes) {
+      return fail(`contentLength must be an integer from 1 to ${config.maxBytes}`);
+    }
+  }
+  return { ok: true, request: { contentType, contentLength: contentLength as number | undefined } };
+}
+
+function fail(message: string): ParseResult {
+  return { ok: false, message };
+}
+
+/** The identity claims the handler may see in the API Gateway request context. */
+export interface CallerContext {
+  /** Cognito user pool `sub` claim. */
+  readonly cognitoSub?: string;
+  /** Cognito identity pool id (IAM authorization through an identity pool). */
+  readonly cognitoIdentityId?: string;
+  /** IAM user or role ARN (IAM authorization). */
+  readonly userArn?: string;
+}
+
+const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
+
+/**
+ * Derive a key-safe identifier of the caller, or undefined when the request carries no usable
+ * identity (the handler then answers 403). An IAM ARN is hashed by the caller.
+ */
+export function callerKeySegment(caller: CallerContext, sha256Hex: (s: string) => string): string | undefined {
+  if (caller.cognitoSub && SAFE_ID.test(caller.cognitoSub)) {
+    return caller.cognitoSub;
+  }
+  if (caller.cognitoIdentityId && SAFE_ID.test(caller.cognitoIdentityId)) {
+    return caller.cognitoIdentityId.replace(/:/g, '_');
+  }
+  if (caller.userArn && caller.userArn.startsWith('arn:')) {
+    return `iam-${sha256Hex(caller.userArn).slice(0, 32)}`;
+  }
+  return undefined;
+}
+
+const EXTENSIONS: Record<string, string> = {
+  'application/json': '.json',
+  'text/csv': '.csv',
+  'application/x-ndjson': '.jsonl',
+  'application/octet-stream': '.bin',
+};
+
+/** The object key of a new upload: `<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId><ext>`. */
+export function objectKey(config: UploadConfig, caller: string, uploadId: string, contentType: string, now: Date): string {
+  const yyyy = now.getUTCFullYear().toString().padStart(4, '0');
+  const mm = (now.getUTCMonth() + 1).toString().padStart(2, '0');
+  const dd = now.getUTCDate().toString().padStart(2, '0');
+  return `${config.keyPrefix}${caller}/${yyyy}/${mm}/${dd}/${uploadId}${EXTENSIONS[contentType] ?? ''}`;
+}
+
+/** A POST policy condition, as `@aws-sdk/s3-presigned-post` takes it. */
+export type PostCondition = Record<string, string> | [string, string, string] | [string, number, number];
+
+/**
+ * The conditions and fields of the presigned POST: exact key (which carries the caller's
+ * identity), size range, content type, and SSE-KMS with the lake's key.
+ */
+export function postPolicy(config: UploadConfig, request: UploadRequest, key: string): { conditions: PostCondition[]; fields: Record<string, string> } {
+  const min = request.contentLength ?? 1;
+  const max = request.contentLength ?? config.maxBytes;
+  const fields = {
+    'Content-Type': request.contentType,
+    'x-amz-server-side-encryption': 'aws:kms',
+    'x-amz-server-side-encryption-aws-kms-key-id': config.kmsKeyArn,
+  };
+  const conditions: PostCondition[] = [
+    { bucket: config.bucketName },
+    ['eq', '$key', key],
+    ['content-length-range', min, max],
+    ['eq', '$Content-Type', request.contentType],
+    ['eq', '$x-amz-server-side-encryption', 'aws:kms'],
+    ['eq', '$x-amz-server-side-encryption-aws-kms-key-id', config.kmsKeyArn],
+  ];
+  return { conditions, fields };
+}
+
+/** Read and check the handler configuration from environment variables. */
+export function readUploadConfig(env: Record<string, string | undefined>): UploadConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (!value) {
+      throw new Error(`upload handler: environment variable ${name} is missing`);
+    }
+    return value;
+  };
+  const integer = (name: string, min: number, max: number): number => {
+    const value = Number(required(name));
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new Error(`upload handler: ${name} must be an integer from ${min} to ${max}`);
+    }
+    return value;
+  };
+  let contentTypes: unknown;
+  try {
+    contentTypes = JSON.parse(required('ALLOWED_CONTENT_TYPES'));
+  } catch {
+    throw new Error('upload handler: ALLOWED_CONTENT_TYPES must be a JSON array of strings');
+  }
+  if (!Array.isArray(contentTypes) || contentTypes.length === 0 || !contentTypes.every((t) => typeof t === 'string')) {
+    throw new Error('upload handler: ALLOWED_CONTENT_TYPES must be a non-empty JSON array of strings');
+  }
+  return {
+    bucketName: required('BUCKET_NAME'),
+    kmsKeyArn: required('KMS_KEY_ARN'),
+    keyPrefix: env.KEY_PREFIX ?? '',
+    maxBytes: integer('MAX_BYTES', 1, 5 * 1024 ** 3),
+    allowedContentTypes: contentTypes as string[],
+    expirySeconds: integer('EXPIRY_SECONDS', 1, 300),
+  };
+}

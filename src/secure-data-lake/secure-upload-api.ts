@@ -1,0 +1,332 @@
+import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { DataZone } from './data-zone';
+import { ISecureDataLake } from './secure-data-lake';
+import { UploadUrlFunction } from './upload-url-function';
+import { createEncryptedLogGroup, createLogsKey, retentionAtLeast } from '../private/encrypted-logs';
+import { invalidProp } from '../private/errors';
+import { createHardenedRestApi } from '../private/hardened-rest-api';
+import { ApiAuthorization } from '../secure-api/api-authorization';
+
+/**
+ * Properties of a `SecureUploadApi`.
+ */
+export interface SecureUploadApiProps {
+  /** The lake whose raw zone receives the uploads. */
+  readonly lake: ISecureDataLake;
+
+  /**
+   * An existing REST API to add `POST /uploads` to, so that clients get one base URL for every
+   * route. Its stage settings (WAF, throttling, logging) stay the owner's.
+   *
+   * @default - a new regional REST API with WAF, throttling, access logs and X-Ray
+   */
+  readonly restApi?: apigw.IRestApi;
+
+  /**
+   * How callers authenticate.
+   *
+   * @default - a new Cognito user pool (admin-created users, MFA required, strong passwords,
+   * Plus feature plan with threat protection enforced)
+   */
+  readonly authorization?: ApiAuthorization;
+
+  /**
+   * The largest object a client may upload.
+   *
+   * @default Size.mebibytes(5)
+   */
+  readonly maxObjectSize?: Size;
+
+  /**
+   * The content types a client may upload.
+   *
+   * @default ['application/json']
+   */
+  readonly allowedContentTypes?: string[];
+
+  /**
+   * How long a presigned POST stays valid (at most 5 minutes).
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly urlExpiry?: Duration;
+
+  /**
+   * Key prefix in the raw zone under which each caller gets its own folder
+   * (`<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId>.<ext>`).
+   *
+   * @default 'uploads/'
+   */
+  readonly keyPrefix?: string;
+
+  /**
+   * Browser origins allowed to call the route (CORS). `*` is refused.
+   *
+   * @default - no CORS: native mobile clients and same-origin pages only
+   */
+  readonly allowedOrigins?: string[];
+
+  /**
+   * Steady-state requests per second of the new API's stage.
+   *
+   * @default 50
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst of requests of the new API's stage.
+   *
+   * @default 100
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * Requests per client IP address in any 5-minute window before WAF blocks it.
+   *
+   * @default 500
+   */
+  readonly wafRateLimit?: number;
+
+  /**
+   * How long API access logs, WAF logs and the handler's logs are kept.
+   *
+   * @default Duration.days(365)
+   */
+  readonly logRetention?: Duration;
+
+  /**
+   * The key that encrypts the log groups. Its policy must let CloudWatch Logs use it.
+   *
+   * @default - a new customer-managed key with rotation
+   */
+  readonly logsKey?: kms.IKey;
+
+  /**
+   * Set the account-wide API Gateway CloudWatch role (needed once per account and region for
+   * execution logging). Turn off when your account already has one managed elsewhere.
+   *
+   * @default true
+   */
+  readonly manageAccountCloudWatchRole?: boolean;
+
+  /**
+   * Reserved concurrency of the handler.
+   *
+   * @default - no reservation; the stage throttling bounds the request rate
+   */
+  readonly reservedConcurrency?: number;
+
+  /**
+   * A VPC to run the handler in. The handler signs locally and makes no network calls, so a
+   * VPC adds nothing but cold-start time unless your policy requires it.
+   *
+   * @default - not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` for the handler.
+   *
+   * @default - private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+}
+
+/**
+ * Define the secure upload route of a data lake: `POST /uploads` returns a presigned POST for
+ * one object in the raw zone. The object key is bound to the caller's identity; the POST policy
+ * caps the size, fixes the content type and requires SSE-KMS with the lake's key; it expires
+ * within 5 minutes.
+ *
+ * @example
+ * import { Stack } from 'aws-cdk-lib';
+ * import { SecureDataLake, SecureUploadApi } from 'cdk-secure-mlops';
+ *
+ * declare const stack: Stack;
+ *
+ * const lake = new SecureDataLake(stack, 'Lake');
+ * const uploads = new SecureUploadApi(stack, 'Uploads', {
+ *   lake,
+ *   allowedOrigins: ['https://app.example.com'],
+ * });
+ */
+export class SecureUploadApi extends Construct {
+  /** The REST API that serves `POST /uploads`. */
+  public readonly restApi: apigw.IRestApi;
+  /** The `/uploads` resource. */
+  public readonly uploadsResource: apigw.IResource;
+  /** The handler that signs upload requests. */
+  public readonly handler: lambda.IFunction;
+  /** The user pool, when the construct created one (default authorization). */
+  public readonly userPool?: cognito.IUserPool;
+  /** The web ACL of the new API (undefined when attached to an existing API). */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  /** The key that encrypts the construct's log groups. */
+  public readonly logsKey: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: SecureUploadApiProps) {
+    super(scope, id);
+
+    const maxBytes = (props.maxObjectSize ?? Size.mebibytes(5)).toBytes();
+    if (!Token.isUnresolved(maxBytes) && (maxBytes < 1 || maxBytes > 5 * 1024 ** 3)) {
+      invalidProp(this, 'maxObjectSize', `${maxBytes} bytes`, 'expected 1 byte to 5 GiB (the largest single PUT or POST S3 accepts)');
+    }
+    const expirySeconds = (props.urlExpiry ?? Duration.minutes(5)).toSeconds();
+    if (!Token.isUnresolved(expirySeconds) && (expirySeconds < 10 || expirySeconds > 300)) {
+      invalidProp(this, 'urlExpiry', `${expirySeconds} seconds`, 'expected 10 seconds to 5 minutes');
+    }
+    const contentTypes = props.allowedContentTypes ?? ['application/json'];
+    if (contentTypes.length === 0 || contentTypes.some((t) => !/^[\w.+-]+\/[\w.+-]+$/.test(t))) {
+      invalidProp(this, 'allowedContentTypes', contentTypes, 'expected at least one media type such as "application/json"');
+    }
+    const keyPrefix = props.keyPrefix ?? 'uploads/';
+    if (!/^([A-Za-z0-9._-]+\/)*$/.test(keyPrefix)) {
+      invalidProp(this, 'keyPrefix', keyPrefix, 'expected "" or path segments of letters, digits, ".", "_" or "-", each followed by "/" (e.g. "uploads/")');
+    }
+    if (props.allowedOrigins?.some((o) => o === '*' || !/^https?:\/\/[^/*\s]+$/.test(o))) {
+      invalidProp(this, 'allowedOrigins', props.allowedOrigins, 'expected explicit origins such as "https://app.example.com" (no "*", no path)');
+    }
+    if (props.restApi && props.allowedOrigins) {
+      invalidProp(this, 'allowedOrigins', props.allowedOrigins, 'CORS of an existing restApi is configured on that API; leave allowedOrigins out');
+    }
+    if (props.vpcSubnets && !props.vpc) {
+      invalidProp(this, 'vpcSubnets', 'a selection', 'vpcSubnets needs vpc');
+    }
+
+    const logRetention = props.logRetention ?? Duration.days(365);
+    this.logsKey = props.logsKey ?? createLogsKey(this, 'LogsKey', RemovalPolicy.RETAIN);
+
+    let authorization = props.authorization;
+    if (!authorization) {
+      this.userPool = createUserPool(this);
+      authorization = ApiAuthorization.cognito(this.userPool);
+    }
+
+    if (props.restApi) {
+      this.restApi = props.restApi;
+    } else {
+      const hardened = createHardenedRestApi(this, {
+        description: `${this.node.path}: secure uploads to the data lake`,
+        logsKey: this.logsKey,
+        logRetention,
+        throttlingRateLimit: props.throttlingRateLimit ?? 50,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
+        wafRateLimit: props.wafRateLimit ?? 500,
+        allowedOrigins: props.allowedOrigins,
+        manageAccountCloudWatchRole: props.manageAccountCloudWatchRole ?? true,
+      });
+      this.restApi = hardened.api;
+      this.webAcl = hardened.webAcl;
+    }
+
+    const role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Signs presigned POSTs for the raw zone of the data lake',
+    });
+    if (props.vpc) {
+      // ENI actions have no resource-level permissions.
+      role.addToPolicy(new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      }));
+    }
+    const logGroup = createEncryptedLogGroup(this, 'HandlerLogs', this.logsKey, retentionAtLeast(logRetention), RemovalPolicy.RETAIN);
+    logGroup.grantWrite(role);
+
+    const rawBucket = props.lake.bucket(DataZone.RAW);
+    const handler = new UploadUrlFunction(this, 'Handler', {
+      role,
+      logGroup,
+      memorySize: 256,
+      timeout: Duration.seconds(5),
+      architecture: lambda.Architecture.ARM_64,
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      environment: {
+        BUCKET_NAME: rawBucket.bucketName,
+        KMS_KEY_ARN: props.lake.encryptionKey.keyArn,
+        KEY_PREFIX: keyPrefix,
+        MAX_BYTES: String(maxBytes),
+        ALLOWED_CONTENT_TYPES: JSON.stringify(contentTypes),
+        EXPIRY_SECONDS: String(expirySeconds),
+        ALLOWED_ORIGINS: JSON.stringify(props.allowedOrigins ?? []),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+    });
+    this.handler = handler;
+    // The presigned POST is signed with the handler's credentials: S3 authorizes the client's
+    // upload as this role, so the role may put objects under the upload prefix only.
+    props.lake.grantWrite(role, DataZone.RAW, `${keyPrefix}*`);
+
+    const requestModel = new apigw.Model(this, 'UploadRequestModel', {
+      restApi: this.restApi,
+      contentType: 'application/json',
+      description: 'Body of POST /uploads',
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        type: apigw.JsonSchemaType.OBJECT,
+        additionalProperties: false,
+        required: ['contentType'],
+        properties: {
+          contentType: { type: apigw.JsonSchemaType.STRING, enum: contentTypes },
+          contentLength: { type: apigw.JsonSchemaType.INTEGER, minimum: 1, maximum: maxBytes },
+        },
+      },
+    });
+    const validator = new apigw.RequestValidator(this, 'RequestValidator', {
+      restApi: this.restApi,
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+
+    this.uploadsResource = this.restApi.root.addResource('uploads');
+    this.uploadsResource.addMethod('POST', new apigw.LambdaIntegration(handler, { proxy: true }), {
+      ...authorization._methodOptions(this, this.restApi),
+      requestValidator: validator,
+      requestModels: { 'application/json': requestModel },
+    });
+  }
+
+  /**
+   * The base URL of the new API's stage (`https://.../v1/`); undefined when attached to an
+   * existing API.
+   */
+  public get url(): string | undefined {
+    return this.restApi instanceof apigw.RestApi ? this.restApi.url : undefined;
+  }
+}
+
+function createUserPool(scope: Construct): cognito.UserPool {
+  return new cognito.UserPool(scope, 'UserPool', {
+    selfSignUpEnabled: false,
+    signInAliases: { email: true },
+    mfa: cognito.Mfa.REQUIRED,
+    mfaSecondFactor: { otp: true, sms: false },
+    passwordPolicy: {
+      minLength: 12,
+      requireDigits: true,
+      requireLowercase: true,
+      requireUppercase: true,
+      requireSymbols: true,
+      tempPasswordValidity: Duration.days(3),
+    },
+    accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+    featurePlan: cognito.FeaturePlan.PLUS,
+    standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+    deletionProtection: true,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+}
