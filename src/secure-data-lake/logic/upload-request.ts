@@ -80,18 +80,21 @@ export interface CallerContext {
   readonly userArn?: string;
 }
 
-const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9:._-]{0,127}$/;
+/** A Cognito `sub` (a UUID) or similar opaque id: letters, digits, '-' and '_'. */
+const SAFE_SUB = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+/** A Cognito identity id: `<region>:<uuid>`. */
+const SAFE_IDENTITY_ID = /^[a-z0-9-]{1,32}:[A-Za-z0-9-]{1,64}$/;
 
 /**
  * Derive a key-safe identifier of the caller, or undefined when the request carries no usable
  * identity (the handler then answers 403). An IAM ARN is hashed by the caller.
  */
 export function callerKeySegment(caller: CallerContext, sha256Hex: (s: string) => string): string | undefined {
-  if (caller.cognitoSub && SAFE_ID.test(caller.cognitoSub)) {
+  if (caller.cognitoSub && SAFE_SUB.test(caller.cognitoSub)) {
     return caller.cognitoSub;
   }
-  if (caller.cognitoIdentityId && SAFE_ID.test(caller.cognitoIdentityId)) {
-    return caller.cognitoIdentityId.replace(/:/g, '_');
+  if (caller.cognitoIdentityId && SAFE_IDENTITY_ID.test(caller.cognitoIdentityId)) {
+    return caller.cognitoIdentityId.replace(':', '_');
   }
   if (caller.userArn && caller.userArn.startsWith('arn:')) {
     return `iam-${sha256Hex(caller.userArn).slice(0, 32)}`;
