@@ -35,7 +35,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   release: false,
 
   lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     bundlingOptions: {
       // The AWS SDK v3 that the Lambda Node.js runtime provides stays external.
       externals: ['@aws-sdk/*', '@smithy/*'],
@@ -67,6 +67,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    // .ci/summary.js reads this report for CI's closing line.
+    extraCliOptions: ['--json', '--outputFile=test-reports/jest.json'],
     jestConfig: {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 120_000,
@@ -75,7 +78,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['/cdk.out/', '/.venv-*/', '/test-reports/', '/dist/', '.tools-stamp'],
+  gitignore: ['/cdk.out/', '/.venv-*/', '/test-reports/', '/dist/', '.tools-stamp', '.jsii.tabl.json'],
   excludeTypescript: ['examples/**'],
 });
 

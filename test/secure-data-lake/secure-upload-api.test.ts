@@ -107,10 +107,10 @@ describe('SecureUploadApi defaults', () => {
     });
   });
 
-  test('the handler: Node.js 22 on arm64, traced, JSON logs, configured for the raw zone', () => {
+  test('the handler: Node.js 24 on arm64, traced, JSON logs, configured for the raw zone', () => {
     const rawId = stack.getLogicalId(lake.rawBucket.node.defaultChild as any);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 256,
       Timeout: 5,

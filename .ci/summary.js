@@ -1,0 +1,37 @@
+// Print one closing line for the whole run from the reports the test runners wrote:
+// jest (test-reports/jest.json) and pytest (test-reports/pytest.xml).
+const fs = require('node:fs');
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const parts = [];
+
+if (fs.existsSync('test-reports/jest.json')) {
+  const jest = JSON.parse(fs.readFileSync('test-reports/jest.json', 'utf8'));
+  passed += jest.numPassedTests;
+  failed += jest.numFailedTests;
+  skipped += jest.numPendingTests + jest.numTodoTests;
+  parts.push(`jest ${jest.numPassedTests}/${jest.numTotalTests}`);
+} else {
+  parts.push('jest: no report');
+  failed += 1;
+}
+if (fs.existsSync('test-reports/pytest.xml')) {
+  const xml = fs.readFileSync('test-reports/pytest.xml', 'utf8');
+  const suite = /<testsuite\b[^>]*>/.exec(xml)?.[0] ?? '';
+  const attr = (name) => Number((new RegExp(`\\b${name}="(\\d+)"`).exec(suite) ?? [])[1] ?? 0);
+  const total = attr('tests');
+  const bad = attr('failures') + attr('errors');
+  const skip = attr('skipped');
+  passed += total - bad - skip;
+  failed += bad;
+  skipped += skip;
+  parts.push(`pytest ${total - bad - skip}/${total}`);
+} else {
+  parts.push('pytest: no report');
+  failed += 1;
+}
+console.log(`(${parts.join(', ')})`);
+console.log(`summary: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

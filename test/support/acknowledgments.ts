@@ -1,0 +1,310 @@
+/**
+ * THE reviewed list of security acknowledgments, and the rules that may never be acknowledged.
+ *
+ * Every acknowledgment of a cdk-nag or CloudFormation-validator finding in this project lives in
+ * `REVIEWED_ACKNOWLEDGMENTS` below, with the construct path it applies to and a written reason.
+ * The security harness (`./security-harness.ts`) applies these entries before synthesis, and the
+ * tests fail on:
+ *   - a finding that is neither fixed nor listed here,
+ *   - an acknowledgment made anywhere else (e.g. `Validations.of(x).acknowledge()` in src/) that
+ *     is not listed here,
+ *   - an entry here that no longer fires (stale), and
+ *   - an entry here for a rule in `NEVER_ACKNOWLEDGED` (checked before anything is synthesized).
+ *
+ * How to add an entry (the test failure message prints the exact `id` and construct path):
+ *   {
+ *     id: 'AwsSolutions-IAM5[Resource::*]', // the granular id, exactly as reported
+ *     path: 'LakeMaximal/Lake/Ingest/ServiceRole/DefaultPolicy/Resource', // or a glob / RegExp
+ *     reason: 'xray:PutTraceSegments has no resource-level permissions.',
+ *   }
+ *
+ * Ids:
+ *   - cdk-nag: `<Pack>-<Rule>` or, for rules that report several findings per resource,
+ *     `<Pack>-<Rule>[<finding>]`. A base id does NOT cover granular findings
+ *     (`AwsSolutions-IAM5` does not acknowledge `AwsSolutions-IAM5[Resource::*]`).
+ *   - CloudFormation validator: `CloudFormation-Validate::<RuleId>`, e.g.
+ *     `CloudFormation-Validate::W3045`.
+ *
+ * Paths are construct paths without a leading slash (`Stack/Construct/Child/Resource`). A string
+ * is an exact path or a glob (`*` = any characters within one path segment, `**` = any number of
+ * segments); a RegExp is tested against the path as is. An acknowledgment on a construct also
+ * covers everything below it, so prefer the deepest path that still covers the finding.
+ */
+
+/** One reviewed acknowledgment. */
+export interface SecurityAcknowledgment {
+  /** The finding id, granular where the rule reports granular findings. */
+  readonly id: string;
+  /** Construct path(s) the acknowledgment is applied to: exact path, glob, or RegExp. */
+  readonly path: string | RegExp;
+  /** Why this finding is acceptable. Written for an auditor. */
+  readonly reason: string;
+  /**
+   * Names of the harness runs (the `name` passed to `runSecurityChecks`, globs allowed) this
+   * entry is meant for.
+   *
+   * With `runs`, the entry is applied only in those runs, and in each of them it must match a
+   * construct AND fire, or it is reported stale.
+   * Without `runs`, the entry is applied in every run; it is stale where its path matches a
+   * construct but no finding fires, and merely "not applicable" where its path matches nothing.
+   *
+   * @default - every run
+   */
+  readonly runs?: readonly string[];
+}
+
+const RAW_UPLOADS = 'AwsSolutions-IAM5[Resource::<LakeRaw8A880B75.Arn>/uploads/*]';
+const INLINE = 'customer-managed policies are reusable across principals; CDK grants write the role\'s own policy, attached to exactly this role and to nothing else, which is the narrower scope the rule is after.';
+
+/**
+ * The reviewed list: every acknowledged finding, where, and why.
+ */
+export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
+  // ---- SecureDataLake -------------------------------------------------------------------------
+  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
+    id: `${pack}-S3BucketReplicationEnabled`,
+    path: /(^|\/)Lake\/(Raw|Clean|Curated|Quarantine|Models|AccessLogs|TrailBucket)\/Resource$/,
+    reason: 'Cross-region replication needs a destination bucket and key in a second region, which a single-region construct cannot create; it is the deployer\'s disaster-recovery decision. In-region, versioning, noncurrent-version retention, optional object lock and RETAIN protect against loss.',
+  })),
+  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
+    id: `${pack}-S3DefaultEncryptionKMS`,
+    path: '**/Lake/AccessLogs/Resource',
+    reason: 'S3 server access log delivery writes only to buckets with SSE-S3 default encryption; the access-log bucket holds request metadata, never record contents (security.md, static item 4).',
+  })),
+  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
+    id: `${pack}-IAMNoInlinePolicy`,
+    path: '**/Lake/DataEventsTrail/LogsRole/DefaultPolicy/Resource',
+    reason: `The CloudTrail-to-CloudWatch-Logs role of aws-cdk-lib's Trail: ${INLINE}`,
+  })),
+
+  // ---- SecureUploadApi ------------------------------------------------------------------------
+  {
+    id: RAW_UPLOADS,
+    path: '**/Uploads/HandlerRole/DefaultPolicy/Resource',
+    reason: 'Object-level permission under the upload prefix of the raw zone: object keys are created per upload (caller folder, date, random id) and cannot be enumerated in advance; the presigned POST policy pins each exact key.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    path: '**/Uploads/HandlerRole/DefaultPolicy/Resource',
+    reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the ENI actions have no resource-level permissions.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:API-Gateway-Execution-Logs_*]',
+    path: '**/Uploads/CloudWatchRole/DefaultPolicy/Resource',
+    reason: 'API Gateway creates one execution log group per API and stage, named API-Gateway-Execution-Logs_<apiId>/<stage>; the account-level role must cover that name pattern (and only it).',
+  },
+  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+    {
+      id: `${pack}-IAMNoInlinePolicy`,
+      path: /(^|\/)Uploads\/(HandlerRole|CloudWatchRole)\/DefaultPolicy\/Resource$/,
+      reason: INLINE,
+    },
+    {
+      id: `${pack}-APIGWCacheEnabledAndEncrypted`,
+      path: '**/Uploads/Api/DeploymentStage.v1/Resource',
+      reason: 'Caching is off on purpose: responses carry short-lived, caller-specific signed upload grants and personal data must not be cached (security.md: no API caching of personal data).',
+    },
+    {
+      id: `${pack}-APIGWSSLEnabled`,
+      path: '**/Uploads/Api/DeploymentStage.v1/Resource',
+      reason: 'The rule asks for a client certificate that API Gateway presents to HTTP backends; the only integration is Lambda, invoked over TLS with SigV4, where a client certificate is never used. Client TLS is enforced by API Gateway.',
+    },
+    {
+      id: `${pack}-LambdaDLQ`,
+      path: '**/Uploads/Handler/Resource',
+      reason: 'The handler is invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations. Failures return a 5xx to the client and appear in metrics and logs.',
+    },
+  ]),
+  {
+    id: 'Serverless-LambdaDLQ',
+    path: '**/Uploads/Handler/Resource',
+    reason: 'The handler is invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations.',
+  },
+  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+    {
+      id: `${pack}-LambdaConcurrency`,
+      path: '**/Uploads/Handler/Resource',
+      runs: ['*-minimal', 'reference-app'],
+      reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The stage throttling (50 rps, burst 100 by default) and the WAF rate rule bound the invocation rate.',
+    },
+    {
+      id: `${pack}-LambdaInsideVPC`,
+      path: '**/Uploads/Handler/Resource',
+      runs: ['*-minimal', 'reference-app'],
+      reason: 'The handler only signs a POST policy with its own credentials and makes no network calls; a VPC would add cold-start time and no isolation. Opt in with the vpc prop.',
+    },
+  ]),
+];
+
+/** Categories that security.md says are never acknowledged. */
+export enum NeverAcknowledgedCategory {
+  ENCRYPTION_AT_REST = 'encryption at rest',
+  TLS_ONLY = 'TLS-only / encryption in transit',
+  PUBLIC_ACCESS = 'public access',
+  KEY_ROTATION = 'key rotation',
+  API_AUTHORIZATION = 'API authorization',
+  REQUEST_VALIDATION = 'request validation',
+  ADMIN_OR_FULL_ACCESS_IAM = 'admin/full-access IAM',
+}
+
+/**
+ * A rule that may never be acknowledged.
+ *
+ * A string is a base rule id: it forbids that id and every granular finding of it
+ * (`AwsSolutions-IAM4` forbids `AwsSolutions-IAM4[Policy::...]`). A RegExp is tested against the
+ * full acknowledgment id, for rules where only some granular findings are forbidden.
+ */
+export interface NeverAcknowledgedRule {
+  readonly rule: string | RegExp;
+  readonly category: NeverAcknowledgedCategory;
+  /**
+   * The one kind of construct path where security.md itself sanctions an exception (an
+   * acknowledgment whose path is a string matching this RegExp is allowed), with its reason.
+   *
+   * @default - no exception
+   */
+  readonly exceptAt?: { readonly path: RegExp; readonly because: string };
+}
+
+/**
+ * Server access logs: S3 log delivery writes only to buckets with SSE-S3 default encryption
+ * (security.md, static item 4). The library names its access-log buckets `AccessLogs`.
+ */
+const ACCESS_LOG_BUCKET_EXCEPTION = {
+  path: /(^|\/)AccessLogs\/Resource$/,
+  because: 'S3 server access log delivery supports SSE-S3 only (security.md, static item 4)',
+};
+
+/** The three compliance packs share rule names; expand one name into all three pack ids. */
+function compliancePacks(...ruleNames: string[]): string[] {
+  return ruleNames.flatMap((r) => [`HIPAA.Security-${r}`, `NIST.800.53.R5-${r}`, `PCI.DSS.321-${r}`]);
+}
+
+function rules(category: NeverAcknowledgedCategory, ...ids: Array<string | RegExp | NeverAcknowledgedRule>): NeverAcknowledgedRule[] {
+  return ids.map((rule) => (typeof rule === 'string' || rule instanceof RegExp ? { rule, category } : rule));
+}
+
+/**
+ * Rule ids (cdk-nag 3.0.2 packs AwsSolutions, HIPAA.Security, NIST.800.53.R5, PCI.DSS.321, and
+ * the aws-cdk-lib CloudFormation validator) that fall in a never-acknowledged category.
+ *
+ * A rule missing from a pack is harmless here; a test checks every cdk-nag id below exists in
+ * the installed packs, so a typo or a renamed rule fails loudly.
+ */
+export const NEVER_ACKNOWLEDGED: readonly NeverAcknowledgedRule[] = [
+  ...rules(NeverAcknowledgedCategory.ENCRYPTION_AT_REST,
+    'AwsSolutions-AEC3', // ElastiCache Redis: in transit and at rest
+    'AwsSolutions-CB4',
+    'AwsSolutions-DDB4',
+    'AwsSolutions-DOC1',
+    'AwsSolutions-EC26',
+    'AwsSolutions-EFS1',
+    'AwsSolutions-EMR4',
+    'AwsSolutions-GL1',
+    'AwsSolutions-GL3',
+    'AwsSolutions-KDF1',
+    'AwsSolutions-KDS1',
+    'AwsSolutions-LEX4',
+    'AwsSolutions-N4',
+    'AwsSolutions-OS8',
+    'AwsSolutions-RDS2',
+    'AwsSolutions-RS6',
+    'AwsSolutions-SM2',
+    'AwsSolutions-SQS2',
+    'AwsSolutions-TS3',
+    ...compliancePacks('S3DefaultEncryptionKMS').map((rule) => ({
+      rule,
+      category: NeverAcknowledgedCategory.ENCRYPTION_AT_REST,
+      exceptAt: ACCESS_LOG_BUCKET_EXCEPTION,
+    })),
+    ...compliancePacks(
+      'CloudTrailEncryptionEnabled',
+      'CloudWatchLogGroupEncrypted',
+      'EFSEncrypted',
+      'OpenSearchEncryptedAtRest',
+      'RDSStorageEncrypted',
+      'RedshiftClusterConfiguration', // encryption or audit logging
+      'SageMakerEndpointConfigurationKMSKeyConfigured',
+      'SageMakerNotebookInstanceKMSKeyConfigured',
+      'SecretsManagerUsingKMSKey',
+      'SNSEncryptedKMS',
+    ),
+    'CloudFormation-Validate::W9008', // RDS instance should have StorageEncrypted
+  ),
+  ...rules(NeverAcknowledgedCategory.TLS_ONLY,
+    'AwsSolutions-CFR4',
+    'AwsSolutions-CFR5',
+    'AwsSolutions-ELB5',
+    'AwsSolutions-EMR5',
+    'AwsSolutions-MS3',
+    'AwsSolutions-MSK2',
+    'AwsSolutions-MSK3',
+    'AwsSolutions-OS2',
+    'AwsSolutions-QS1',
+    'AwsSolutions-RS1',
+    'AwsSolutions-S10',
+    'AwsSolutions-SNS3',
+    'AwsSolutions-SQS4',
+    ...compliancePacks(
+      'ALBHttpToHttpsRedirection',
+      // Not here: APIGWSSLEnabled. It asks for a client certificate that API Gateway presents to
+      // HTTP backends (mutual TLS towards the integration); it is not about TLS to clients, which
+      // API Gateway always enforces. Lambda integrations never see such a certificate.
+      'ELBTlsHttpsListenersOnly',
+      'OpenSearchNodeToNodeEncryption',
+      'RedshiftRequireTlsSSL',
+      'S3BucketSSLRequestsOnly',
+    ),
+  ),
+  ...rules(NeverAcknowledgedCategory.PUBLIC_ACCESS,
+    'AwsSolutions-COG7', // identity pool with unauthenticated logins
+    'AwsSolutions-EC23',
+    'AwsSolutions-ECR1',
+    'AwsSolutions-EKS1',
+    'AwsSolutions-EVB1',
+    'AwsSolutions-OS3',
+    'AwsSolutions-OS5',
+    'AwsSolutions-RDS8',
+    'AwsSolutions-RS8',
+    'AwsSolutions-S2',
+    'AwsSolutions-S5',
+    'AwsSolutions-SM3',
+    ...compliancePacks(
+      'AutoScalingLaunchConfigPublicIpDisabled',
+      'DMSReplicationNotPublic',
+      'EC2InstanceNoPublicIp',
+      'EC2RestrictedCommonPorts',
+      'EC2RestrictedSSH',
+      'LambdaFunctionPublicAccessProhibited',
+      'OpenSearchInVPCOnly',
+      'RDSInstancePublicAccess',
+      'RedshiftClusterPublicAccess',
+      'S3BucketLevelPublicAccessProhibited',
+      'S3BucketPublicReadProhibited',
+      'S3BucketPublicWriteProhibited',
+      'SageMakerNotebookNoDirectInternetAccess',
+    ),
+    'CloudFormation-Validate::W2508', // security group open to the world on a sensitive port
+    'CloudFormation-Validate::W9011', // RDS instance PubliclyAccessible
+  ),
+  ...rules(NeverAcknowledgedCategory.KEY_ROTATION,
+    'AwsSolutions-KMS5',
+    'NIST.800.53.R5-KMSBackingKeyRotationEnabled',
+    'PCI.DSS.321-KMSBackingKeyRotationEnabled',
+  ),
+  ...rules(NeverAcknowledgedCategory.API_AUTHORIZATION,
+    'AwsSolutions-APIG4',
+    'AwsSolutions-COG4',
+  ),
+  ...rules(NeverAcknowledgedCategory.REQUEST_VALIDATION,
+    'AwsSolutions-APIG2',
+  ),
+  ...rules(NeverAcknowledgedCategory.ADMIN_OR_FULL_ACCESS_IAM,
+    'AwsSolutions-IAM4', // AWS-managed policies
+    /^AwsSolutions-IAM5\[Action::(?:\*|[A-Za-z0-9-]+:\*)\]$/, // `*` or `service:*` actions
+    ...compliancePacks(
+      'IAMPolicyNoStatementsWithAdminAccess',
+      'IAMPolicyNoStatementsWithFullAccess',
+    ),
+  ),
+];
