@@ -1,0 +1,171 @@
+import * as path from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as fc from 'fast-check';
+import { SecureDataLake, SecureUploadApi } from '../../src';
+import { expectAssetLoads } from '../support/assets';
+import { useLocalAws } from '../support/local-aws';
+import { decodePostPolicy, postPresigned } from '../support/presigned-post';
+
+/**
+ * The upload handler exactly as deployed (the bundled asset, configured with the environment the
+ * construct synthesizes) against moto_server over real HTTP. moto does not enforce POST policy
+ * conditions, so the limits are proven on the decoded, signed policy document.
+ */
+const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'secure-data-lake', 'upload-url.lambda');
+const SUB = '7b0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1';
+
+const aws = useLocalAws({ setEnv: true });
+let handler: (event: any) => Promise<any>;
+let bucket: string;
+let keyArn: string;
+
+/** The handler environment the construct synthesizes, with the bucket and key of moto. */
+function synthesizedEnvironment(): Record<string, string> {
+  const app = new App();
+  const stack = new Stack(app, 'Env', { env: { account: '111111111111', region: 'eu-central-1' } });
+  const lake = new SecureDataLake(stack, 'Lake');
+  new SecureUploadApi(stack, 'Uploads', { lake, allowedOrigins: ['https://app.example.com'], maxObjectSize: require('aws-cdk-lib').Size.kibibytes(4) });
+  const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+  const vars: Record<string, unknown> = fn.Properties.Environment.Variables;
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => {
+    if (k === 'BUCKET_NAME') return [k, bucket];
+    if (k === 'KMS_KEY_ARN') return [k, keyArn];
+    if (typeof v !== 'string') throw new Error(`unexpected token in ${k}`);
+    return [k, v];
+  }));
+}
+
+const event = (body: string | null, claims: Record<string, string> | null = { sub: SUB }, headers: Record<string, string> = {}) => ({
+  body,
+  isBase64Encoded: false,
+  headers,
+  requestContext: { authorizer: claims ? { claims } : undefined, identity: {} },
+});
+
+beforeAll(async () => {
+  bucket = `raw-${Date.now()}`;
+  await aws().s3().send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: aws().region as any } }));
+  const key = await aws().kms().send(new CreateKeyCommand({ Description: 'lake data key' }));
+  keyArn = key.KeyMetadata!.Arn!;
+  Object.assign(process.env, synthesizedEnvironment(), { S3_FORCE_PATH_STYLE: 'true' });
+  jest.isolateModules(() => {
+    handler = require(path.join(ASSET_DIR, 'index.js')).handler;
+  });
+});
+
+test('the bundled asset loads in a fresh Node process and keeps the AWS SDK external', () => {
+  const result = expectAssetLoads(ASSET_DIR, {
+    env: { BUCKET_NAME: 'b', KMS_KEY_ARN: 'arn:aws:kms:eu-central-1:111111111111:key/k', MAX_BYTES: '10', ALLOWED_CONTENT_TYPES: '["application/json"]', EXPIRY_SECONDS: '60' },
+  });
+  expect(result.externals).toEqual(expect.arrayContaining(['@aws-sdk/client-s3', '@aws-sdk/s3-presigned-post']));
+});
+
+test('a signed-in caller gets a presigned POST whose upload lands in the raw zone under its folder', async () => {
+  const record = JSON.stringify({ schemaVersion: '1', sessionId: 's-1', thresholds: {} });
+  const res = await handler(event(JSON.stringify({ contentType: 'application/json' })));
+  expect(res.statusCode).toBe(200);
+  expect(res.headers['Cache-Control']).toBe('no-store');
+  const grant = JSON.parse(res.body);
+  expect(grant.key).toMatch(new RegExp(`^uploads/${SUB}/\\d{4}/\\d{2}/\\d{2}/[0-9a-f-]{36}\\.json$`));
+  expect(grant.maxBytes).toBe(4096);
+
+  const upload = await postPresigned(grant.url, grant.fields, record, 'application/json', 'result.json');
+  expect(upload.status).toBeLessThan(300);
+  const stored = await aws().s3().send(new GetObjectCommand({ Bucket: bucket, Key: grant.key }));
+  expect(await stored.Body!.transformToString()).toBe(record);
+  const head = await aws().s3().send(new HeadObjectCommand({ Bucket: bucket, Key: grant.key }));
+  expect(head.ContentType).toBe('application/json');
+});
+
+test('the signed policy pins the key, caps the size, fixes the content type, requires SSE-KMS with the lake key, and expires within 5 minutes', async () => {
+  const before = Date.now();
+  const res = await handler(event(JSON.stringify({ contentType: 'application/json', contentLength: 812 })));
+  const grant = JSON.parse(res.body);
+  const policy = decodePostPolicy(grant.fields);
+  expect(policy.conditions).toEqual(expect.arrayContaining([
+    { bucket },
+    ['eq', '$key', grant.key],
+    ['content-length-range', 812, 812],
+    ['eq', '$Content-Type', 'application/json'],
+    ['eq', '$x-amz-server-side-encryption', 'aws:kms'],
+    ['eq', '$x-amz-server-side-encryption-aws-kms-key-id', keyArn],
+  ]));
+  expect(grant.key.startsWith(`uploads/${SUB}/`)).toBe(true);
+  expect(grant.fields['x-amz-server-side-encryption']).toBe('aws:kms');
+  expect(grant.fields['x-amz-server-side-encryption-aws-kms-key-id']).toBe(keyArn);
+  const expiresInMs = Date.parse(policy.expiration) - before;
+  expect(expiresInMs).toBeGreaterThan(0);
+  expect(expiresInMs).toBeLessThanOrEqual(300_000 + 2_000);
+  // Every form field the client must send is covered by a condition (S3 rejects others).
+  const covered = new Set(policy.conditions.flatMap((c: any) => (Array.isArray(c) ? [String(c[1]).replace(/^\$/, '').toLowerCase()] : Object.keys(c).map((k) => k.toLowerCase()))));
+  for (const field of Object.keys(grant.fields).filter((f) => !/^(policy|x-amz-signature)$/i.test(f))) {
+    expect([field, covered.has(field.toLowerCase())]).toEqual([field, true]);
+  }
+});
+
+test('two callers never share a folder', async () => {
+  const a = JSON.parse((await handler(event('{"contentType":"application/json"}', { sub: 'user-a' }))).body);
+  const b = JSON.parse((await handler(event('{"contentType":"application/json"}', { sub: 'user-b' }))).body);
+  expect(a.key.split('/')[1]).toBe('user-a');
+  expect(b.key.split('/')[1]).toBe('user-b');
+  expect(a.key).not.toBe(b.key);
+});
+
+test('CORS: the allowed origin is echoed, any other is not', async () => {
+  const allowed = await handler(event('{"contentType":"application/json"}', { sub: SUB }, { origin: 'https://app.example.com' }));
+  expect(allowed.headers['Access-Control-Allow-Origin']).toBe('https://app.example.com');
+  const other = await handler(event('{"contentType":"application/json"}', { sub: SUB }, { origin: 'https://evil.example.com' }));
+  expect(other.headers['Access-Control-Allow-Origin']).toBeUndefined();
+});
+
+test('a request without a caller identity gets 403', async () => {
+  const res = await handler(event('{"contentType":"application/json"}', null));
+  expect(res.statusCode).toBe(403);
+  expect(JSON.parse(res.body)).toEqual({ message: 'the request carries no caller identity' });
+});
+
+test('fuzz: bad bodies get a 400 with a message, never a 5xx, and nothing from the body is logged', async () => {
+  const logged: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  const capture = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+    logged.push(String(chunk));
+    return true;
+  });
+  const consoleSpies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: any[]) => {
+    logged.push(args.map(String).join(' '));
+  }));
+  let runs = 0;
+  let accepted = 0;
+  try {
+    await fc.assert(fc.asyncProperty(
+      fc.oneof(
+        fc.string({ minLength: 1 }),
+        fc.json(),
+        fc.record({ contentType: fc.string({ minLength: 6 }), contentLength: fc.oneof(fc.integer(), fc.string()) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+        fc.record({ contentType: fc.constant('application/json'), contentLength: fc.integer({ min: -10, max: 10_000 }), marker: fc.constant('SECRET-VALUE-123') }, { requiredKeys: ['contentType'] }).map((o) => JSON.stringify(o)),
+      ),
+      async (body) => {
+        runs++;
+        logged.length = 0;
+        const res = await handler(event(body));
+        expect(res.statusCode).toBeLessThan(500);
+        expect([200, 400]).toContain(res.statusCode);
+        if (res.statusCode === 200) { accepted++; }
+        if (res.statusCode === 400) { expect(typeof JSON.parse(res.body).message).toBe('string'); }
+        const logText = logged.join('\n');
+        expect(logText).not.toContain('SECRET-VALUE-123');
+        if (body.length >= 8 && !/^"?application\/json"?$/.test(body)) { expect(logText).not.toContain(body); }
+      },
+    ), { numRuns: 300 });
+  } finally {
+    capture.mockRestore();
+    consoleSpies.forEach((s) => s.mockRestore());
+    void original;
+  }
+  expect(runs).toBe(300);
+  // The property must also exercise the success path.
+  expect(accepted).toBeGreaterThan(0);
+});
