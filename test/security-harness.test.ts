@@ -324,6 +324,15 @@ describe('never-acknowledged rules', () => {
     expect(() => validateAcknowledgments([{ id, path: 'Stack/Thing', reason: REASON }])).not.toThrow();
   });
 
+  test('the one sanctioned exception: SSE-S3 on an access-log bucket, and nowhere else', () => {
+    for (const id of ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS']) {
+      expect(() => validateAcknowledgments([{ id, path: 'Stack/Lake/AccessLogs/Resource', reason: REASON }])).not.toThrow();
+      expect(() => validateAcknowledgments([{ id, path: '**/Lake/AccessLogs/Resource', reason: REASON }])).not.toThrow();
+      expect(() => validateAcknowledgments([{ id, path: 'Stack/Lake/Raw/Resource', reason: REASON }])).toThrow(/never acknowledged/);
+      expect(() => validateAcknowledgments([{ id, path: /AccessLogs/, reason: REASON }])).toThrow(/never acknowledged/);
+    }
+  });
+
   test('runSecurityChecks throws on a never-acknowledged entry before synthesizing', () => {
     const app = createSecurityTestApp();
     new sqs.Queue(new Stack(app, 'Denied'), 'Queue');
