@@ -1,1 +1,2 @@
 export * from './api-authorization';
+export * from './secure-api-options';

@@ -1,8 +1,7 @@
-import { Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import { Duration, Size, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -10,33 +9,16 @@ import { Construct } from 'constructs';
 import { DataZone } from './data-zone';
 import { ISecureDataLake } from './secure-data-lake';
 import { UploadUrlFunction } from './upload-url-function';
-import { createEncryptedLogGroup, createLogsKey, retentionAtLeast } from '../private/encrypted-logs';
+import { createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
-import { createHardenedRestApi } from '../private/hardened-rest-api';
-import { ApiAuthorization } from '../secure-api/api-authorization';
+import { SecureApiOptions } from '../secure-api/secure-api-options';
 
 /**
  * Properties of a `SecureUploadApi`.
  */
-export interface SecureUploadApiProps {
+export interface SecureUploadApiProps extends SecureApiOptions {
   /** The lake whose raw zone receives the uploads. */
   readonly lake: ISecureDataLake;
-
-  /**
-   * An existing REST API to add `POST /uploads` to, so that clients get one base URL for every
-   * route. Its stage settings (WAF, throttling, logging) stay the owner's.
-   *
-   * @default - a new regional REST API with WAF, throttling, access logs and X-Ray
-   */
-  readonly restApi?: apigw.IRestApi;
-
-  /**
-   * How callers authenticate.
-   *
-   * @default - a new Cognito user pool (admin-created users, MFA required, strong passwords,
-   * Plus feature plan with threat protection enforced)
-   */
-  readonly authorization?: ApiAuthorization;
 
   /**
    * The largest object a client may upload.
@@ -66,56 +48,6 @@ export interface SecureUploadApiProps {
    * @default 'uploads/'
    */
   readonly keyPrefix?: string;
-
-  /**
-   * Browser origins allowed to call the route (CORS). `*` is refused.
-   *
-   * @default - no CORS: native mobile clients and same-origin pages only
-   */
-  readonly allowedOrigins?: string[];
-
-  /**
-   * Steady-state requests per second of the new API's stage.
-   *
-   * @default 50
-   */
-  readonly throttlingRateLimit?: number;
-
-  /**
-   * Burst of requests of the new API's stage.
-   *
-   * @default 100
-   */
-  readonly throttlingBurstLimit?: number;
-
-  /**
-   * Requests per client IP address in any 5-minute window before WAF blocks it.
-   *
-   * @default 500
-   */
-  readonly wafRateLimit?: number;
-
-  /**
-   * How long API access logs, WAF logs and the handler's logs are kept.
-   *
-   * @default Duration.days(365)
-   */
-  readonly logRetention?: Duration;
-
-  /**
-   * The key that encrypts the log groups. Its policy must let CloudWatch Logs use it.
-   *
-   * @default - a new customer-managed key with rotation
-   */
-  readonly logsKey?: kms.IKey;
-
-  /**
-   * Set the account-wide API Gateway CloudWatch role (needed once per account and region for
-   * execution logging). Turn off when your account already has one managed elsewhere.
-   *
-   * @default true
-   */
-  readonly manageAccountCloudWatchRole?: boolean;
 
   /**
    * Reserved concurrency of the handler.
@@ -191,55 +123,16 @@ export class SecureUploadApi extends Construct {
     if (!/^([A-Za-z0-9._-]+\/)*$/.test(keyPrefix)) {
       invalidProp(this, 'keyPrefix', keyPrefix, 'expected "" or path segments of letters, digits, ".", "_" or "-", each followed by "/" (e.g. "uploads/")');
     }
-    if (props.allowedOrigins?.some((o) => o === '*' || !/^https?:\/\/[^/*\s]+$/.test(o))) {
-      invalidProp(this, 'allowedOrigins', props.allowedOrigins, 'expected explicit origins such as "https://app.example.com" (no "*", no path)');
-    }
-    if (props.restApi && props.allowedOrigins) {
-      invalidProp(this, 'allowedOrigins', props.allowedOrigins, 'CORS of an existing restApi is configured on that API; leave allowedOrigins out');
-    }
     if (props.vpcSubnets && !props.vpc) {
       invalidProp(this, 'vpcSubnets', 'a selection', 'vpcSubnets needs vpc');
     }
 
-    const logRetention = props.logRetention ?? Duration.days(365);
-    this.logsKey = props.logsKey ?? createLogsKey(this, 'LogsKey', RemovalPolicy.RETAIN);
-
-    let authorization = props.authorization;
-    if (!authorization) {
-      this.userPool = createUserPool(this);
-      authorization = ApiAuthorization.cognito(this.userPool);
-    }
-
-    if (props.restApi) {
-      this.restApi = props.restApi;
-    } else {
-      const hardened = createHardenedRestApi(this, {
-        description: `${this.node.path}: secure uploads to the data lake`,
-        logsKey: this.logsKey,
-        logRetention,
-        throttlingRateLimit: props.throttlingRateLimit ?? 50,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 100,
-        wafRateLimit: props.wafRateLimit ?? 500,
-        allowedOrigins: props.allowedOrigins,
-        manageAccountCloudWatchRole: props.manageAccountCloudWatchRole ?? true,
-      });
-      this.restApi = hardened.api;
-      this.webAcl = hardened.webAcl;
-    }
-
-    const role = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Signs presigned POSTs for the raw zone of the data lake',
-    });
-    if (props.vpc) {
-      // ENI actions have no resource-level permissions.
-      role.addToPolicy(new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }));
-    }
-    const logGroup = createEncryptedLogGroup(this, 'HandlerLogs', this.logsKey, retentionAtLeast(logRetention), RemovalPolicy.RETAIN);
-    logGroup.grantWrite(role);
+    const route = createApiRoute(this, props, `${this.node.path}: secure uploads to the data lake`);
+    this.restApi = route.restApi;
+    this.webAcl = route.webAcl;
+    this.userPool = route.userPool;
+    this.logsKey = route.logsKey;
+    const { role, logGroup } = createHandlerRole(this, route, 'Signs presigned POSTs for the raw zone of the data lake', props.vpc);
 
     const rawBucket = props.lake.bucket(DataZone.RAW);
     const handler = new UploadUrlFunction(this, 'Handler', {
@@ -294,7 +187,7 @@ export class SecureUploadApi extends Construct {
 
     this.uploadsResource = this.restApi.root.addResource('uploads');
     this.uploadsResource.addMethod('POST', new apigw.LambdaIntegration(handler, { proxy: true }), {
-      ...authorization._methodOptions(this, this.restApi),
+      ...route.authorization._methodOptions(this, this.restApi),
       requestValidator: validator,
       requestModels: { 'application/json': requestModel },
     });
@@ -307,26 +200,4 @@ export class SecureUploadApi extends Construct {
   public get url(): string | undefined {
     return this.restApi instanceof apigw.RestApi ? this.restApi.url : undefined;
   }
-}
-
-function createUserPool(scope: Construct): cognito.UserPool {
-  return new cognito.UserPool(scope, 'UserPool', {
-    selfSignUpEnabled: false,
-    signInAliases: { email: true },
-    mfa: cognito.Mfa.REQUIRED,
-    mfaSecondFactor: { otp: true, sms: false },
-    passwordPolicy: {
-      minLength: 12,
-      requireDigits: true,
-      requireLowercase: true,
-      requireUppercase: true,
-      requireSymbols: true,
-      tempPasswordValidity: Duration.days(3),
-    },
-    accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
-    featurePlan: cognito.FeaturePlan.PLUS,
-    standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
-    deletionProtection: true,
-    removalPolicy: RemovalPolicy.RETAIN,
-  });
 }

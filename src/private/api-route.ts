@@ -1,0 +1,87 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { createEncryptedLogGroup, createLogsKey, retentionAtLeast } from './encrypted-logs';
+import { invalidProp } from './errors';
+import { createHardenedRestApi } from './hardened-rest-api';
+import { createUserPool } from './user-pool';
+import { ApiAuthorization } from '../secure-api/api-authorization';
+import { SecureApiOptions } from '../secure-api/secure-api-options';
+
+/** @internal */
+export interface ApiRoute {
+  readonly restApi: apigw.IRestApi;
+  readonly authorization: ApiAuthorization;
+  readonly logsKey: kms.IKey;
+  readonly logRetention: Duration;
+  readonly userPool?: cognito.IUserPool;
+  readonly webAcl?: wafv2.CfnWebACL;
+}
+
+/**
+ * Validate the shared API options and create what they leave to the construct: the logs key,
+ * the default user pool, and (unless attached to an existing API) the hardened REST API.
+ *
+ * @internal
+ */
+export function createApiRoute(scope: Construct, options: SecureApiOptions, description: string): ApiRoute {
+  if (options.allowedOrigins?.some((o) => o === '*' || !/^https?:\/\/[^/*\s]+$/.test(o))) {
+    invalidProp(scope, 'allowedOrigins', options.allowedOrigins, 'expected explicit origins such as "https://app.example.com" (no "*", no path)');
+  }
+  if (options.restApi && options.allowedOrigins) {
+    invalidProp(scope, 'allowedOrigins', options.allowedOrigins, 'CORS of an existing restApi is configured on that API; leave allowedOrigins out');
+  }
+  const logRetention = options.logRetention ?? Duration.days(365);
+  const logsKey = options.logsKey ?? createLogsKey(scope, 'LogsKey', RemovalPolicy.RETAIN);
+
+  let authorization = options.authorization;
+  let userPool: cognito.IUserPool | undefined;
+  if (!authorization) {
+    userPool = createUserPool(scope);
+    authorization = ApiAuthorization.cognito(userPool);
+  }
+
+  if (options.restApi) {
+    return { restApi: options.restApi, authorization, logsKey, logRetention, userPool };
+  }
+  const hardened = createHardenedRestApi(scope, {
+    description,
+    logsKey,
+    logRetention,
+    throttlingRateLimit: options.throttlingRateLimit ?? 50,
+    throttlingBurstLimit: options.throttlingBurstLimit ?? 100,
+    wafRateLimit: options.wafRateLimit ?? 500,
+    allowedOrigins: options.allowedOrigins,
+    manageAccountCloudWatchRole: options.manageAccountCloudWatchRole ?? true,
+  });
+  return { restApi: hardened.api, authorization, logsKey, logRetention, userPool, webAcl: hardened.webAcl };
+}
+
+/**
+ * Define the execution role of a handler (no AWS-managed policies) and its KMS-encrypted log
+ * group, which the role may write to.
+ *
+ * @internal
+ */
+export function createHandlerRole(scope: Construct, route: ApiRoute, description: string, vpc?: ec2.IVpc): { role: iam.Role; logGroup: logs.LogGroup } {
+  const role = new iam.Role(scope, 'HandlerRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description,
+  });
+  if (vpc) {
+    // ENI actions have no resource-level permissions.
+    role.addToPolicy(new iam.PolicyStatement({
+      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      resources: ['*'],
+    }));
+  }
+  const logGroup = createEncryptedLogGroup(scope, 'HandlerLogs', route.logsKey, retentionAtLeast(route.logRetention), RemovalPolicy.RETAIN);
+  logGroup.grantWrite(role);
+  return { role, logGroup };
+}
