@@ -8,7 +8,7 @@ import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUpload
 // Built once per execution environment.
 const config = readUploadConfig(process.env);
 const allowedOrigins: string[] = JSON.parse(process.env.ALLOWED_ORIGINS ?? '[]');
-const s3 = new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+const s3 = new S3Client({});
 const logger = new Logger({ serviceName: 'secure-data-lake-upload' });
 
 const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');

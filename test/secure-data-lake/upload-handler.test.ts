@@ -50,7 +50,7 @@ beforeAll(async () => {
   await aws().s3().send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: aws().region as any } }));
   const key = await aws().kms().send(new CreateKeyCommand({ Description: 'lake data key' }));
   keyArn = key.KeyMetadata!.Arn!;
-  Object.assign(process.env, synthesizedEnvironment(), { S3_FORCE_PATH_STYLE: 'true' });
+  Object.assign(process.env, synthesizedEnvironment());
   jest.isolateModules(() => {
     handler = require(path.join(ASSET_DIR, 'index.js')).handler;
   });
