@@ -10,6 +10,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DataZone } from './data-zone';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { conflictingProps, invalidProp } from '../private/errors';
+import { ALL_ZONES, zoneConstructId } from '../private/zones';
 
 /**
  * How object lock protects object versions from being overwritten or deleted.
@@ -245,7 +246,7 @@ abstract class SecureDataLakeBase extends Construct implements ISecureDataLake {
   public bucket(zone: DataZone): s3.IBucket {
     const bucket = this._buckets.get(zone);
     if (!bucket) {
-      invalidProp(this, 'zone', zone?.name, `expected one of ${DataZone.ALL.map((z) => z.name).join(', ')}`);
+      invalidProp(this, 'zone', zone, `expected one of ${ALL_ZONES.join(', ')}`);
     }
     return bucket;
   }
@@ -411,7 +412,7 @@ export class SecureDataLake extends SecureDataLakeBase {
     });
     this.accessLogsBucket = this.accessLogs;
 
-    for (const zone of DataZone.ALL) {
+    for (const zone of ALL_ZONES) {
       const lifecycleRules: s3.LifecycleRule[] = [
         {
           id: 'NoncurrentVersions',
@@ -433,7 +434,7 @@ export class SecureDataLake extends SecureDataLakeBase {
         });
       }
 
-      const bucket = new s3.Bucket(this, zone.constructId, {
+      const bucket = new s3.Bucket(this, zoneConstructId(zone), {
         encryption: s3.BucketEncryption.KMS,
         encryptionKey: this.encryptionKey,
         bucketKeyEnabled: true,
@@ -455,7 +456,7 @@ export class SecureDataLake extends SecureDataLakeBase {
       const cfnBucket = bucket.node.defaultChild as s3.CfnBucket;
       // EventBridge "Object Created" events without CDK's notifications helper Lambda.
       cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
-      this.logTo(bucket, `${zone.name}/`);
+      this.logTo(bucket, `${zone}/`);
       this.denyForeignEncryption(bucket);
       if (props.allowedVpcEndpoints && zone !== DataZone.RAW) {
         this.denyOutsideVpcEndpoints(bucket, props.allowedVpcEndpoints);
@@ -633,7 +634,7 @@ export class SecureDataLake extends SecureDataLakeBase {
       cloudWatchLogGroup: logGroup as logs.ILogGroup,
     });
     trail.addS3EventSelector(
-      DataZone.ALL.map((zone) => ({ bucket: this.bucket(zone) })),
+      ALL_ZONES.map((zone) => ({ bucket: this.bucket(zone) })),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
     );
     return trail;
@@ -667,9 +668,9 @@ class ImportedSecureDataLake extends SecureDataLakeBase {
       quarantine: attrs.quarantineBucketArn,
       models: attrs.modelsBucketArn,
     };
-    for (const zone of DataZone.ALL) {
-      this._buckets.set(zone, s3.Bucket.fromBucketAttributes(this, zone.constructId, {
-        bucketArn: arns[zone.name],
+    for (const zone of ALL_ZONES) {
+      this._buckets.set(zone, s3.Bucket.fromBucketAttributes(this, zoneConstructId(zone), {
+        bucketArn: arns[zone],
         encryptionKey: this.encryptionKey,
       }));
     }

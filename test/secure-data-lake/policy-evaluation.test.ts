@@ -3,6 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DataZone, SecureDataLake, SecureUploadApi } from '../../src';
+import { ALL_ZONES } from '../../src/private/zones';
 import { ACCOUNT, REGION, resolveTemplate } from '../support/resolve-template';
 
 /**
@@ -30,7 +31,7 @@ const uploadRole = uploads.handler.role!;
 
 async function decide(principal: iam.IRole, action: string, resource: string, context: Record<string, string | string[]> = {}) {
   const isKms = action.startsWith('kms:');
-  const bucket = isKms ? undefined : DataZone.ALL.find((z) => resource.startsWith(resolved.arnOf(bucketId(z))));
+  const bucket = isKms ? undefined : ALL_ZONES.find((z) => resource.startsWith(resolved.arnOf(bucketId(z))));
   const simulation: Simulation = {
     identityPolicies: resolved.identityPoliciesOf(id(principal)),
     serviceControlPolicies: [],

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataZone, ObjectLockMode, SecureDataLake, SecureDataLakeProps } from '../../src';
+import { ALL_ZONES, zoneConstructId } from '../../src/private/zones';
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
 
@@ -26,10 +27,12 @@ describe('SecureDataLake defaults', () => {
   test('one bucket per zone plus the access-log bucket', () => {
     expect(zoneBuckets(template)).toHaveLength(5);
     template.resourceCountIs('AWS::S3::Bucket', 6);
-    expect(DataZone.ALL.map((z) => z.name)).toEqual(['raw', 'clean', 'curated', 'quarantine', 'models']);
-    for (const zone of DataZone.ALL) {
-      expect(lake.bucket(zone).node.id).toBe(zone.constructId);
+    expect(ALL_ZONES).toEqual(['raw', 'clean', 'curated', 'quarantine', 'models']);
+    expect(Object.values(DataZone).sort()).toEqual([...ALL_ZONES].sort());
+    for (const zone of ALL_ZONES) {
+      expect(lake.bucket(zone).node.id).toBe(zoneConstructId(zone));
     }
+    expect(ALL_ZONES.map(zoneConstructId)).toEqual(['Raw', 'Clean', 'Curated', 'Quarantine', 'Models']);
   });
 
   test('every zone is SSE-KMS with the lake key and S3 Bucket Keys', () => {
@@ -255,7 +258,7 @@ describe('SecureDataLake props', () => {
     const endpoint = vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     const l = new SecureDataLake(s, 'Lake', { allowedVpcEndpoints: [endpoint] });
     const t = Template.fromStack(s);
-    for (const zone of DataZone.ALL) {
+    for (const zone of ALL_ZONES) {
       const bucketId = s.getLogicalId(l.bucket(zone).node.defaultChild as any);
       const policy = Object.values(t.findResources('AWS::S3::BucketPolicy', { Properties: { Bucket: { Ref: bucketId } } }))[0];
       const vpce = policy.Properties.PolicyDocument.Statement.find((st: any) => st.Sid === 'DenyObjectAccessOutsideVpcEndpoints');
