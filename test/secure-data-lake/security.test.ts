@@ -1,7 +1,18 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ObjectLockMode, SecureDataLake, SecureUploadApi } from '../../src';
-import { createSecurityTestApp, expectNoUnacknowledgedFindings, formatSecurityReport, runSecurityChecks } from '../support/security-harness';
+import { createSecurityTestApp, expectNoUnacknowledgedFindings, formatSecurityReport, runSecurityChecks, SecurityReport } from '../support/security-harness';
+import { checkovReport, expectCfnLintClean, formatCheckovFinding } from '../support/template-scanners';
+
+const templates: string[] = [];
+afterAll(async () => {
+  // cfn-lint and checkov over every template synthesized above, in one call each.
+  await expectCfnLintClean(templates);
+  const checkov = await checkovReport(templates);
+  console.log(`checkov: ${checkov.summary.passed ?? '?'} passed, ${checkov.failed.length} failed unaccepted, ${checkov.accepted.length} accepted`);
+  expect(checkov.failed.map(formatCheckovFinding)).toEqual([]);
+}, 240_000);
+const keep = (report: SecurityReport) => templates.push(...report.templateFiles);
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
 
@@ -12,6 +23,7 @@ describe('security packs and the CloudFormation validator', () => {
     const lake = new SecureDataLake(stack, 'Lake');
     new SecureUploadApi(stack, 'Uploads', { lake });
     const report = runSecurityChecks(app, { name: 'secure-data-lake-minimal' });
+    keep(report);
     console.log(formatSecurityReport(report));
     expectNoUnacknowledgedFindings(report);
   });
@@ -41,6 +53,7 @@ describe('security packs and the CloudFormation validator', () => {
       vpc,
     });
     const report = runSecurityChecks(app, { name: 'secure-data-lake-maximal' });
+    keep(report);
     console.log(formatSecurityReport(report));
     expectNoUnacknowledgedFindings(report);
   });

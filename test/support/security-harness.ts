@@ -193,6 +193,9 @@ export const SECURITY_TEST_CONTEXT: Readonly<Record<string, unknown>> = {
   [cxapi.VALIDATE_AGAINST_DEFAULT_RULES]: true,
   // Synth writes validation-report.json instead of throwing, so the harness can report everything.
   [cxapi.FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false,
+  // aws:cdk:path metadata on every resource (as `cdk synth` writes it), so template scanners
+  // (cfn-lint, checkov) can name construct paths.
+  [cxapi.PATH_METADATA_ENABLE_CONTEXT]: true,
 };
 
 /**
