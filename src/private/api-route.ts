@@ -69,7 +69,12 @@ export function createApiRoute(scope: Construct, options: SecureApiOptions, desc
  *
  * @internal
  */
-export function createHandlerRole(scope: Construct, route: ApiRoute, description: string, vpc?: ec2.IVpc): { role: iam.Role; logGroup: logs.LogGroup } {
+export function createHandlerRole(
+  scope: Construct,
+  route: ApiRoute,
+  description: string,
+  vpc?: ec2.IVpc,
+): { role: iam.Role; logGroup: logs.LogGroup } {
   const role = new iam.Role(scope, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description,

@@ -1,6 +1,7 @@
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { ApiAuthorization, SecureDataLake, SecureUploadApi, SecureUploadApiProps } from '../../src';
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
@@ -228,7 +229,7 @@ describe('SecureUploadApi props', () => {
     const app = new App();
     const stack = new Stack(app, 'Scopes', { env: ENV });
     const lake = new SecureDataLake(stack, 'Lake');
-    const pool = new (require('aws-cdk-lib/aws-cognito').UserPool)(stack, 'Pool');
+    const pool = new cognito.UserPool(stack, 'Pool');
     new SecureUploadApi(stack, 'Uploads', { lake, authorization: ApiAuthorization.cognito(pool, ['hearing/upload']) });
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', AuthorizationScopes: ['hearing/upload'] });
   });

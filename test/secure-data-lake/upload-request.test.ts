@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fc from 'fast-check';
 import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUploadConfig, UploadConfig } from '../../src/secure-data-lake/logic/upload-request';
 
@@ -9,7 +10,7 @@ const config: UploadConfig = {
   allowedContentTypes: ['application/json', 'text/csv'],
   expirySeconds: 300,
 };
-const sha = (s: string) => require('node:crypto').createHash('sha256').update(s).digest('hex');
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('parseUploadRequest', () => {
   test('accepts a content type with and without a declared length', () => {
@@ -40,7 +41,13 @@ describe('parseUploadRequest', () => {
     const arbitraryBody = fc.oneof(
       fc.string(),
       fc.json(),
-      fc.record({ contentType: fc.oneof(fc.string(), fc.constantFrom(...config.allowedContentTypes)), contentLength: fc.oneof(fc.integer(), fc.double(), fc.string()) }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+      fc.record(
+        {
+          contentType: fc.oneof(fc.string(), fc.constantFrom(...config.allowedContentTypes)),
+          contentLength: fc.oneof(fc.integer(), fc.double(), fc.string()),
+        },
+        { requiredKeys: [] },
+      ).map((o) => JSON.stringify(o)),
       fc.dictionary(fc.string(), fc.jsonValue()).map((o) => JSON.stringify(o)),
     );
     fc.assert(fc.property(arbitraryBody, (body) => {
@@ -79,7 +86,8 @@ describe('callerKeySegment', () => {
   });
 
   test('fuzz: never yields a segment that escapes its folder', () => {
-    fc.assert(fc.property(fc.record({ cognitoSub: fc.string(), cognitoIdentityId: fc.string(), userArn: fc.string() }, { requiredKeys: [] }), (caller) => {
+    const callers = fc.record({ cognitoSub: fc.string(), cognitoIdentityId: fc.string(), userArn: fc.string() }, { requiredKeys: [] });
+    fc.assert(fc.property(callers, (caller) => {
       const segment = callerKeySegment(caller, sha);
       if (segment !== undefined) {
         expect(segment).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);

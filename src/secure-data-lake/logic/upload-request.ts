@@ -124,7 +124,11 @@ export type PostCondition = Record<string, string> | [string, string, string] | 
  * The conditions and fields of the presigned POST: exact key (which carries the caller's
  * identity), size range, content type, and SSE-KMS with the lake's key.
  */
-export function postPolicy(config: UploadConfig, request: UploadRequest, key: string): { conditions: PostCondition[]; fields: Record<string, string> } {
+export function postPolicy(
+  config: UploadConfig,
+  request: UploadRequest,
+  key: string,
+): { conditions: PostCondition[]; fields: Record<string, string> } {
   const min = request.contentLength ?? 1;
   const max = request.contentLength ?? config.maxBytes;
   const fields = {
