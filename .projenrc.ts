@@ -37,8 +37,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_24_X,
     bundlingOptions: {
-      // The AWS SDK v3 that the Lambda Node.js runtime provides stays external.
-      externals: ['@aws-sdk/*', '@smithy/*'],
+      // The AWS SDK v3 clients that the Lambda Node.js runtime provides stay external. Helper
+      // libraries that the runtime does not promise (e.g. @aws-sdk/s3-presigned-post) are bundled.
+      externals: ['@aws-sdk/client-*'],
       sourcemap: false,
     },
     // SDK v3 reuses connections by default; the variable only mattered for SDK v2.
@@ -63,6 +64,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // AGPL-3.0: a test tool only, never a runtime dependency.
     '@cloud-copilot/iam-simulate',
     'yaml',
+    // Tests and local runs of the predict handler. Packaged for one platform at the consumer's
+    // synth (src/serverless-model-endpoint/runtime-package.ts pins the same version).
+    'onnxruntime-node@1.30.0',
   ],
 
   jestOptions: {
@@ -82,7 +86,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
   excludeTypescript: ['examples/**'],
 });
 
-for (const p of ['/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
+// The predict handler: bundled like the *.lambda.ts handlers, but packaged by
+// ServerlessModelEndpoint itself (with onnxruntime-node for one platform), so projen generates no
+// Function construct for it.
+project.bundler.addBundle('src/serverless-model-endpoint/predict.handler.ts', {
+  platform: 'node',
+  target: 'node22',
+  externals: ['@aws-sdk/client-*', 'onnxruntime-node'],
+  outfile: 'index.js',
+  sourcemap: false,
+});
+project.eslint?.allowDevDeps('src/serverless-model-endpoint/predict.handler.ts');
+
+// Handler sources are bundled into assets/; their compiled copies in lib/ are never loaded.
+for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/lib/**/*.handler.js', '/lib/**/*.handler.d.ts', '/lib/**/logic/', '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
 
@@ -120,6 +137,14 @@ project.addTask('test:all', {
     { spawn: 'test' },
     { spawn: 'rosetta' },
     { spawn: 'test:python' },
+  ],
+});
+
+project.addTask('bench', {
+  description: 'Benchmarks (side by side with their baselines); prints figures and writes BENCHMARKS.md',
+  steps: [
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project test/tsconfig.json test/bench/serverless-model-endpoint.bench.ts' },
   ],
 });
 

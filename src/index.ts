@@ -1,2 +1,3 @@
 export * from './secure-api';
 export * from './secure-data-lake';
+export * from './serverless-model-endpoint';

@@ -77,7 +77,8 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     reason: `The CloudTrail-to-CloudWatch-Logs role of aws-cdk-lib's Trail: ${INLINE}`,
   })),
 
-  // ---- SecureUploadApi ------------------------------------------------------------------------
+  // ---- API-serving constructs (SecureUploadApi, ServerlessModelEndpoint) ---------------------
+  // Child ids below are fixed by src/private/api-route.ts and hardened-rest-api.ts.
   {
     id: RAW_UPLOADS,
     path: '**/Uploads/HandlerRole/DefaultPolicy/Resource',
@@ -85,55 +86,64 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   },
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
-    path: '**/Uploads/HandlerRole/DefaultPolicy/Resource',
+    path: '**/HandlerRole/DefaultPolicy/Resource',
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the ENI actions have no resource-level permissions.',
   },
   {
     id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:API-Gateway-Execution-Logs_*]',
-    path: '**/Uploads/CloudWatchRole/DefaultPolicy/Resource',
+    path: '**/CloudWatchRole/DefaultPolicy/Resource',
     reason: 'API Gateway creates one execution log group per API and stage, named API-Gateway-Execution-Logs_<apiId>/<stage>; the account-level role must cover that name pattern (and only it).',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::<PredictFunction51F85491.Arn>:*]',
+    path: '**/Predict/DeploymentRole/DefaultPolicy/Resource',
+    reason: 'CodeDeploy reads and moves the live alias between the function\'s versions; versions and aliases are qualified ARNs of this one function (<function arn>:<qualifier>), created by every deployment.',
   },
   ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
     {
       id: `${pack}-IAMNoInlinePolicy`,
-      path: /(^|\/)Uploads\/(HandlerRole|CloudWatchRole)\/DefaultPolicy\/Resource$/,
+      path: /(^|\/)(HandlerRole|CloudWatchRole|DeploymentRole)\/DefaultPolicy\/Resource$/,
       reason: INLINE,
     },
     {
       id: `${pack}-APIGWCacheEnabledAndEncrypted`,
-      path: '**/Uploads/Api/DeploymentStage.v1/Resource',
-      reason: 'Caching is off on purpose: responses carry short-lived, caller-specific signed upload grants and personal data must not be cached (security.md: no API caching of personal data).',
+      path: '**/Api/DeploymentStage.v1/Resource',
+      reason: 'Caching is off on purpose: responses carry short-lived, caller-specific signed upload grants or predictions on personal data, which must not be cached (security.md: no API caching of personal data).',
     },
     {
       id: `${pack}-APIGWSSLEnabled`,
-      path: '**/Uploads/Api/DeploymentStage.v1/Resource',
-      reason: 'The rule asks for a client certificate that API Gateway presents to HTTP backends; the only integration is Lambda, invoked over TLS with SigV4, where a client certificate is never used. Client TLS is enforced by API Gateway.',
+      path: '**/Api/DeploymentStage.v1/Resource',
+      reason: 'The rule asks for a client certificate that API Gateway presents to HTTP backends; the only integrations are Lambda, invoked over TLS with SigV4, where a client certificate is never used. Client TLS is enforced by API Gateway.',
     },
     {
       id: `${pack}-LambdaDLQ`,
-      path: '**/Uploads/Handler/Resource',
-      reason: 'The handler is invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations. Failures return a 5xx to the client and appear in metrics and logs.',
+      path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
+      reason: 'Invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations. Failures return a 5xx to the client and appear in metrics and alarms.',
     },
-  ]),
-  {
-    id: 'Serverless-LambdaDLQ',
-    path: '**/Uploads/Handler/Resource',
-    reason: 'The handler is invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations.',
-  },
-  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
     {
       id: `${pack}-LambdaConcurrency`,
-      path: '**/Uploads/Handler/Resource',
-      runs: ['*-minimal', 'reference-app'],
+      path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
+      runs: ['secure-data-lake-minimal', 'serverless-model-endpoint-minimal', 'reference-app'],
       reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The stage throttling (50 rps, burst 100 by default) and the WAF rate rule bound the invocation rate.',
     },
     {
       id: `${pack}-LambdaInsideVPC`,
-      path: '**/Uploads/Handler/Resource',
-      runs: ['*-minimal', 'reference-app'],
-      reason: 'The handler only signs a POST policy with its own credentials and makes no network calls; a VPC would add cold-start time and no isolation. Opt in with the vpc prop.',
+      path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
+      runs: ['secure-data-lake-minimal', 'serverless-model-endpoint-minimal', 'reference-app'],
+      reason: 'Outside a VPC by default: the upload handler makes no network calls at all, and the model endpoint reads one object from S3 at init; a VPC would add cold-start time and no isolation. Opt in with the vpc prop.',
     },
   ]),
+  {
+    id: 'Serverless-LambdaDLQ',
+    path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
+    reason: 'Invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations.',
+  },
+  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
+    id: `${pack}-CloudWatchAlarmAction`,
+    path: /(^|\/)Predict\/(ErrorsAlarm|LatencyAlarm)\/Resource$/,
+    runs: ['serverless-model-endpoint-minimal', 'reference-app'],
+    reason: 'These alarms gate rollouts: CodeDeploy polls them and rolls back on ALARM, which needs no alarm action. Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration).',
+  })),
 ];
 
 /** Categories that security.md says are never acknowledged. */

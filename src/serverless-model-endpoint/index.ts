@@ -1,0 +1,2 @@
+export * from './model-artifact';
+export * from './serverless-model-endpoint';

@@ -1,0 +1,211 @@
+import * as path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import * as ort from 'onnxruntime-node';
+import { EndpointConfig, readEndpointConfig } from './logic/config';
+import { InvalidRequestError, ModelInitError } from './logic/errors';
+import { EmfEncoder, emfEncoder, METRIC, MetricDefinition } from './logic/metrics';
+import { TensorData } from './logic/model-io';
+import { fileModelSource, loadModelBytes, ModelSource, s3ModelSource } from './logic/model-source';
+import { createPredictor, InferenceBackend, Predictor } from './logic/predictor';
+
+/*
+ * `POST /predict`: ONNX inference with onnxruntime-node.
+ *
+ * Once per execution environment (module scope): the configuration is read (a bad variable fails
+ * the init phase with a message naming it), and loading the model starts at once. The bundle is
+ * CommonJS (no top-level await), so the handler awaits that same promise: the InferenceSession is
+ * created once, never per request, and concurrent first requests share it. Caveat: Lambda's init
+ * phase ends when the module has loaded, and the environment may be frozen before the load
+ * finishes, so with provisioned concurrency part of the load (about 50 ms for the reference model)
+ * can still fall on the first request. An ES module bundle with top-level await would make init
+ * wait for it. A load that failed because the model could not be READ (a transient S3 error) is
+ * retried by the next request; integrity, session and model-shape failures are final for the
+ * environment and answered with 500 at once (and counted in ServerErrors).
+ *
+ * Logs carry outcomes, codes, sizes and timings, never request or response values. Metrics are
+ * EMF lines on stdout (see logic/metrics.ts).
+ */
+
+const config: EndpointConfig = readEndpointConfig(process.env);
+const logger = new Logger({ serviceName: config.serviceName });
+
+/** EMF lines on stdout, one encoder per kind of record (the static parts are serialized once). */
+function metricWriter(...metrics: MetricDefinition[]): (values: number[], properties: Record<string, unknown>) => void {
+  const encode: EmfEncoder = emfEncoder(config.metricsNamespace, { service: config.serviceName }, metrics);
+  return (values, properties) => {
+    properties.modelVersion = config.modelVersion;
+    process.stdout.write(encode(values, properties) + '\n');
+  };
+}
+const emitLoaded = metricWriter({ name: METRIC.modelLoadTime, unit: 'Milliseconds' });
+const emitOk = metricWriter(
+  { name: METRIC.requestLatency, unit: 'Milliseconds' },
+  { name: METRIC.inferenceLatency, unit: 'Milliseconds' },
+  { name: METRIC.batchSize, unit: 'Count' },
+);
+const emitRefused = metricWriter({ name: METRIC.clientErrors, unit: 'Count' });
+const emitFault = metricWriter({ name: METRIC.serverErrors, unit: 'Count' });
+
+/** The S3 source; the SDK is loaded only for MODEL_SOURCE=s3 (it costs ~0.3 s of cold start). */
+function s3Source(location: Extract<EndpointConfig['model'], { kind: 's3' }>): ModelSource {
+  return s3ModelSource(location.bucket, location.key, async (bucket, key) => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const sdk = require('@aws-sdk/client-s3') as typeof S3;
+    const client = new sdk.S3Client({ forcePathStyle: config.s3ForcePathStyle });
+    try {
+      const res = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, VersionId: location.objectVersion }));
+      if (!res.Body) throw new Error('GetObject returned no body');
+      logger.info('model object fetched', { serverSideEncryption: res.ServerSideEncryption, contentLength: res.ContentLength });
+      return await res.Body.transformToByteArray();
+    } finally {
+      client.destroy();
+    }
+  });
+}
+
+function modelSource(): ModelSource {
+  return config.model.kind === 's3'
+    ? s3Source(config.model)
+    : fileModelSource(path.resolve(__dirname, config.model.path));
+}
+
+/** onnxruntime's session behind the endpoint's `InferenceBackend` seam. */
+function backendOf(session: ort.InferenceSession): InferenceBackend {
+  return {
+    inputMetadata: session.inputMetadata,
+    outputMetadata: session.outputMetadata,
+    run: async (feeds, fetches) => {
+      const ortFeeds: Record<string, ort.Tensor> = {};
+      for (const name of Object.keys(feeds)) {
+        const t = feeds[name];
+        ortFeeds[name] = new ort.Tensor(t.type as ort.Tensor.Type, t.data as ort.Tensor.DataType, t.dims);
+      }
+      // ort.Tensor has `type`, `data` and `dims`: it is a TensorData.
+      return (await session.run(ortFeeds, fetches as string[])) as unknown as Record<string, TensorData>;
+    },
+  };
+}
+
+async function loadPredictor(): Promise<Predictor> {
+  const t0 = performance.now();
+  const source = modelSource();
+  const model = await loadModelBytes(source, config.sha256);
+  const t1 = performance.now();
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(model.bytes, {
+      executionProviders: ['cpu'],
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      intraOpNumThreads: config.intraOpThreads,
+      interOpNumThreads: 1,
+    });
+  } catch (e) {
+    throw new ModelInitError('SESSION',
+      `onnxruntime could not create a session from ${source.description}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  }
+  const predictor = createPredictor(backendOf(session), {
+    modelVersion: config.modelVersion,
+    classNames: config.classNames,
+    classifierScores: config.classifierScores,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxBatch: config.maxBatch },
+  });
+  const sessionMs = performance.now() - t1;
+  const loadMs = performance.now() - t0;
+  logger.info('model loaded', {
+    source: source.description,
+    sha256: model.sha256,
+    bytes: model.bytes.length,
+    readMs: model.readMs,
+    hashMs: model.hashMs,
+    sessionMs,
+    loadMs,
+    inputs: predictor.inputs.map((i) => `${i.name}: ${i.description}`),
+    classifier: predictor.classifier?.output,
+  });
+  emitLoaded([loadMs], { modelSha256: model.sha256 });
+  return predictor;
+}
+
+let pending: Promise<Predictor> | undefined;
+
+/** The predictor of this execution environment: loaded once, shared by every request. */
+export function modelReady(): Promise<Predictor> {
+  if (!pending) {
+    const attempt = loadPredictor();
+    pending = attempt;
+    attempt.catch((e: unknown) => {
+      const reason = e instanceof ModelInitError ? e.reason : 'UNEXPECTED';
+      logger.error('model load failed', { reason, error: e instanceof Error ? e.message : String(e) });
+      emitFault([1], { outcome: 'model-load-failed', reason });
+      // Only a read failure (S3 unavailable, throttled) may succeed when tried again.
+      if (reason === 'READ' && pending === attempt) pending = undefined;
+    });
+  }
+  return pending;
+}
+
+// Start loading during the init phase. Failures are logged above and answered per request.
+modelReady().catch(() => undefined);
+
+const allowedOrigins: ReadonlySet<string> = new Set(config.allowedOrigins);
+
+function respond(event: APIGatewayProxyEvent, statusCode: number, body: unknown): APIGatewayProxyResult {
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    'X-Model-Version': config.modelVersion,
+  };
+  if (allowedOrigins.size > 0) {
+    const origin = event.headers?.origin ?? event.headers?.Origin;
+    if (origin && allowedOrigins.has(origin)) {
+      headers['Access-Control-Allow-Origin'] = origin;
+      headers['Access-Control-Expose-Headers'] = 'X-Model-Version';
+      headers.Vary = 'Origin';
+    }
+  }
+  return { statusCode, headers, body: JSON.stringify(body) };
+}
+
+/**
+ * `POST /predict` with `{"inputs": {"<input>": [[...], ...]}}`. 200 with outputs, model version
+ * and (classifiers) predictions; 400/413 with a message saying what was expected; 500 only when
+ * the model is unavailable or a valid request fails to run.
+ */
+export async function handler(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
+  const t0 = performance.now();
+  const requestId = context?.awsRequestId;
+  // The Lambda context goes into Powertools logs only when one is written (a successful request
+  // writes none: its EMF line carries the request id), which keeps it off the hot path.
+  const withContext = () => {
+    if (context) logger.addContext(context);
+    return logger;
+  };
+  let predictor: Predictor;
+  try {
+    predictor = await modelReady();
+  } catch {
+    // Already logged once per load attempt; count the refused request.
+    emitFault([1], { outcome: 'model-unavailable', statusCode: 500, requestId });
+    return respond(event, 500, { message: 'the model is not available', modelVersion: config.modelVersion });
+  }
+  try {
+    const outcome = await predictor.predict(event.body, event.isBase64Encoded);
+    const response = respond(event, 200, outcome.body);
+    emitOk([performance.now() - t0, outcome.inferenceMs, outcome.batchSize], { outcome: 'ok', statusCode: 200, requestId });
+    return response;
+  } catch (e) {
+    if (e instanceof InvalidRequestError) {
+      // The message is built from the model's metadata and limits only: safe to log.
+      withContext().info('request refused', { code: e.code, statusCode: e.statusCode });
+      emitRefused([1], { outcome: 'refused', code: e.code, statusCode: e.statusCode, requestId });
+      return respond(event, e.statusCode, { message: e.message, code: e.code, modelVersion: config.modelVersion });
+    }
+    // onnxruntime's messages name shapes and types, not tensor values.
+    withContext().error('prediction failed', { error: e instanceof Error ? `${e.name}: ${e.message}` : 'non-error thrown' });
+    emitFault([1], { outcome: 'failed', statusCode: 500, requestId });
+    return respond(event, 500, { message: 'the prediction failed', modelVersion: config.modelVersion });
+  }
+}
