@@ -188,14 +188,13 @@ export interface IServerlessModelEndpoint extends IConstruct {
  * input metadata; responses name the model version and, for classifiers, the classes.
  *
  * @example
- * import * as path from 'path';
  * import { Stack } from 'aws-cdk-lib';
  * import { ModelArtifact, ServerlessModelEndpoint } from 'cdk-secure-mlops';
  *
  * declare const stack: Stack;
  *
  * new ServerlessModelEndpoint(stack, 'Predict', {
- *   model: ModelArtifact.fromAsset(path.join(__dirname, 'model.onnx'), {
+ *   model: ModelArtifact.fromAsset('models/hearing-who-grade.onnx', {
  *     version: 'hearing-who-grade@1',
  *     classNames: ['normal', 'mild', 'moderate', 'moderately severe', 'severe', 'profound', 'complete'],
  *   }),
@@ -333,9 +332,19 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
         .scaleOnUtilization({ utilizationTarget: props.autoScaling.utilizationTarget ?? 0.7 });
     }
 
+    // The handler answers model and runtime faults with a 500 (counted in its ServerErrors metric)
+    // instead of throwing, so Lambda's Errors metric alone would miss them: the alarm adds both.
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-      alarmDescription: `${this.node.path}: errors of the live alias (rolls back a rollout)`,
-      metric: this.alias.metricErrors({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM }),
+      alarmDescription: `${this.node.path}: invocation errors plus 5xx answers of the endpoint (rolls back a rollout)`,
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(invocationErrors, 0) + FILL(serverErrors, 0)',
+        usingMetrics: {
+          invocationErrors: this.alias.metricErrors({ statistic: cloudwatch.Stats.SUM }),
+          serverErrors: this.handlerMetric('ServerErrors', { statistic: cloudwatch.Stats.SUM }),
+        },
+        period: Duration.minutes(1),
+        label: 'Errors and 5xx answers',
+      }),
       threshold: 1,
       evaluationPeriods: 2,
       datapointsToAlarm: 2,
@@ -436,6 +445,14 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
    */
   public metricModelLoadTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.handlerMetric('ModelLoadTime', props);
+  }
+
+  /**
+   * Requests answered with a 5xx by the handler (EMF metric of the handler; Lambda's own Errors
+   * metric does not count them).
+   */
+  public metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.handlerMetric('ServerErrors', { statistic: cloudwatch.Stats.SUM, ...props });
   }
 
   /**

@@ -69,8 +69,17 @@ describe('ServerlessModelEndpoint defaults', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'predict' });
   });
 
-  test('alarms: errors and p99 latency of the live alias', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Statistic: 'Sum', Threshold: 1, Dimensions: Match.arrayWith([{ Name: 'Resource', Value: Match.anyValue() }]) });
+  test('alarms: errors plus the handler\'s 5xx answers, and p99 latency, of the live alias', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.Metrics);
+    expect(alarm!.Properties.Threshold).toBe(1);
+    const metrics = alarm!.Properties.Metrics;
+    expect(metrics.find((m: any) => m.Expression)).toMatchObject({ Expression: 'FILL(invocationErrors, 0) + FILL(serverErrors, 0)', ReturnData: true });
+    expect(metrics.find((m: any) => m.Id === 'invocationErrors').MetricStat.Metric).toMatchObject({ Namespace: 'AWS/Lambda', MetricName: 'Errors' });
+    expect(metrics.find((m: any) => m.Id === 'serverErrors').MetricStat.Metric).toEqual({
+      Namespace: 'cdk-secure-mlops/ServerlessModelEndpoint',
+      MetricName: 'ServerErrors',
+      Dimensions: [{ Name: 'service', Value: 'Test/Predict' }],
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Duration', ExtendedStatistic: 'p99', Threshold: 1000 });
   });
 
