@@ -134,6 +134,9 @@ project.addTask('test:all', {
   steps: [
     { spawn: 'default' },
     { spawn: 'compile' },
+    // ts-jest transpiles test files without type-checking them (isolatedModules): check tests,
+    // test support and examples here.
+    { exec: 'tsc --noEmit -p test/tsconfig.json' },
     { spawn: 'test' },
     { spawn: 'rosetta' },
     { spawn: 'test:python' },

@@ -2,17 +2,10 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ObjectLockMode, SecureDataLake, SecureUploadApi } from '../../src';
 import { createSecurityTestApp, expectNoUnacknowledgedFindings, formatSecurityReport, runSecurityChecks, SecurityReport } from '../support/security-harness';
-import { checkovReport, expectCfnLintClean, formatCheckovFinding } from '../support/template-scanners';
+import { useTemplateScans } from '../support/template-scanners';
 
-const templates: string[] = [];
-afterAll(async () => {
-  // cfn-lint and checkov over every template synthesized above, in one call each.
-  await expectCfnLintClean(templates);
-  const checkov = await checkovReport(templates);
-  console.log(`checkov: ${checkov.summary.passed ?? '?'} passed, ${checkov.failed.length} failed unaccepted, ${checkov.accepted.length} accepted`);
-  expect(checkov.failed.map(formatCheckovFinding)).toEqual([]);
-}, 240_000);
-const keep = (report: SecurityReport) => templates.push(...report.templateFiles);
+const scan = useTemplateScans();
+const keep = (report: SecurityReport) => scan(report.templateFiles);
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
 

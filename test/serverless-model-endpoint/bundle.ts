@@ -34,18 +34,6 @@ export interface BuiltArtifact {
   remove(): void;
 }
 
-function copyDir(from: string, to: string, filter: (rel: string) => boolean = () => true, rel = ''): void {
-  fs.mkdirSync(to, { recursive: true });
-  for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
-    const r = rel ? `${rel}/${entry.name}` : entry.name;
-    if (!filter(r)) continue;
-    const src = path.join(from, entry.name);
-    const dst = path.join(to, entry.name);
-    if (entry.isDirectory()) copyDir(src, dst, filter, r);
-    else fs.copyFileSync(src, dst);
-  }
-}
-
 export function dirBytes(dir: string): number {
   let total = 0;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

@@ -7,20 +7,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { ModelArtifact, SecureDataLake, ServerlessModelEndpoint } from '../../src';
 import { createSecurityTestApp, expectNoUnacknowledgedFindings, formatSecurityReport, runSecurityChecks, SecurityReport } from '../support/security-harness';
-import { checkovReport, expectCfnLintClean, formatCheckovFinding } from '../support/template-scanners';
+import { useTemplateScans } from '../support/template-scanners';
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
 const MODEL_DIR = path.join(__dirname, '..', 'fixtures', 'models');
 const META = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8'));
 
-const templates: string[] = [];
-const keep = (report: SecurityReport) => templates.push(...report.templateFiles);
-afterAll(async () => {
-  await expectCfnLintClean(templates);
-  const checkov = await checkovReport(templates);
-  console.log(`checkov: ${checkov.summary.passed} passed, ${checkov.failed.length} failed unaccepted, ${checkov.accepted.length} accepted`);
-  expect(checkov.failed.map(formatCheckovFinding)).toEqual([]);
-}, 240_000);
+const scan = useTemplateScans();
+const keep = (report: SecurityReport) => scan(report.templateFiles);
 
 // Packaging is exercised in runtime-package.test.ts; here only the template matters.
 const app = () => createSecurityTestApp({ context: { 'aws:cdk:bundling-stacks': [] } });

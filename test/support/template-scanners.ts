@@ -454,3 +454,20 @@ export function validateAcceptances(list: readonly CheckovAcceptance[]): void {
   }
   if (problems.length) throw new Error(`invalid checkov acceptances:\n${problems.join('\n')}`);
 }
+
+/**
+ * Jest helper for a security test file: collects the template files its harness runs produce
+ * and, after all tests, runs cfn-lint (zero errors) and checkov (zero unaccepted failures) over
+ * them in one call each. Returns the collector.
+ */
+export function useTemplateScans(): (templateFiles: readonly string[]) => void {
+  const templates: string[] = [];
+  afterAll(async () => {
+    await expectCfnLintClean(templates);
+    const checkov = await checkovReport(templates);
+    // eslint-disable-next-line no-console
+    console.log(`checkov: ${checkov.summary.passed} passed, ${checkov.failed.length} failed unaccepted, ${checkov.accepted.length} accepted`);
+    expect(checkov.failed.map(formatCheckovFinding)).toEqual([]);
+  }, 240_000);
+  return (templateFiles) => templates.push(...templateFiles);
+}
