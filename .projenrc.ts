@@ -67,6 +67,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Tests and local runs of the predict handler. Packaged for one platform at the consumer's
     // synth (src/serverless-model-endpoint/runtime-package.ts pins the same version).
     'onnxruntime-node@1.30.0',
+    // JSON Schema validation of records (LabelingPipeline cleaning handler; bundled).
+    'ajv@^8.20.0',
+    'ajv-formats@^3.0.1',
   ],
 
   jestOptions: {
