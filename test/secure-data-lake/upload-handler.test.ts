@@ -56,11 +56,12 @@ beforeAll(async () => {
   handler = require(path.join(ASSET_DIR, 'index.js')).handler;
 });
 
-test('the bundled asset loads in a fresh Node process and keeps the AWS SDK external', () => {
+test('the bundled asset loads in a fresh Node process; only the runtime\'s SDK client stays external', () => {
   const result = expectAssetLoads(ASSET_DIR, {
     env: { BUCKET_NAME: 'b', KMS_KEY_ARN: 'arn:aws:kms:eu-central-1:111111111111:key/k', MAX_BYTES: '10', ALLOWED_CONTENT_TYPES: '["application/json"]', EXPIRY_SECONDS: '60' },
   });
-  expect(result.externals).toEqual(expect.arrayContaining(['@aws-sdk/client-s3', '@aws-sdk/s3-presigned-post']));
+  // @aws-sdk/s3-presigned-post is not promised by the Lambda runtime: it is bundled.
+  expect(result.externals).toEqual(['@aws-sdk/client-s3']);
 });
 
 test('a signed-in caller gets a presigned POST whose upload lands in the raw zone under its folder', async () => {
