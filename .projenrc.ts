@@ -100,6 +100,8 @@ project.bundler.addBundle('src/serverless-model-endpoint/predict.handler.ts', {
   sourcemap: false,
 });
 project.eslint?.allowDevDeps('src/serverless-model-endpoint/predict.handler.ts');
+// Handler logic is bundled into the handlers' assets (esbuild), so it may use devDependencies.
+project.eslint?.allowDevDeps('src/*/logic/**');
 
 // Handler sources are bundled into assets/; their compiled copies in lib/ are never loaded.
 for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/lib/**/*.handler.js', '/lib/**/*.handler.d.ts', '/lib/**/logic/', '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
@@ -113,8 +115,11 @@ project.npmrc.addConfig('onnxruntime-node-install', 'skip');
 project.tryFindObjectFile('test/tsconfig.json')?.addOverride('include', ['**/*.ts', '../examples/**/*.ts']);
 
 const tools = project.addTask('setup:tools', {
-  description: 'Install the pinned Python test tools (moto_server, cfn-lint, checkov) into .venv-tools',
-  exec: 'bash .ci/setup-tools.sh',
+  description: 'Install what the tests need: Debian python3-torch/python3-onnx if missing, and the pinned Python test tools (moto_server, cfn-lint, checkov) into .venv-tools and .venv-checkov',
+  steps: [
+    { exec: 'bash .ci/setup-system.sh' },
+    { exec: 'bash .ci/setup-tools.sh' },
+  ],
 });
 
 // Bundled handler assets must exist before tests synthesize the constructs.

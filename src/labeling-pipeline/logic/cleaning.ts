@@ -1,0 +1,438 @@
+/**
+ * Cleaning of one raw record: size and encoding limits, JSON parse, JSON Schema validation (Ajv),
+ * unit normalization, declarative checks, pseudonymization of identifier fields, removal of
+ * fields and a content-derived record id.
+ *
+ * Everything about the data is configuration (`CleaningConfig`, JSON-serializable); a handler
+ * compiles it once per execution environment with `compileCleaner` and calls `clean` per record.
+ *
+ * `clean` never throws for anything in the input: a bad record is a `quarantine` result with
+ * reasons. It throws only when the injected `mac` function fails (a transient dependency: the
+ * caller retries) or returns something that is not hex (a programming error).
+ *
+ * Reason messages name the rule, the configured limits and a JSON pointer whose segments are
+ * names the schema or config declares (any other key is written as `*`); they never contain a
+ * value from the input.
+ */
+// Ajv is bundled into the handler by esbuild, so it is a devDependency (conventions: Handlers).
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import {
+  canonicalJson, collectNames, compilePath, depthExceeds, findAll, getPath, isObject, JsonObject,
+  PathPattern, PointerRedactor, setOwn, sha256Hex,
+} from './json';
+
+/** Code of a quarantine reason. */
+export type QuarantineCode =
+  | 'too-large' | 'invalid-utf8' | 'invalid-json' | 'not-an-object' | 'too-deep'
+  | 'schema' | 'missing' | 'type' | 'range' | 'step' | 'not-allowed'
+  | 'timestamp-invalid' | 'future-timestamp' | 'ratio' | 'ratio-denominator'
+  | 'unit-unknown' | 'identifier-type';
+
+/** Why a record was quarantined. Never contains an input value. */
+export interface QuarantineReason {
+  readonly code: QuarantineCode;
+  /** `parse`, `schema:<keyword>`, or the id of a configured rule. */
+  readonly ruleId: string;
+  readonly message: string;
+}
+
+/** Every path exists and is not null (wildcards: at least one match, none null). */
+export interface RequiredCheck { readonly id: string; readonly type: 'required'; readonly paths: string[] }
+/** Every value at `path` is a number within [min, max], and `min + k × step` when step is set. */
+export interface RangeCheck {
+  readonly id: string;
+  readonly type: 'range';
+  readonly path: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly step?: number;
+}
+/** Every value at `path` is one of `values` (strict equality). */
+export interface AllowedCheck {
+  readonly id: string;
+  readonly type: 'allowed';
+  readonly path: string;
+  readonly values: Array<string | number | boolean | null>;
+}
+/** Every value at `path` is an RFC 3339 date-time no later than now + toleranceSeconds (default 300). */
+export interface NotInFutureCheck {
+  readonly id: string; readonly type: 'notInFuture'; readonly path: string; readonly toleranceSeconds?: number;
+}
+/**
+ * numerator / denominator is at most `max`. When `minDenominator` is set, a smaller denominator is
+ * itself a reason (too few trials to judge); otherwise a zero denominator skips the check.
+ * Missing or non-numeric operands skip the check (use `required` and the schema for presence).
+ */
+export interface RatioCheck {
+  readonly id: string;
+  readonly type: 'ratio';
+  readonly numerator: string;
+  readonly denominator: string;
+  readonly max: number;
+  readonly minDenominator?: number;
+}
+/** A declarative check. */
+export type CheckRule = RequiredCheck | RangeCheck | AllowedCheck | NotInFutureCheck | RatioCheck;
+
+/**
+ * Linear unit conversion: when the string at `unitPath` names a unit in `conversions`, every
+ * number at `path` becomes `value × scale + offset` and the unit field becomes `target`. A unit
+ * that is neither `target` nor listed is a reason (`unit-unknown`); an absent unit field means
+ * the values are already in `target`.
+ */
+export interface NormalizeRule {
+  readonly id: string;
+  readonly path: string;
+  readonly unitPath: string;
+  readonly target: string;
+  readonly conversions: Record<string, { readonly scale: number; readonly offset?: number }>;
+}
+
+/** Configuration of the cleaning step (JSON-serializable). */
+export interface CleaningConfig {
+  /** Version of this configuration, recorded in lineage. @default '0' */
+  readonly version?: string;
+  /** Largest accepted raw object in bytes. @default 262144 */
+  readonly maxBytes?: number;
+  /** Deepest accepted nesting of objects and arrays. @default 32 */
+  readonly maxDepth?: number;
+  /** JSON Schema (draft-07 / 2019 subset that Ajv 8 compiles in strict mode). @default - none */
+  readonly schema?: JsonObject;
+  /** Unit normalizations, applied after the schema and before the checks. */
+  readonly normalize?: NormalizeRule[];
+  /** Declarative checks, all evaluated (every reason is reported). */
+  readonly checks?: CheckRule[];
+  /** Paths of identifier fields, replaced by `hmac:<hex of mac(value)>`. */
+  readonly pseudonymize?: string[];
+  /** Path of the (pseudonymized) subject identifier, returned as `subject`. @default - none */
+  readonly subjectField?: string;
+  /** Paths of fields removed from the clean record. */
+  readonly remove?: string[];
+  /** Record id: `<prefix><first hexChars of SHA-256 of the canonical clean record minus volatileFields>`. */
+  readonly recordId?: { readonly prefix?: string; readonly hexChars?: number; readonly volatileFields?: string[] };
+  /** Most reasons reported per record (the rest are counted in one more reason). @default 20 */
+  readonly maxReasons?: number;
+}
+
+/** Per-call context. */
+export interface CleanContext {
+  /** Current time, epoch milliseconds (injected clock). */
+  readonly now: number;
+}
+
+/** Keyed MAC of an identifier (the handler calls KMS GenerateMac), lowercase hex. */
+export type MacFunction = (value: string) => Promise<string> | string;
+
+/** A record that passed. */
+export interface CleanRecord {
+  readonly kind: 'clean';
+  readonly recordId: string;
+  readonly record: JsonObject;
+  /** The value at `subjectField` after pseudonymization, when configured and present. */
+  readonly subject?: string;
+}
+
+/** A record that was rejected. */
+export interface QuarantinedRecord {
+  readonly kind: 'quarantine';
+  readonly reasons: QuarantineReason[];
+  readonly inputSha256: string;
+}
+
+/** Result of cleaning one record. */
+export type CleanResult = CleanRecord | QuarantinedRecord;
+
+/** A compiled cleaner, built once per execution environment. */
+export interface Cleaner {
+  /** Version of the configuration. */
+  readonly configVersion: string;
+  /** SHA-256 of the canonical JSON of the schema ('' without one), for dataset cards. */
+  readonly schemaSha256: string;
+  clean(raw: Uint8Array | string, context: CleanContext): Promise<CleanResult>;
+}
+
+type CompiledCheck = (record: JsonObject, ctx: CleanContext, out: QuarantineReason[]) => void;
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const HEX = /^[0-9a-f]+$/;
+
+function finite(n: unknown, what: string): number {
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new Error(`${what}: expected a finite number, got ${JSON.stringify(n)}`);
+  return n;
+}
+
+/** Compile a cleaning configuration. Throws an Error that names the problem when the config is invalid. */
+export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleaner {
+  if (!isObject(config as unknown)) throw new Error('cleaning config: expected an object');
+  const maxBytes = config.maxBytes ?? 262144;
+  const maxDepth = config.maxDepth ?? 32;
+  const maxReasons = config.maxReasons ?? 20;
+  if (!(Number.isInteger(maxBytes) && maxBytes > 0)) throw new Error(`cleaning config: maxBytes must be a positive integer, got ${JSON.stringify(maxBytes)}`);
+  if (!(Number.isInteger(maxDepth) && maxDepth > 0 && maxDepth <= 1000)) throw new Error(`cleaning config: maxDepth must be an integer from 1 to 1000, got ${JSON.stringify(maxDepth)}`);
+  if (!(Number.isInteger(maxReasons) && maxReasons > 0)) throw new Error(`cleaning config: maxReasons must be a positive integer, got ${JSON.stringify(maxReasons)}`);
+
+  const known = new Set<string>();
+  const path = (p: string, what: string): PathPattern => {
+    const compiled = compilePath(p, what);
+    for (const s of compiled) known.add(s);
+    return compiled;
+  };
+
+  let validate: ValidateFunction | undefined;
+  if (config.schema !== undefined) {
+    const ajv = new Ajv({ allErrors: true, strict: true, messages: false });
+    addFormats(ajv);
+    try {
+      validate = ajv.compile(config.schema);
+    } catch (e) {
+      throw new Error(`cleaning config: the JSON Schema does not compile in Ajv strict mode: ${(e as Error).message}`);
+    }
+    collectNames(config.schema, known);
+  }
+
+  const ids = new Set<string>();
+  const ruleId = (id: unknown, what: string) => {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(id)) throw new Error(`${what}: id must match [A-Za-z0-9_.:-]{1,64}, got ${JSON.stringify(id)}`);
+    if (ids.has(id)) throw new Error(`${what}: duplicate rule id '${id}'`);
+    ids.add(id);
+    return id;
+  };
+
+  const redactor = new PointerRedactor(known);
+  const normalizers = (config.normalize ?? []).map((n, i) => compileNormalizer(n, i, path, ruleId, redactor));
+  const checks = (config.checks ?? []).map((c, i) => compileCheck(c, i, path, ruleId, redactor));
+  const pseudonymize = (config.pseudonymize ?? []).map((p, i) => path(p, `pseudonymize[${i}]`));
+  const remove = (config.remove ?? []).map((p, i) => path(p, `remove[${i}]`));
+  const subject = config.subjectField !== undefined ? path(config.subjectField, 'subjectField') : undefined;
+  const idPrefix = config.recordId?.prefix ?? 'rec-';
+  const idHex = config.recordId?.hexChars ?? 24;
+  if (!(Number.isInteger(idHex) && idHex >= 16 && idHex <= 64)) throw new Error(`cleaning config: recordId.hexChars must be an integer from 16 to 64, got ${JSON.stringify(idHex)}`);
+  const volatile = new Set(config.recordId?.volatileFields ?? []);
+  const schemaSha256 = config.schema !== undefined ? sha256Hex(canonicalJson(config.schema)) : '';
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const encoder = new TextEncoder();
+
+  const quarantine = (raw: Uint8Array | string, reasons: QuarantineReason[]): QuarantinedRecord => {
+    const inputSha256 = sha256Hex(typeof raw === 'string' ? encoder.encode(raw) : raw);
+    if (reasons.length > maxReasons) {
+      const more = reasons.length - maxReasons;
+      reasons = reasons.slice(0, maxReasons);
+      reasons.push({ code: reasons[0].code, ruleId: 'limit', message: `${more} more reason(s) not listed` });
+    }
+    return { kind: 'quarantine', reasons, inputSha256 };
+  };
+
+  /** Synchronous part: everything up to the checks. Returns the record or the reasons. */
+  const validateSync = (bytes: Uint8Array | string, ctx: CleanContext): JsonObject | QuarantineReason[] => {
+    const size = typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.byteLength;
+    if (size > maxBytes) return [{ code: 'too-large', ruleId: 'parse', message: `object is ${size} bytes; the limit is ${maxBytes}` }];
+    let text: string;
+    if (typeof bytes === 'string') {
+      text = bytes;
+    } else {
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        return [{ code: 'invalid-utf8', ruleId: 'parse', message: 'object is not valid UTF-8' }];
+      }
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return [{ code: 'invalid-json', ruleId: 'parse', message: 'object is not valid JSON' }];
+    }
+    if (!isObject(parsed)) return [{ code: 'not-an-object', ruleId: 'parse', message: 'the top level must be a JSON object' }];
+    if (depthExceeds(parsed, maxDepth)) return [{ code: 'too-deep', ruleId: 'parse', message: `nesting is deeper than ${maxDepth}` }];
+    if (validate && !validate(parsed)) return (validate.errors ?? []).map((e) => schemaReason(e, redactor));
+    const reasons: QuarantineReason[] = [];
+    for (const n of normalizers) n(parsed, reasons);
+    if (reasons.length) return reasons;
+    for (const c of checks) c(parsed, ctx, reasons);
+    return reasons.length ? reasons : parsed;
+  };
+
+  return {
+    configVersion: config.version ?? '0',
+    schemaSha256,
+    async clean(raw, ctx) {
+      let result: JsonObject | QuarantineReason[];
+      try {
+        result = validateSync(raw, ctx);
+      } catch {
+        // Defensive: a bug in a check must not crash the batch or leak the input.
+        result = [{ code: 'schema', ruleId: 'internal', message: 'the record could not be evaluated' }];
+      }
+      if (Array.isArray(result)) return quarantine(raw, result);
+      const record = result;
+      const reasons: QuarantineReason[] = [];
+      for (const p of pseudonymize) {
+        for (const m of findAll(record, p)) {
+          const v = m.value;
+          if (typeof v === 'string' && v.length > 0) {
+            setOwn(m.parent, m.key, 'hmac:' + checkHex(await mac(v)));
+          } else if (typeof v === 'number' && Number.isFinite(v)) {
+            setOwn(m.parent, m.key, 'hmac:' + checkHex(await mac(String(v))));
+          } else {
+            reasons.push({
+              code: 'identifier-type',
+              ruleId: 'pseudonymize',
+              message: `${redactor.fromSegments(m.at)} is an identifier and must be a non-empty string or a number`,
+            });
+          }
+        }
+      }
+      if (reasons.length) return quarantine(raw, reasons);
+      for (const p of remove) {
+        for (const m of findAll(record, p).reverse()) {
+          if (Array.isArray(m.parent)) m.parent.splice(m.key as number, 1);
+          else delete m.parent[m.key as string];
+        }
+      }
+      const recordId = idPrefix + sha256Hex(canonicalJson(record, volatile)).slice(0, idHex);
+      const s = subject ? getPath(record, subject) : undefined;
+      return { kind: 'clean', recordId, record, ...(typeof s === 'string' ? { subject: s } : {}) };
+    },
+  };
+}
+
+function checkHex(h: string): string {
+  if (typeof h !== 'string' || !HEX.test(h)) throw new Error('mac function must return lowercase hex');
+  return h;
+}
+
+/** Ajv error → reason. Only schema-derived parameters are included, never data. */
+function schemaReason(e: ErrorObject, redactor: PointerRedactor): QuarantineReason {
+  const at = redactor.fromPointer(e.instancePath) || '/';
+  const p = e.params as Record<string, unknown>;
+  let detail = '';
+  switch (e.keyword) {
+    case 'required': detail = ` (missing '${String(p.missingProperty)}')`; break;
+    case 'type': detail = ` (must be ${String(p.type)})`; break;
+    case 'format': detail = ` (must be format '${String(p.format)}')`; break;
+    case 'minimum': case 'maximum': case 'exclusiveMinimum': case 'exclusiveMaximum':
+    case 'minLength': case 'maxLength': case 'minItems': case 'maxItems':
+    case 'minProperties': case 'maxProperties': case 'multipleOf':
+      detail = ` (${String(p.comparison ?? e.keyword)} ${String(p.limit ?? p.multipleOf)})`; break;
+    default: break;
+  }
+  return { code: 'schema', ruleId: `schema:${e.keyword}`, message: `${at} fails schema rule '${e.keyword}' at ${e.schemaPath}${detail}` };
+}
+
+function compileNormalizer(
+  n: NormalizeRule, i: number, path: (p: string, w: string) => PathPattern,
+  ruleId: (id: unknown, w: string) => string, redactor: PointerRedactor,
+): (record: JsonObject, out: QuarantineReason[]) => void {
+  const what = `normalize[${i}]`;
+  const id = ruleId(n.id, what);
+  const values = path(n.path, what);
+  const unit = path(n.unitPath, what);
+  if (unit.includes('*')) throw new Error(`${what}: unitPath must not contain '*'`);
+  if (typeof n.target !== 'string') throw new Error(`${what}: target must be a string`);
+  const conv = new Map<string, { scale: number; offset: number }>();
+  for (const [u, c] of Object.entries(n.conversions ?? {})) {
+    conv.set(u, { scale: finite(c.scale, `${what}.conversions.${u}.scale`), offset: finite(c.offset ?? 0, `${what}.conversions.${u}.offset`) });
+  }
+  return (record, out) => {
+    const u = getPath(record, unit);
+    if (u === undefined || u === n.target) return;
+    const c = typeof u === 'string' ? conv.get(u) : undefined;
+    if (!c || !Object.prototype.hasOwnProperty.call(n.conversions, u as string)) {
+      out.push({ code: 'unit-unknown', ruleId: id, message: `${redactor.fromSegments(unit)} is not '${n.target}' or a unit with a configured conversion` });
+      return;
+    }
+    for (const m of findAll(record, values)) {
+      if (typeof m.value === 'number') setOwn(m.parent, m.key, m.value * c.scale + c.offset);
+    }
+    const parent = getPath(record, unit.slice(0, -1)) as JsonObject;
+    setOwn(parent, unit[unit.length - 1], n.target);
+  };
+}
+
+function compileCheck(
+  c: CheckRule, i: number, path: (p: string, w: string) => PathPattern,
+  ruleId: (id: unknown, w: string) => string, redactor: PointerRedactor,
+): CompiledCheck {
+  const what = `checks[${i}]`;
+  if (!isObject(c as unknown)) throw new Error(`${what}: expected an object`);
+  const id = ruleId(c.id, what);
+  const ptr = (at: readonly (string | number)[]) => redactor.fromSegments(at) || '/';
+  switch (c.type) {
+    case 'required': {
+      if (!Array.isArray(c.paths) || c.paths.length === 0) throw new Error(`${what}: paths must be a non-empty array`);
+      const paths = c.paths.map((p) => ({ pattern: path(p, what), text: p }));
+      return (record, _ctx, out) => {
+        for (const p of paths) {
+          const ms = findAll(record, p.pattern);
+          if (ms.length === 0) out.push({ code: 'missing', ruleId: id, message: `'${p.text}' is required` });
+          for (const m of ms) if (m.value === null) out.push({ code: 'missing', ruleId: id, message: `${ptr(m.at)} is required and must not be null` });
+        }
+      };
+    }
+    case 'range': {
+      const p = path(c.path, what);
+      const min = c.min === undefined ? undefined : finite(c.min, `${what}.min`);
+      const max = c.max === undefined ? undefined : finite(c.max, `${what}.max`);
+      const step = c.step === undefined ? undefined : finite(c.step, `${what}.step`);
+      if (step !== undefined && step <= 0) throw new Error(`${what}: step must be > 0, got ${step}`);
+      if (min !== undefined && max !== undefined && min > max) throw new Error(`${what}: min ${min} is above max ${max}`);
+      const base = min ?? 0;
+      const bounds = `${min ?? '-∞'}..${max ?? '∞'}${step !== undefined ? ` in steps of ${step}` : ''}`;
+      return (record, _ctx, out) => {
+        for (const m of findAll(record, p)) {
+          const v = m.value;
+          if (typeof v !== 'number') {
+            out.push({ code: 'type', ruleId: id, message: `${ptr(m.at)} must be a number in ${bounds}` });
+          } else if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
+            out.push({ code: 'range', ruleId: id, message: `${ptr(m.at)} is outside ${bounds}` });
+          } else if (step !== undefined) {
+            const k = (v - base) / step;
+            if (Math.abs(k - Math.round(k)) > 1e-9) out.push({ code: 'step', ruleId: id, message: `${ptr(m.at)} is not on the grid ${bounds}` });
+          }
+        }
+      };
+    }
+    case 'allowed': {
+      const p = path(c.path, what);
+      if (!Array.isArray(c.values)) throw new Error(`${what}: values must be an array`);
+      const allowed = new Set<unknown>(c.values);
+      return (record, _ctx, out) => {
+        for (const m of findAll(record, p)) {
+          if (!allowed.has(m.value)) out.push({ code: 'not-allowed', ruleId: id, message: `${ptr(m.at)} is not one of the ${allowed.size} allowed values` });
+        }
+      };
+    }
+    case 'notInFuture': {
+      const p = path(c.path, what);
+      const toleranceMs = finite(c.toleranceSeconds ?? 300, `${what}.toleranceSeconds`) * 1000;
+      return (record, ctx, out) => {
+        for (const m of findAll(record, p)) {
+          const v = m.value;
+          const t = typeof v === 'string' && RFC3339.test(v) ? Date.parse(v) : NaN;
+          if (Number.isNaN(t)) out.push({ code: 'timestamp-invalid', ruleId: id, message: `${ptr(m.at)} must be an RFC 3339 date-time` });
+          else if (t > ctx.now + toleranceMs) out.push({ code: 'future-timestamp', ruleId: id, message: `${ptr(m.at)} is more than ${toleranceMs / 1000} s in the future` });
+        }
+      };
+    }
+    case 'ratio': {
+      const num = path(c.numerator, what);
+      const den = path(c.denominator, what);
+      if (num.includes('*') || den.includes('*')) throw new Error(`${what}: ratio paths must not contain '*'`);
+      const max = finite(c.max, `${what}.max`);
+      const minDen = c.minDenominator === undefined ? undefined : finite(c.minDenominator, `${what}.minDenominator`);
+      return (record, _ctx, out) => {
+        const n = getPath(record, num);
+        const d = getPath(record, den);
+        if (typeof n !== 'number' || typeof d !== 'number') return;
+        if (minDen !== undefined && d < minDen) {
+          out.push({ code: 'ratio-denominator', ruleId: id, message: `'${c.denominator}' is below the minimum ${minDen}` });
+        } else if (d !== 0 && n / d > max) {
+          out.push({ code: 'ratio', ruleId: id, message: `'${c.numerator}' / '${c.denominator}' is above ${max}` });
+        }
+      };
+    }
+    default:
+      throw new Error(`${what}: unknown check type ${JSON.stringify((c as { type?: unknown }).type)}; expected required, range, allowed, notInFuture or ratio`);
+  }
+}
