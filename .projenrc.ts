@@ -156,6 +156,7 @@ project.addTask('bench', {
   steps: [
     { spawn: 'bundle' },
     { exec: 'ts-node --project test/tsconfig.json test/bench/serverless-model-endpoint.bench.ts' },
+    { exec: 'ts-node --project test/tsconfig.json test/bench/labeling-pipeline.bench.ts' },
   ],
 });
 
