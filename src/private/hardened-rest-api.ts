@@ -142,6 +142,14 @@ export function createHardenedRestApi(scope: Construct, options: HardenedRestApi
   });
   wafLogging.node.addDependency(wafLogGroup);
 
+  // A usage plan on the stage: the place to attach API keys and quotas per client later; its
+  // throttle matches the stage's.
+  api.addUsagePlan('UsagePlan', {
+    description: `${options.description}: default usage plan`,
+    throttle: { rateLimit: options.throttlingRateLimit, burstLimit: options.throttlingBurstLimit },
+    apiStages: [{ api, stage: api.deploymentStage }],
+  });
+
   return { api, webAcl, accessLogGroup };
 }
 

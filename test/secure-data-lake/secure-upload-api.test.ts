@@ -80,6 +80,10 @@ describe('SecureUploadApi defaults', () => {
     expect(Object.values(format)).toEqual(expect.arrayContaining(['$context.requestId', '$context.status', '$context.identity.sourceIp']));
     expect(stage.Properties.AccessLogSetting.Format).not.toMatch(/body|requestOverride|\$input|header/i);
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { EndpointConfiguration: { Types: ['REGIONAL'] } });
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
+      ApiStages: [{ ApiId: Match.anyValue(), Stage: Match.anyValue() }],
+    });
   });
 
   test('every log group is KMS-encrypted with a rotating key and kept a year', () => {
