@@ -12,9 +12,9 @@
  * (replacing that section, keeping the others). Goal (issue 3): at least a third of the floor's
  * records per second.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { writeBenchmarkSection } from './benchmarks-file';
 import { cleaner, LABELING, NOW, recordJson, task, whoGrade } from '../labeling-pipeline/hearing';
 
 const args = process.argv.slice(2);
@@ -25,7 +25,6 @@ const argValue = (name: string, fallback: number) => {
 const RECORDS = argValue('--records', 5000);
 const ROUNDS = argValue('--rounds', 15);
 const WRITE = !args.includes('--no-write');
-const REPO_ROOT = path.join(__dirname, '..', '..');
 
 /** Deterministic PRNG (Park–Miller) so every run benchmarks the same records. */
 function prng(seed: number): () => number {
@@ -132,18 +131,7 @@ async function main(): Promise<void> {
   process.stdout.write(section + '\n');
   if (sink < 0) process.stdout.write('');
   if (WRITE) {
-    const file = path.join(REPO_ROOT, 'BENCHMARKS.md');
-    const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-    const start = existing.search(/^## LabelingPipeline\s*$/m);
-    let updated: string;
-    if (start < 0) {
-      updated = existing.replace(/\n*$/, '\n\n') + section;
-    } else {
-      const rest = existing.slice(start + 1);
-      const next = rest.search(/^## /m);
-      updated = existing.slice(0, start) + section + (next < 0 ? '' : '\n' + existing.slice(start + 1 + next));
-    }
-    fs.writeFileSync(file, updated);
+    const file = writeBenchmarkSection('LabelingPipeline', section);
     process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
   }
 }

@@ -27,7 +27,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { buildArtifact, BuiltArtifact, REPO_ROOT } from '../serverless-model-endpoint/bundle';
+import { writeBenchmarkSection } from './benchmarks-file';
+import { buildArtifact, BuiltArtifact } from '../serverless-model-endpoint/bundle';
 import { EXPECTED, METADATA } from '../serverless-model-endpoint/fixture';
 
 const args = process.argv.slice(2);
@@ -313,19 +314,7 @@ async function main(): Promise<void> {
 
     process.stdout.write('\n' + section);
     if (WRITE) {
-      const file = path.join(REPO_ROOT, 'BENCHMARKS.md');
-      const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n';
-      const start = existing.search(/^## ServerlessModelEndpoint\s*$/m);
-      let updated: string;
-      if (start < 0) {
-        updated = existing.replace(/\n*$/, '\n\n') + section;
-      } else {
-        const rest = existing.slice(start + 1);
-        const next = rest.search(/^## /m);
-        const end = next < 0 ? existing.length : start + 1 + next;
-        updated = existing.slice(0, start) + section + (next < 0 ? '' : '\n' + existing.slice(end));
-      }
-      fs.writeFileSync(file, updated);
+      const file = writeBenchmarkSection('ServerlessModelEndpoint', section);
       process.stderr.write(`wrote ${path.relative(process.cwd(), file)}\n`);
     }
   } finally {
