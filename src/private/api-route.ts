@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -12,6 +11,7 @@ import { invalidProp } from './errors';
 import { createHardenedRestApi } from './hardened-rest-api';
 import { createUserPool } from './user-pool';
 import { ApiAuthorization } from '../secure-api/api-authorization';
+import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
 
 /** @internal */
@@ -65,7 +65,7 @@ export function createApiRoute(scope: Construct, options: SecureApiOptions, desc
 
 /**
  * Define the execution role of a handler (no AWS-managed policies) and its KMS-encrypted log
- * group, which the role may write to.
+ * group, which the role may write to; validate the handler options.
  *
  * @internal
  */
@@ -73,13 +73,16 @@ export function createHandlerRole(
   scope: Construct,
   route: ApiRoute,
   description: string,
-  vpc?: ec2.IVpc,
+  options: HandlerOptions,
 ): { role: iam.Role; logGroup: logs.LogGroup } {
+  if (options.vpcSubnets && !options.vpc) {
+    invalidProp(scope, 'vpcSubnets', 'a selection', 'vpcSubnets needs vpc');
+  }
   const role = new iam.Role(scope, 'HandlerRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description,
   });
-  if (vpc) {
+  if (options.vpc) {
     // ENI actions have no resource-level permissions.
     role.addToPolicy(new iam.PolicyStatement({
       actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],

@@ -1,2 +1,3 @@
 export * from './api-authorization';
 export * from './secure-api-options';
+export * from './handler-options';

@@ -1,7 +1,6 @@
 import { Duration, Size, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
@@ -11,12 +10,13 @@ import { ISecureDataLake } from './secure-data-lake';
 import { UploadUrlFunction } from './upload-url-function';
 import { createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
+import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
 
 /**
  * Properties of a `SecureUploadApi`.
  */
-export interface SecureUploadApiProps extends SecureApiOptions {
+export interface SecureUploadApiProps extends SecureApiOptions, HandlerOptions {
   /** The lake whose raw zone receives the uploads. */
   readonly lake: ISecureDataLake;
 
@@ -48,28 +48,6 @@ export interface SecureUploadApiProps extends SecureApiOptions {
    * @default 'uploads/'
    */
   readonly keyPrefix?: string;
-
-  /**
-   * Reserved concurrency of the handler.
-   *
-   * @default - no reservation; the stage throttling bounds the request rate
-   */
-  readonly reservedConcurrency?: number;
-
-  /**
-   * A VPC to run the handler in. The handler signs locally and makes no network calls, so a
-   * VPC adds nothing but cold-start time unless your policy requires it.
-   *
-   * @default - not in a VPC
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * Subnets of `vpc` for the handler.
-   *
-   * @default - private subnets with egress
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /**
@@ -123,16 +101,13 @@ export class SecureUploadApi extends Construct {
     if (!/^([A-Za-z0-9._-]+\/)*$/.test(keyPrefix)) {
       invalidProp(this, 'keyPrefix', keyPrefix, 'expected "" or path segments of letters, digits, ".", "_" or "-", each followed by "/" (e.g. "uploads/")');
     }
-    if (props.vpcSubnets && !props.vpc) {
-      invalidProp(this, 'vpcSubnets', 'a selection', 'vpcSubnets needs vpc');
-    }
 
     const route = createApiRoute(this, props, `${this.node.path}: secure uploads to the data lake`);
     this.restApi = route.restApi;
     this.webAcl = route.webAcl;
     this.userPool = route.userPool;
     this.logsKey = route.logsKey;
-    const { role, logGroup } = createHandlerRole(this, route, 'Signs presigned POSTs for the raw zone of the data lake', props.vpc);
+    const { role, logGroup } = createHandlerRole(this, route, 'Signs presigned POSTs for the raw zone of the data lake', props);
 
     const rawBucket = props.lake.bucket(DataZone.RAW);
     const handler = new UploadUrlFunction(this, 'Handler', {

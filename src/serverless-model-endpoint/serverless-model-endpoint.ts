@@ -6,7 +6,6 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -17,6 +16,7 @@ import { ModelArtifact } from './model-artifact';
 import { nodeArch, stageImageContext, zipCode } from './runtime-package';
 import { createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
+import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
 
 /**
@@ -55,7 +55,7 @@ export interface EndpointAutoScaling {
 /**
  * Properties of a `ServerlessModelEndpoint`.
  */
-export interface ServerlessModelEndpointProps extends SecureApiOptions {
+export interface ServerlessModelEndpointProps extends SecureApiOptions, HandlerOptions {
   /** The ONNX model to serve. */
   readonly model: ModelArtifact;
 
@@ -134,13 +134,6 @@ export interface ServerlessModelEndpointProps extends SecureApiOptions {
   readonly alarmAction?: cloudwatch.IAlarmAction;
 
   /**
-   * Reserved concurrency of the function.
-   *
-   * @default - no reservation; the stage throttling bounds the request rate
-   */
-  readonly reservedConcurrency?: number;
-
-  /**
    * Provisioned concurrency of the live alias (no cold starts for that many environments).
    *
    * @default - none
@@ -153,20 +146,6 @@ export interface ServerlessModelEndpointProps extends SecureApiOptions {
    * @default - no autoscaling
    */
   readonly autoScaling?: EndpointAutoScaling;
-
-  /**
-   * A VPC to run the function in (then S3 model downloads need an S3 endpoint or NAT).
-   *
-   * @default - not in a VPC
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * Subnets of `vpc` for the function.
-   *
-   * @default - private subnets with egress
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /**
@@ -261,16 +240,13 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
         invalidProp(this, 'autoScaling.utilizationTarget', utilizationTarget, 'expected 0.1 to 0.9');
       }
     }
-    if (props.vpcSubnets && !props.vpc) {
-      invalidProp(this, 'vpcSubnets', 'a selection', 'vpcSubnets needs vpc');
-    }
 
     const route = createApiRoute(this, props, `${this.node.path}: ONNX model predictions`);
     this.restApi = route.restApi;
     this.webAcl = route.webAcl;
     this.userPool = route.userPool;
     this.logsKey = route.logsKey;
-    const { role, logGroup } = createHandlerRole(this, route, 'Serves predictions of an ONNX model', props.vpc);
+    const { role, logGroup } = createHandlerRole(this, route, 'Serves predictions of an ONNX model', props);
 
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const runtime = lambda.Runtime.NODEJS_24_X;

@@ -259,6 +259,9 @@ describe('SecureUploadApi validation', () => {
     expect(make({ allowedContentTypes: [] })).toThrow(/invalid allowedContentTypes: received \[\]/);
     expect(make({ allowedContentTypes: ['json'] })).toThrow(/invalid allowedContentTypes: received \["json"\]/);
   });
+  test('fails if subnets are given without a VPC', () => {
+    expect(make({ vpcSubnets: {} })).toThrow('Test/Uploads: invalid vpcSubnets: received "a selection"; vpcSubnets needs vpc');
+  });
   test('fails if CORS is set for an existing API', () => {
     const app = new App();
     const stack = new Stack(app, 'X', { env: ENV });
