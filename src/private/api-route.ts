@@ -93,3 +93,52 @@ export function createHandlerRole(
   logGroup.grantWrite(role);
   return { role, logGroup };
 }
+
+/** @internal */
+export interface ValidatedPostOptions {
+  /** Path segment under the API root. */
+  readonly path: string;
+  /** Construct id of the request model (part of the construct contract). */
+  readonly modelId: string;
+  /** Properties and required members of the closed JSON body (additionalProperties: false). */
+  readonly properties: Record<string, apigw.JsonSchema>;
+  readonly required: string[];
+  readonly integration: apigw.Integration;
+}
+
+/**
+ * Add `POST /<path>` to the route's API: the route's authorization, a closed JSON request model
+ * and a validator that checks body and parameters.
+ *
+ * @internal
+ */
+export function addValidatedPost(
+  scope: Construct,
+  route: ApiRoute,
+  options: ValidatedPostOptions,
+): { resource: apigw.Resource; method: apigw.Method } {
+  const requestModel = new apigw.Model(scope, options.modelId, {
+    restApi: route.restApi,
+    contentType: 'application/json',
+    description: `Body of POST /${options.path}`,
+    schema: {
+      schema: apigw.JsonSchemaVersion.DRAFT4,
+      type: apigw.JsonSchemaType.OBJECT,
+      additionalProperties: false,
+      required: options.required,
+      properties: options.properties,
+    },
+  });
+  const requestValidator = new apigw.RequestValidator(scope, 'RequestValidator', {
+    restApi: route.restApi,
+    validateRequestBody: true,
+    validateRequestParameters: true,
+  });
+  const resource = route.restApi.root.addResource(options.path);
+  const method = resource.addMethod('POST', options.integration, {
+    ...route.authorization._methodOptions(scope, route.restApi),
+    requestValidator,
+    requestModels: { 'application/json': requestModel },
+  });
+  return { resource, method };
+}

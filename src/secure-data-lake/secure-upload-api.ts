@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { DataZone } from './data-zone';
 import { ISecureDataLake } from './secure-data-lake';
 import { UploadUrlFunction } from './upload-url-function';
-import { createApiRoute, createHandlerRole } from '../private/api-route';
+import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
 import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
@@ -139,33 +139,16 @@ export class SecureUploadApi extends Construct {
     // upload as this role, so the role may put objects under the upload prefix only.
     props.lake.grantWrite(role, DataZone.RAW, `${keyPrefix}*`);
 
-    const requestModel = new apigw.Model(this, 'UploadRequestModel', {
-      restApi: this.restApi,
-      contentType: 'application/json',
-      description: 'Body of POST /uploads',
-      schema: {
-        schema: apigw.JsonSchemaVersion.DRAFT4,
-        type: apigw.JsonSchemaType.OBJECT,
-        additionalProperties: false,
-        required: ['contentType'],
-        properties: {
-          contentType: { type: apigw.JsonSchemaType.STRING, enum: contentTypes },
-          contentLength: { type: apigw.JsonSchemaType.INTEGER, minimum: 1, maximum: maxBytes },
-        },
+    this.uploadsResource = addValidatedPost(this, route, {
+      path: 'uploads',
+      modelId: 'UploadRequestModel',
+      required: ['contentType'],
+      properties: {
+        contentType: { type: apigw.JsonSchemaType.STRING, enum: contentTypes },
+        contentLength: { type: apigw.JsonSchemaType.INTEGER, minimum: 1, maximum: maxBytes },
       },
-    });
-    const validator = new apigw.RequestValidator(this, 'RequestValidator', {
-      restApi: this.restApi,
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-
-    this.uploadsResource = this.restApi.root.addResource('uploads');
-    this.uploadsResource.addMethod('POST', new apigw.LambdaIntegration(handler, { proxy: true }), {
-      ...route.authorization._methodOptions(this, this.restApi),
-      requestValidator: validator,
-      requestModels: { 'application/json': requestModel },
-    });
+      integration: new apigw.LambdaIntegration(handler, { proxy: true }),
+    }).resource;
   }
 
   /**

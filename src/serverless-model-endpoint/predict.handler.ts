@@ -53,7 +53,7 @@ function s3Source(location: Extract<EndpointConfig['model'], { kind: 's3' }>): M
   return s3ModelSource(location.bucket, location.key, async (bucket, key) => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const sdk = require('@aws-sdk/client-s3') as typeof S3;
-    const client = new sdk.S3Client({ forcePathStyle: config.s3ForcePathStyle });
+    const client = new sdk.S3Client({});
     try {
       const res = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key, VersionId: location.objectVersion }));
       if (!res.Body) throw new Error('GetObject returned no body');

@@ -14,7 +14,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ModelArtifact } from './model-artifact';
 import { nodeArch, stageImageContext, zipCode } from './runtime-package';
-import { createApiRoute, createHandlerRole } from '../private/api-route';
+import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
 import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
@@ -366,34 +366,18 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
       role: deployRole.withoutPolicyUpdates(),
     });
 
-    const requestModel = new apigw.Model(this, 'RequestModel', {
-      restApi: this.restApi,
-      contentType: 'application/json',
-      description: `Body of POST /${resourcePath}`,
-      schema: {
-        schema: apigw.JsonSchemaVersion.DRAFT4,
-        type: apigw.JsonSchemaType.OBJECT,
-        additionalProperties: false,
-        required: ['inputs'],
-        properties: {
-          inputs: { type: apigw.JsonSchemaType.OBJECT, minProperties: 1, maxProperties: 32 },
-        },
-      },
+    const post = addValidatedPost(this, route, {
+      path: resourcePath,
+      modelId: 'RequestModel',
+      required: ['inputs'],
+      properties: { inputs: { type: apigw.JsonSchemaType.OBJECT, minProperties: 1, maxProperties: 32 } },
+      integration: new apigw.LambdaIntegration(alias, {
+        proxy: true,
+        timeout: Duration.seconds(Math.min(29, timeout.toSeconds() + 1)),
+      }),
     });
-    const validator = new apigw.RequestValidator(this, 'RequestValidator', {
-      restApi: this.restApi,
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-    this.resource = this.restApi.root.addResource(resourcePath);
-    this.method = this.resource.addMethod('POST', new apigw.LambdaIntegration(alias, {
-      proxy: true,
-      timeout: Duration.seconds(Math.min(29, timeout.toSeconds() + 1)),
-    }), {
-      ...route.authorization._methodOptions(this, this.restApi),
-      requestValidator: validator,
-      requestModels: { 'application/json': requestModel },
-    });
+    this.resource = post.resource;
+    this.method = post.method;
   }
 
   /**

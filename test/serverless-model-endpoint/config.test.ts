@@ -17,7 +17,6 @@ describe('readEndpointConfig', () => {
       metricsNamespace: 'ServerlessModelEndpoint',
       serviceName: 'serverless-model-endpoint',
       allowedOrigins: [],
-      s3ForcePathStyle: false,
     });
     // what the construct sets for a model that is no classifier
     expect(readEndpointConfig({ ...ASSET, CLASS_NAMES: '[]', ALLOWED_ORIGINS: '[]' }).classNames).toBeUndefined();
@@ -36,7 +35,6 @@ describe('readEndpointConfig', () => {
       METRICS_NAMESPACE: 'Hearing',
       POWERTOOLS_SERVICE_NAME: 'hearing-predict',
       ALLOWED_ORIGINS: '["https://app.example.com","http://localhost:3000"]',
-      S3_FORCE_PATH_STYLE: 'true',
     })).toEqual({
       model: { kind: 's3', bucket: 'models', key: 'hearing/1/model.onnx', objectVersion: 'v-1' },
       sha256: SHA,
@@ -49,7 +47,6 @@ describe('readEndpointConfig', () => {
       metricsNamespace: 'Hearing',
       serviceName: 'hearing-predict',
       allowedOrigins: ['https://app.example.com', 'http://localhost:3000'],
-      s3ForcePathStyle: true,
     });
   });
 

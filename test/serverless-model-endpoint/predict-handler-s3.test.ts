@@ -23,7 +23,6 @@ function s3Env(key: string): Record<string, string | undefined> {
     MODEL_PATH: undefined,
     MODEL_BUCKET: bucket,
     MODEL_KEY: key,
-    S3_FORCE_PATH_STYLE: 'true',
   };
 }
 

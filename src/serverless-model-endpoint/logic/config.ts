@@ -18,7 +18,6 @@
  * | `METRICS_NAMESPACE` | no | CloudWatch namespace of the EMF metrics, default `ServerlessModelEndpoint` |
  * | `POWERTOOLS_SERVICE_NAME` | no | service name in logs and the `service` metric dimension, default `serverless-model-endpoint` |
  * | `ALLOWED_ORIGINS` | no | JSON array of origins answered with `Access-Control-Allow-Origin`, default `[]` |
- * | `S3_FORCE_PATH_STYLE` | no | `true` for path-style S3 addressing (local emulators) |
  */
 import { ModelInitError } from './errors';
 import { ClassifierScores } from './response';
@@ -41,7 +40,6 @@ export interface EndpointConfig {
   readonly metricsNamespace: string;
   readonly serviceName: string;
   readonly allowedOrigins: readonly string[];
-  readonly s3ForcePathStyle: boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -149,6 +147,5 @@ export function readEndpointConfig(env: Env): EndpointConfig {
     metricsNamespace: env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME,
     allowedOrigins,
-    s3ForcePathStyle: env.S3_FORCE_PATH_STYLE === 'true',
   };
 }
