@@ -70,6 +70,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // JSON Schema validation of records (LabelingPipeline cleaning handler; bundled).
     'ajv@^8.20.0',
     'ajv-formats@^3.0.1',
+    // LabelingPipeline handlers (clients stay external; Powertools batch is bundled).
+    '@aws-sdk/client-dynamodb',
+    '@aws-sdk/client-eventbridge',
+    '@aws-sdk/client-lambda',
+    '@aws-sdk/client-sfn',
+    '@aws-sdk/client-sqs',
+    '@aws-lambda-powertools/batch',
+    // Local Step Functions interpreter (Node 22) for the state machine tests.
+    'aws-local-stepfunctions@^3',
   ],
 
   jestOptions: {
@@ -100,6 +109,20 @@ project.bundler.addBundle('src/serverless-model-endpoint/predict.handler.ts', {
   sourcemap: false,
 });
 project.eslint?.allowDevDeps('src/serverless-model-endpoint/predict.handler.ts');
+
+// LabelingPipeline handlers: bundled like the others, but staged by the construct together with
+// the pipeline's configuration file (logic/contract.ts CONFIG_FILE), so projen generates no
+// Function construct for them.
+for (const h of ['clean', 'label', 'review-api', 'review-record', 'dataset']) {
+  project.bundler.addBundle(`src/labeling-pipeline/${h}.handler.ts`, {
+    platform: 'node',
+    target: 'node22',
+    externals: ['@aws-sdk/client-*'],
+    outfile: 'index.js',
+    sourcemap: false,
+  });
+  project.eslint?.allowDevDeps(`src/labeling-pipeline/${h}.handler.ts`);
+}
 // Handler logic is bundled into the handlers' assets (esbuild), so it may use devDependencies.
 project.eslint?.allowDevDeps('src/*/logic/**');
 

@@ -1,0 +1,246 @@
+/**
+ * The contract between the LabelingPipeline construct and its handlers: the configuration file
+ * each handler reads, the environment variables the construct sets, the object-key layout in the
+ * lake's zones, the ledger table's items, the events, and the review state machine's payloads.
+ *
+ * Pure TypeScript (no aws-cdk-lib, no SDK): imported by the construct (synth time) and by the
+ * handlers (bundled). Changing a name here is a breaking change for deployed pipelines.
+ */
+import type { CleaningConfig, QuarantineReason } from './cleaning';
+import type { QualityGates, SplitConfig } from './dataset';
+import type { LabelRecord, LabelTaskConfig, ReviewReason, RulesLabelerConfig, Vote } from './labeling';
+
+/** File name of the pipeline configuration, staged beside each handler's `index.js`. */
+export const CONFIG_FILE = 'pipeline-config.json';
+
+/** A labeler as the labeling handler runs it. */
+export type LabelerSpec =
+  | { readonly kind: 'rules'; readonly rules: RulesLabelerConfig }
+  /**
+   * A user Lambda (any language). Invoked synchronously with the labeler contract of
+   * `labeling.ts`: input `{ recordId, record }`, output `{ kind: 'label', className, confidence }`
+   * or `{ kind: 'abstain', reason }`.
+   */
+  | { readonly kind: 'function'; readonly id: string; readonly version: string; readonly functionArn: string }
+  /**
+   * A ServerlessModelEndpoint's function (its `live` alias), invoked synchronously with an API
+   * Gateway proxy event whose body is `{ "inputs": { <input>: [[...features]] } }`; `features` are
+   * record paths in the model's input order. The response's `predictions[0]` gives the class and
+   * its probability (the confidence).
+   */
+  | {
+    readonly kind: 'model';
+    readonly id: string;
+    readonly version: string;
+    readonly functionArn: string;
+    readonly inputName: string;
+    readonly features: string[];
+    /** Model class names in output order → task class names (absent: identical names). */
+    readonly classMap?: Record<string, string>;
+  };
+
+/** Everything the handlers need, JSON-serializable, written by the construct at synth. */
+export interface PipelineConfig {
+  /** Name of the pipeline (events' `detail.pipeline`, metrics' `service` dimension). */
+  readonly pipelineName: string;
+  readonly cleaning: CleaningConfig;
+  readonly labelers: LabelerSpec[];
+  readonly task: LabelTaskConfig;
+  readonly split: SplitConfig;
+  readonly gates?: QualityGates;
+}
+
+/**
+ * Environment variables the construct sets on every handler (all required unless noted).
+ * Handlers read them with one typed reader and fail at init naming a missing one.
+ */
+export const ENV = {
+  /** Raw zone bucket (read). */
+  RAW_BUCKET: 'RAW_BUCKET',
+  /** Key prefix of uploads in the raw zone, e.g. `uploads/` ('' = whole bucket). */
+  RAW_PREFIX: 'RAW_PREFIX',
+  CLEAN_BUCKET: 'CLEAN_BUCKET',
+  QUARANTINE_BUCKET: 'QUARANTINE_BUCKET',
+  /** Curated zone: labels and dataset versions. */
+  CURATED_BUCKET: 'CURATED_BUCKET',
+  /** Key prefix the pipeline writes under in the clean, quarantine and curated zones, e.g. `hearing/`. */
+  ZONE_PREFIX: 'ZONE_PREFIX',
+  /** The lake's data key ARN (SSE-KMS on every PutObject). */
+  DATA_KEY_ARN: 'DATA_KEY_ARN',
+  /** The lake's HMAC key (GenerateMac, HMAC_SHA_256). Cleaning handler only. */
+  HMAC_KEY_ID: 'HMAC_KEY_ID',
+  LEDGER_TABLE: 'LEDGER_TABLE',
+  EVENT_BUS_NAME: 'EVENT_BUS_NAME',
+  /** Review state machine ARN (labeling handler: StartExecution). */
+  REVIEW_STATE_MACHINE_ARN: 'REVIEW_STATE_MACHINE_ARN',
+  /** CloudWatch namespace of the EMF metrics. */
+  METRICS_NAMESPACE: 'METRICS_NAMESPACE',
+  /** Allowed CORS origins, JSON array (review API handler). Optional, default []. */
+  ALLOWED_ORIGINS: 'ALLOWED_ORIGINS',
+} as const;
+
+/** EventBridge `source` of every event the pipeline emits. */
+export const EVENT_SOURCE = 'cdk-secure-mlops.labeling-pipeline';
+
+/** EventBridge `detail-type`s (the library's one event vocabulary). */
+export const DETAIL_TYPE = {
+  recordCleaned: 'Record Cleaned',
+  recordQuarantined: 'Record Quarantined',
+  recordLabelled: 'Record Labelled',
+  reviewRequested: 'Review Requested',
+  datasetVersionPublished: 'Dataset Version Published',
+  datasetVersionBlocked: 'Dataset Version Blocked',
+} as const;
+
+/** `detail` of every event: identifiers and codes only, never a record value. */
+export interface PipelineEventDetail {
+  readonly pipeline: string;
+  readonly recordId?: string;
+  /** `s3://bucket/key` of the raw object (its key carries no personal data: a caller hash and a uuid). */
+  readonly source?: string;
+  readonly sourceVersionId?: string;
+  readonly codes?: string[];
+  readonly datasetVersion?: string;
+  /** Dataset version: `s3://…/` prefix of the manifests, card and report. */
+  readonly location?: string;
+  readonly counts?: Record<string, number>;
+  readonly blockedReasons?: string[];
+}
+
+/** Object keys in the zones (`p` = ZONE_PREFIX). */
+export const KEYS = {
+  /** Clean zone: the clean, pseudonymized record (JSON), written once (If-None-Match). */
+  cleanRecord: (p: string, recordId: string) => `${p}records/${recordId}.json`,
+  /** Quarantine zone: a copy of the rejected input, keyed by the raw object's identity hash. */
+  quarantinedInput: (p: string, sourceHash: string) => `${p}quarantine/${sourceHash}/input`,
+  /** Quarantine zone: the sidecar (`QuarantineSidecar`) beside it. */
+  quarantineSidecar: (p: string, sourceHash: string) => `${p}quarantine/${sourceHash}/reasons.json`,
+  /** Curated zone: append-only label records (`LabelRecord`), one object per label. */
+  label: (p: string, recordId: string, labelId: string) => `${p}labels/${recordId}/${labelId}.json`,
+  /** Curated zone: a dataset version's files. */
+  datasetPrefix: (p: string, version: string) => `${p}datasets/${version}/`,
+} as const;
+
+/** Files of a dataset version under `KEYS.datasetPrefix`. */
+export const DATASET_FILES = {
+  manifest: (split: 'train' | 'validation' | 'test') => `${split}.manifest`,
+  card: 'dataset-card.json',
+  report: 'quality-report.json',
+} as const;
+
+/** The quarantine sidecar. */
+export interface QuarantineSidecar {
+  readonly source: string;
+  readonly sourceVersionId?: string;
+  readonly inputSha256: string;
+  readonly inputBytes: number;
+  readonly reasons: QuarantineReason[];
+  readonly cleaningConfigVersion: string;
+  readonly quarantinedAt: string;
+}
+
+/**
+ * Ledger table (DynamoDB, `pk` + `sk` strings, CMK, PITR). Items:
+ *
+ * - Source outcome, one per raw object version and cleaning-config version (idempotency of
+ *   cleaning; a backfill under a new config version re-runs):
+ *   `pk = src#<sourceHash>`, `sk = cfg#<configVersion>` → `SourceItem`.
+ * - Record, one per content-derived record id (deduplication: a conditional put on this item
+ *   decides which source owns the record; the others are duplicates):
+ *   `pk = rec#<recordId>`, `sk = record` → `RecordItem`.
+ * - Pending review, one per record waiting for a human (the review API lists this partition):
+ *   `pk = review`, `sk = <recordId>` → `ReviewItem`.
+ */
+export const LEDGER = {
+  sourcePk: (sourceHash: string) => `src#${sourceHash}`,
+  sourceSk: (configVersion: string) => `cfg#${configVersion}`,
+  recordPk: (recordId: string) => `rec#${recordId}`,
+  recordSk: 'record',
+  reviewPk: 'review',
+} as const;
+
+/** Outcome of one raw object under one cleaning config version. */
+export interface SourceItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly source: string;
+  readonly sourceVersionId?: string;
+  readonly outcome: 'clean' | 'duplicate' | 'quarantine';
+  readonly recordId?: string;
+  readonly codes?: string[];
+  readonly at: string;
+  /** True once the outcome's event was put on the bus. */
+  readonly announced: boolean;
+}
+
+/** A clean record's index entry (no record values: pseudonyms and ids only). */
+export interface RecordItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly recordId: string;
+  /** The source that placed the record first. */
+  readonly source: string;
+  readonly sourceVersionId?: string;
+  /** Subject pseudonym (`hmac:…`), '' when the config names no subject field. */
+  readonly subject: string;
+  /** `s3://clean-bucket/key`. */
+  readonly cleanRef: string;
+  readonly cleanedAt: string;
+  /** `labelled` | `review` | `cleaned`. */
+  readonly state: 'cleaned' | 'review' | 'labelled';
+  /** The current label (human beats machine; the S3 label objects are the append-only history). */
+  readonly label?: LabelRecord;
+}
+
+/** A pending review. `record` is the clean, pseudonymized record. */
+export interface ReviewItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly recordId: string;
+  readonly taskToken: string;
+  readonly reasons: ReviewReason[];
+  readonly proposal?: { readonly className: string; readonly confidence: number };
+  readonly votes: Vote[];
+  /** Attempt number (1 + times the review timed out and went back to the queue). */
+  readonly attempt: number;
+  readonly requestedAt: string;
+}
+
+/**
+ * Input of the review state machine (started by the labeling handler, execution name
+ * `<recordId>` sanitized to 80 chars, so a duplicate start is idempotent).
+ */
+export interface ReviewExecutionInput {
+  readonly recordId: string;
+  readonly reasons: ReviewReason[];
+  readonly proposal?: { readonly className: string; readonly confidence: number };
+  readonly votes: Vote[];
+  readonly record: Record<string, unknown>;
+}
+
+/** What the review API sends with SendTaskSuccess, and what the record-label task receives. */
+export interface ReviewAnswer {
+  readonly recordId: string;
+  readonly className: string;
+  /** Pseudonym of the reviewer (hash of the caller identity). */
+  readonly reviewer: string;
+  readonly votes: Vote[];
+}
+
+/**
+ * Input of the backfill handler (the Distributed Map's ItemBatcher output over an S3 listing):
+ * `{ Items: [{ Key, ... }], BatchInput: { bucket } }`. Its output: counts per outcome.
+ */
+export interface BackfillBatch {
+  readonly Items: Array<{ readonly Key: string }>;
+  readonly BatchInput: { readonly bucket: string };
+}
+
+/** Counts returned by the backfill handler for one batch. */
+export interface BackfillResult {
+  readonly received: number;
+  readonly clean: number;
+  readonly duplicate: number;
+  readonly quarantine: number;
+  readonly skipped: number;
+}

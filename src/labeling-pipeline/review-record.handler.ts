@@ -1,0 +1,2 @@
+// placeholder: implemented by the LabelingPipeline handler work
+export async function handler(): Promise<void> { throw new Error('not implemented'); }
