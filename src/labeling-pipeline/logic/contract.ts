@@ -48,6 +48,13 @@ export interface PipelineConfig {
   readonly task: LabelTaskConfig;
   readonly split: SplitConfig;
   readonly gates?: QualityGates;
+  /**
+   * How manifests reference records: `inline` writes the clean record as the line's `source`
+   * (a JSON string; the channel is self-contained, which SageMaker's File mode with an S3Prefix
+   * channel needs), `ref` writes `source-ref` (s3:// URI of the clean record).
+   * @default 'inline'
+   */
+  readonly manifestSource?: 'inline' | 'ref';
 }
 
 /**
@@ -204,6 +211,8 @@ export interface ReviewItem {
   /** Attempt number (1 + times the review timed out and went back to the queue). */
   readonly attempt: number;
   readonly requestedAt: string;
+  /** The clean, pseudonymized record as a JSON string (the review API parses it). */
+  readonly recordJson: string;
 }
 
 /**
@@ -218,6 +227,20 @@ export interface ReviewExecutionInput {
   readonly record: Record<string, unknown>;
 }
 
+/**
+ * Events of the review-record handler, invoked by the review state machine:
+ * - `request` (a Lambda task with `.waitForTaskToken`): put the `ReviewItem` with the token
+ *   (overwriting an earlier attempt's); the state machine then waits for the review API's
+ *   SendTaskSuccess, up to the review timeout.
+ * - `record`: append the human label (from the `ReviewAnswer`) and make it the record's current label.
+ * - `expire`: the review timed out `maxAttempts` times: delete the pending item (the record stays
+ *   `review` in the ledger, and the execution fails with `ReviewExpired`).
+ */
+export type ReviewRecordEvent =
+  | { readonly action: 'request'; readonly taskToken: string; readonly attempt: number; readonly input: ReviewExecutionInput }
+  | { readonly action: 'record'; readonly answer: ReviewAnswer }
+  | { readonly action: 'expire'; readonly recordId: string };
+
 /** What the review API sends with SendTaskSuccess, and what the record-label task receives. */
 export interface ReviewAnswer {
   readonly recordId: string;
@@ -228,7 +251,28 @@ export interface ReviewAnswer {
 }
 
 /**
- * Input of the backfill handler (the Distributed Map's ItemBatcher output over an S3 listing):
+ * Input of the dataset handler (a Lambda task of the dataset state machine; a schedule or a manual
+ * start passes `{}` or a chosen version name). Output: `DatasetTaskResult`; the state machine puts
+ * the published / blocked event from it.
+ */
+export interface DatasetTaskInput {
+  /** Version name ([A-Za-z0-9._-]{1,64}). @default - `<pipelineName>-<UTC yyyyMMddTHHmmssZ>` */
+  readonly datasetVersion?: string;
+}
+
+/** Output of the dataset handler. */
+export interface DatasetTaskResult {
+  readonly datasetVersion: string;
+  /** `s3://curated-bucket/<prefix>datasets/<version>/`. */
+  readonly location: string;
+  readonly publish: boolean;
+  readonly blockedReasons: string[];
+  readonly counts: Record<string, number>;
+}
+
+/**
+ * Input of the cleaning handler in backfill mode (the Distributed Map's ItemBatcher output over an
+ * S3 listing of the raw zone, or of quarantine sidecars to re-run them):
  * `{ Items: [{ Key, ... }], BatchInput: { bucket } }`. Its output: counts per outcome.
  */
 export interface BackfillBatch {
