@@ -162,3 +162,42 @@ describe('dataset version from the hearing fixtures', () => {
     expect(Object.values(v.card.classBalance.train).reduce((a, b) => a + b, 0)).toBe(v.card.counts.train);
   });
 });
+
+describe('inline sources', () => {
+  const label = () => task()('rec-a', [{ labeler: whoGrade(), output: { kind: 'label', className: 'mild', confidence: 0.9 } }], NOW).label!;
+  const build = (records: DatasetRecord[]) => buildDatasetVersion({
+    datasetVersion: 'v-inline',
+    jobName: 'j',
+    now: NOW,
+    attribute: 'who-grade',
+    classes: LABELING.task.classes,
+    records,
+    quarantined: [],
+    split: { train: 1, validation: 0, test: 0 },
+    schemaSha256: '',
+    versions: {},
+  });
+
+  test('a record with source is written as an inline "source" line (no source-ref) and read back', () => {
+    const text = JSON.stringify({ thresholds: { left: { 500: 20 } }, subject: 'hmac:1' });
+    const v = build([{ recordId: 'rec-a', subject: 'hmac:1', sourceRef: 's3://clean/rec-a.json', source: text, label: label() }]);
+    const line = JSON.parse(v.manifests.train);
+    expect(line.source).toBe(text);
+    expect(line['source-ref']).toBeUndefined();
+    const read = readManifest(v.manifests.train, 'who-grade');
+    expect(read.errors).toEqual([]);
+    expect(read.entries[0]).toMatchObject({ source: text, recordId: 'rec-a', label: 1 });
+    expect(read.entries[0].sourceRef).toBeUndefined();
+  });
+
+  test('an inline record that makes the line longer than 100,000 characters is a manifest-line row failure', () => {
+    const big = JSON.stringify({ notes: 'x'.repeat(MAX_MANIFEST_LINE) });
+    const v = build([
+      { recordId: 'rec-a', subject: 'hmac:1', sourceRef: 's3://clean/rec-a.json', source: big, label: label() },
+      { recordId: 'rec-b', subject: 'hmac:2', sourceRef: 's3://clean/rec-b.json', source: '{}', label: { ...label(), recordId: 'rec-b' } },
+    ]);
+    expect(v.report.rowFailures).toEqual([{ id: 'rec-a', codes: ['manifest-line'] }]);
+    expect(v.card.counts.total).toBe(1);
+    expect(v.manifests.train.split('\n').every((l) => l.length <= MAX_MANIFEST_LINE)).toBe(true);
+  });
+});

@@ -234,6 +234,13 @@ export interface DatasetRecord {
   readonly recordId: string;
   readonly subject: string;
   readonly sourceRef: string;
+  /**
+   * The clean record inline, as JSON text (one line). When set, the manifest line carries it as
+   * `source` instead of `sourceRef` as `source-ref` (a self-contained channel); a line that then
+   * exceeds MAX_MANIFEST_LINE is a row failure `manifest-line`.
+   * @default - the line references the record (`source-ref`)
+   */
+  readonly source?: string;
   /** The current label; absent while the record waits for review. */
   readonly label?: LabelRecord;
   /** Top-level keys to pass through (e.g. `source-version-id`). */
@@ -419,7 +426,7 @@ export function buildDatasetVersion(input: DatasetVersionInput): DatasetVersion 
 export function toManifestEntry(r: DatasetRecord, v: Pick<DatasetVersionInput, 'datasetVersion' | 'jobName' | 'attribute' | 'labelType'>): ManifestEntry {
   const l = r.label!;
   return {
-    sourceRef: r.sourceRef,
+    ...(r.source !== undefined ? { source: r.source } : { sourceRef: r.sourceRef }),
     recordId: r.recordId,
     subjectPseudonym: r.subject,
     attribute: v.attribute,
