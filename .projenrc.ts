@@ -49,6 +49,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // consumer's machine.
   lambdaAutoDiscover: true,
 
+  // JSON Schema validation of records: the cleaning handler bundles it, and LabelingPipeline
+  // compiles the user's cleaning rules at synth with the same code, so a bad rule fails synth.
+  // Bundled into the package (jsii), so Python users get it too.
+  bundledDeps: ['ajv@^8.20.0', 'ajv-formats@^3.0.1'],
+
   devDeps: [
     // Node 22 for every npm script and projen task (Lambda runs 22; the local Step Functions
     // interpreter needs it).
@@ -67,9 +72,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Tests and local runs of the predict handler. Packaged for one platform at the consumer's
     // synth (src/serverless-model-endpoint/runtime-package.ts pins the same version).
     'onnxruntime-node@1.30.0',
-    // JSON Schema validation of records (LabelingPipeline cleaning handler; bundled).
-    'ajv@^8.20.0',
-    'ajv-formats@^3.0.1',
     // LabelingPipeline handlers (clients stay external; Powertools batch is bundled).
     '@aws-sdk/client-dynamodb',
     '@aws-sdk/client-eventbridge',

@@ -1,3 +1,4 @@
 export * from './secure-api';
 export * from './secure-data-lake';
 export * from './serverless-model-endpoint';
+export * from './labeling-pipeline';

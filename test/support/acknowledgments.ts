@@ -144,6 +144,102 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     runs: ['serverless-model-endpoint-minimal', 'reference-app'],
     reason: 'These alarms gate rollouts: CodeDeploy polls them and rolls back on ALARM, which needs no alarm action. Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration).',
   })),
+
+  // ---- LabelingPipeline ---------------------------------------------------------------------------
+  // Child ids below are fixed by src/labeling-pipeline/labeling-pipeline.ts; the logical ids in the
+  // granular findings are those of the test stacks (test/labeling-pipeline/security.test.ts), whose
+  // zone prefixes differ: minimal `hearing/` and `uploads/`, maximal `hearing/v1/` and `uploads/hearing/`.
+  ...([
+    ['labeling-pipeline-minimal', 'hearing/', 'uploads/'],
+    ['labeling-pipeline-maximal', 'hearing/v1/', 'uploads/hearing/'],
+  ] as const).flatMap(([run, zone, uploads]) => ([
+    ['LakeRaw8A880B75', uploads, 'Clean'],
+    ['LakeCleanB0DDCC1A', `${zone}records/`, '(Clean|Label|Dataset)'],
+    ['LakeQuarantineBA300CC8', `${zone}quarantine/`, 'Clean'],
+    ['LakeCurated8ED8635F', `${zone}labels/`, '(Label|ReviewRecord)'],
+    ['LakeCurated8ED8635F', `${zone}datasets/`, 'Dataset'],
+  ] as const).map(([bucket, prefix, roles]) => ({
+    id: `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}*]`,
+    path: new RegExp(`(^|/)Hearing/${roles}Role/DefaultPolicy/Resource$`),
+    runs: [run],
+    reason: 'Object-level permissions under one prefix of one zone (uploads, records, labels, quarantine, datasets): object keys are content-derived record ids, source hashes and version names created at run time, so they cannot be enumerated in advance. Each role gets only the prefixes and actions its handler uses (no delete, no listing).',
+  }))),
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset)Role\/DefaultPolicy\/Resource$/,
+    reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the ENI actions have no resource-level permissions.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    path: /(^|\/)Hearing\/(Review|Dataset|Backfill)StateMachine\/Role\/DefaultPolicy\/Resource$/,
+    reason: 'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; aws-cdk-lib adds exactly these for logging and tracing.',
+  },
+  ...([['HearingReviewRecord2CF38E03', 'Review'], ['HearingDatasetFE286463', 'Dataset'], ['HearingCleanFAD6539D', 'Backfill']] as const).map(([fn, machine]) => ({
+    id: `AwsSolutions-IAM5[Resource::<${fn}.Arn>:*]`,
+    path: `**/Hearing/${machine}StateMachine/Role/DefaultPolicy/Resource`,
+    reason: 'The Lambda task may invoke versions and aliases of its one function (<function arn>:<qualifier>); aws-cdk-lib\'s LambdaInvoke grants the function and its qualified ARNs, nothing else.',
+  })),
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:aws:lambda:eu-central-1:111111111111:function:hearing-custom-labeler:live:*]',
+    path: '**/Hearing/LabelRole/DefaultPolicy/Resource',
+    runs: ['labeling-pipeline-maximal'],
+    reason: 'grantInvoke on a user\'s function labeler covers that one function\'s qualified ARNs (versions, aliases).',
+  },
+  ...['', '/*'].map((child) => ({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:eu-central-1:111111111111:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"HearingBackfillStateMachine91A923BB"}]}]}${child}:*]`,
+    path: '**/Hearing/BackfillStateMachine/DistributedMapPolicy/Resource',
+    reason: 'A Distributed Map runs its batches as child executions of its own state machine, whose names Step Functions generates; aws-cdk-lib scopes describe/stop/redrive to executions of this one state machine.',
+  })),
+  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+    {
+      id: `${pack}-IAMNoInlinePolicy`,
+      path: /(^|\/)Hearing\/((Clean|Label|ReviewRecord|Dataset)Role\/DefaultPolicy|(Review|Dataset|Backfill)StateMachine\/(Role\/DefaultPolicy|DistributedMapPolicy|EventsRole\/DefaultPolicy))\/Resource$/,
+      reason: INLINE,
+    },
+    {
+      id: `${pack}-LambdaDLQ`,
+      path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+      reason: 'Never invoked asynchronously: the cleaning and labeling functions are polled from SQS queues (their redrive policies move failed messages to dead-letter queues), the others are invoked synchronously by Step Functions tasks (Retry/Catch) and API Gateway. A Lambda DLQ only applies to asynchronous invocations.',
+    },
+    {
+      id: `${pack}-LambdaConcurrency`,
+      path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+      runs: ['labeling-pipeline-minimal'],
+      reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The SQS event sources scale within the account\'s concurrency and back off on throttling without losing messages.',
+    },
+    {
+      id: `${pack}-LambdaInsideVPC`,
+      path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+      runs: ['labeling-pipeline-minimal'],
+      reason: 'Outside a VPC by default: the handlers call only AWS APIs (S3, KMS, DynamoDB, EventBridge, Step Functions) over TLS with IAM; a VPC needs endpoints for each. Opt in with the vpc prop (maximal configuration).',
+    },
+    {
+      id: `${pack}-CloudWatchAlarmAction`,
+      path: /(^|\/)Hearing\/(CleaningDeadLetters|LabelingDeadLetters|EventsDeadLetters|DatasetFailed|BackfillFailed)Alarm\/Resource$/,
+      runs: ['labeling-pipeline-minimal'],
+      reason: 'Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration); the alarms exist and show in the console either way.',
+    },
+  ]),
+  {
+    id: 'Serverless-LambdaDLQ',
+    path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    reason: 'Never invoked asynchronously (SQS event sources with redrive to dead-letter queues, Step Functions tasks, API Gateway); a Lambda DLQ only applies to asynchronous invocations.',
+  },
+  {
+    id: 'Serverless-LambdaEventSourceMappingDestination',
+    path: /(^|\/)Hearing\/(Clean|Label)\/SqsEventSource:[A-Za-z0-9]+\/Resource$/,
+    reason: 'On-failure destinations apply to stream and Kafka event sources only; for SQS the queue\'s redrive policy moves a message that failed maxReceiveCount times to the dead-letter queue (alarmed).',
+  },
+  {
+    id: 'AwsSolutions-SQS3',
+    path: '**/Hearing/EventsDeadLetterQueue/Resource',
+    reason: 'This queue IS a dead-letter queue: the EventBridge rules name it as their targets\' deadLetterQueue, which the rule cannot see because it only recognises SQS redrive policies. It is terminal and alarmed (EventsDeadLettersAlarm).',
+  },
+  {
+    id: 'Serverless-SQSRedrivePolicy',
+    path: /(^|\/)Hearing\/(Cleaning|Labeling|Events)DeadLetterQueue\/Resource$/,
+    reason: 'Terminal dead-letter queues: they hold what failed for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
+  },
 ];
 
 /** Categories that security.md says are never acknowledged. */

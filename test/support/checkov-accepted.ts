@@ -79,6 +79,37 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
     path: /(^|\/)(Uploads|Predict)\/HandlerRole\/DefaultPolicy\/Resource$/,
     reason: 'The only write statements without resource constraints are the ENI actions a function in a VPC needs (ec2:CreateNetworkInterface and friends), which have no resource-level permissions; every S3 write is scoped to one prefix of one zone.',
   },
+  // ---- LabelingPipeline (child ids fixed by src/labeling-pipeline/labeling-pipeline.ts) -------
+  {
+    id: 'CKV_AWS_116',
+    path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    reason: 'Never invoked asynchronously: the cleaning and labeling functions are polled from SQS queues whose redrive policies move failed messages to dead-letter queues; the others are invoked synchronously by Step Functions tasks (Retry/Catch) and API Gateway. A Lambda DLQ only applies to asynchronous invocations.',
+  },
+  {
+    id: 'CKV_AWS_117',
+    path: /(^|\/)LabelingMinimal\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    reason: 'Outside a VPC by default: the handlers call only AWS APIs over TLS with IAM; the vpc prop opts in (the maximal configuration runs them in a VPC).',
+  },
+  {
+    id: 'CKV_AWS_115',
+    path: /(^|\/)LabelingMinimal\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    reason: 'Reserved concurrency is opt-in (reservedConcurrency, set in the maximal configuration): accounts with the default quota of 10 cannot reserve any. SQS event sources back off on throttling without losing messages.',
+  },
+  {
+    id: 'CKV_AWS_173',
+    path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    reason: 'The environment holds configuration only (bucket and table names, key ARNs, prefixes), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
+  },
+  {
+    id: 'CKV_AWS_111',
+    path: /(^|\/)Hearing\/((Clean|Label|ReviewRecord|Dataset)Role|ReviewApi\/HandlerRole)\/DefaultPolicy\/Resource$/,
+    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; every S3 write is scoped to one prefix of one zone, every DynamoDB and Step Functions call to one table or state machine.',
+  },
+  {
+    id: 'CKV_AWS_120',
+    path: /(^|\/)Hearing\/ReviewApi\/Api\/DeploymentStage\.v1\/Resource$/,
+    reason: 'API caching is off on purpose: the review API returns pseudonymized records pending review and accepts labels; such responses must not be cached (security.md: no API caching of personal data).',
+  },
 ];
 
 /**

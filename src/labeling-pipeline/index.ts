@@ -1,0 +1,3 @@
+export * from './cleaning-rules';
+export * from './labeler';
+export * from './labeling-pipeline';
