@@ -1,2 +1,13 @@
-// placeholder: implemented by the LabelingPipeline handler work
-export async function handler(): Promise<void> { throw new Error('not implemented'); }
+/**
+ * Lambda entry point of the dataset-version task (handlers/dataset.ts): clients, environment and
+ * pipeline configuration are read once per execution environment.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { loadPipelineConfig, readEnv } from './handlers/common';
+import { createDatasetHandler, DATASET_ENV } from './handlers/dataset';
+
+const s3 = new S3Client({});
+const ddb = new DynamoDBClient({});
+
+export const handler = createDatasetHandler({ s3, ddb, env: readEnv(process.env, DATASET_ENV), config: loadPipelineConfig() });

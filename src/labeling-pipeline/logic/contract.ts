@@ -55,6 +55,12 @@ export interface PipelineConfig {
    * @default 'inline'
    */
   readonly manifestSource?: 'inline' | 'ref';
+  /**
+   * Version of the library that synthesized the pipeline, recorded in dataset cards
+   * (`versions.library`).
+   * @default - not recorded
+   */
+  readonly libraryVersion?: string;
 }
 
 /**
