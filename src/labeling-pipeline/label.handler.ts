@@ -1,2 +1,24 @@
-// placeholder: implemented by the LabelingPipeline handler work
-export async function handler(): Promise<void> { throw new Error('not implemented'); }
+/**
+ * Labeling handler entry point (SQS consumer of `Record Cleaned`). The logic is in
+ * `handlers/label.ts`; this shell builds the clients and reads the environment and configuration
+ * once per execution environment.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { loadPipelineConfig, readEnv } from './handlers/common';
+import { createLabelHandler, LABEL_ENV } from './handlers/label';
+
+export const handler = createLabelHandler({
+  s3: new S3Client({}),
+  ddb: new DynamoDBClient({}),
+  // Throttling of a labeler fails the message (SQS retries it later); do not spend the
+  // function's timeout on many SDK retries.
+  lambda: new LambdaClient({ maxAttempts: 2 }),
+  sfn: new SFNClient({}),
+  events: new EventBridgeClient({}),
+  env: readEnv(process.env, LABEL_ENV),
+  config: loadPipelineConfig(),
+});

@@ -1,2 +1,17 @@
-// placeholder: implemented by the LabelingPipeline handler work
-export async function handler(): Promise<void> { throw new Error('not implemented'); }
+/**
+ * Review API entry point (API Gateway REST proxy: `GET /reviews`, `POST /reviews/{recordId}`).
+ * The logic is in `handlers/review-api.ts`.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { loadPipelineConfig, readEnv } from './handlers/common';
+import { createReviewApiHandler, readAllowedOrigins, REVIEW_API_ENV } from './handlers/review-api';
+import { ENV } from './logic/contract';
+
+export const handler = createReviewApiHandler({
+  ddb: new DynamoDBClient({}),
+  sfn: new SFNClient({}),
+  env: readEnv(process.env, REVIEW_API_ENV),
+  allowedOrigins: readAllowedOrigins(process.env[ENV.ALLOWED_ORIGINS]),
+  config: loadPipelineConfig(),
+});

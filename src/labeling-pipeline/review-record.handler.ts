@@ -1,2 +1,17 @@
-// placeholder: implemented by the LabelingPipeline handler work
-export async function handler(): Promise<void> { throw new Error('not implemented'); }
+/**
+ * Review-record entry point (a Lambda task of the review state machine: `ReviewRecordEvent`).
+ * The logic is in `handlers/review-record.ts`.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { loadPipelineConfig, readEnv } from './handlers/common';
+import { createReviewRecordHandler, REVIEW_RECORD_ENV } from './handlers/review-record';
+
+export const handler = createReviewRecordHandler({
+  s3: new S3Client({}),
+  ddb: new DynamoDBClient({}),
+  events: new EventBridgeClient({}),
+  env: readEnv(process.env, REVIEW_RECORD_ENV),
+  config: loadPipelineConfig(),
+});

@@ -203,6 +203,21 @@ export interface RecordItem {
   readonly state: 'cleaned' | 'review' | 'labelled';
   /** The current label (human beats machine; the S3 label objects are the append-only history). */
   readonly label?: LabelRecord;
+  /**
+   * The event of the last state change while it is not yet on the bus (a transactional outbox):
+   * written together with `state`/`label`, removed once put. A redelivery that finds it puts it
+   * again, so a decision is never left unannounced. Absent: nothing pending.
+   */
+  readonly pendingEvent?: PendingRecordEvent;
+}
+
+/** An event decided together with a record item's state change (`RecordItem.pendingEvent`). */
+export interface PendingRecordEvent {
+  /** The decision it announces: the label id, or the review execution's name. */
+  readonly id: string;
+  readonly detailType: typeof DETAIL_TYPE.recordLabelled | typeof DETAIL_TYPE.reviewRequested;
+  /** `detail.codes`: `auto` / `human` for a label, the review reasons for a review. */
+  readonly codes: string[];
 }
 
 /** A pending review. `record` is the clean, pseudonymized record. */
