@@ -1,0 +1,306 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { hearingPipelineProps } from './pipeline-fixture';
+import { CleaningRules, Labeler, LabelingPipeline, LabelingPipelineProps, ScoreAggregate, SecureDataLake } from '../../src';
+import { CONFIG_FILE, ENV as HANDLER_ENV, PipelineConfig } from '../../src/labeling-pipeline/logic/contract';
+
+const ENV = { account: '111111111111', region: 'eu-central-1' };
+
+function build(extra: Partial<LabelingPipelineProps> = {}) {
+  const app = new App();
+  const stack = new Stack(app, 'Pipe', { env: ENV });
+  const lake = new SecureDataLake(stack, 'Lake');
+  const pipeline = new LabelingPipeline(stack, 'Hearing', { lake, ...hearingPipelineProps(), ...extra });
+  return { app, stack, lake, pipeline, template: Template.fromStack(stack) };
+}
+
+/** Resolve a CloudFormation value that may be an `Fn::Join` of literals and references to a string. */
+function flat(v: any): string {
+  if (typeof v === 'string') return v;
+  if (v?.['Fn::Join']) return v['Fn::Join'][1].map(flat).join(v['Fn::Join'][0]);
+  if (v?.Ref) return `<${v.Ref}>`;
+  if (v?.['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
+  return JSON.stringify(v);
+}
+
+const { app, pipeline, template } = build();
+const assembly = app.synth();
+const resources = template.toJSON().Resources as Record<string, any>;
+const functions = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+const statements = (roleIdPrefix: string) => Object.entries(resources)
+  .filter(([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(roleIdPrefix))
+  .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as any[]);
+
+describe('queues', () => {
+  test('both queues: CMK, TLS only, a DLQ after 3 receives, visibility 6 × the function timeout', () => {
+    const queues = template.findResources('AWS::SQS::Queue', { Properties: { RedrivePolicy: Match.anyValue() } });
+    expect(Object.keys(queues)).toHaveLength(2);
+    for (const q of Object.values(queues)) {
+      expect(q.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^HearingKey/), 'Arn'] });
+      expect(q.Properties.RedrivePolicy.maxReceiveCount).toBe(3);
+      expect(q.Properties.VisibilityTimeout).toBe(360);
+    }
+    template.resourcePropertiesCountIs('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    }, 5);
+  });
+
+  test('the event sources report partial batch failures', () => {
+    template.resourcePropertiesCountIs('AWS::Lambda::EventSourceMapping', { FunctionResponseTypes: ['ReportBatchItemFailures'], BatchSize: 10 }, 2);
+  });
+
+  test('visibility timeout follows handlerTimeout; batch size and receives are props', () => {
+    const t = build({ handlerTimeout: Duration.seconds(20), batchSize: 5, maxReceiveCount: 7 }).template;
+    t.resourcePropertiesCountIs('AWS::SQS::Queue', { VisibilityTimeout: 120, RedrivePolicy: Match.objectLike({ maxReceiveCount: 7 }) }, 2);
+    t.resourcePropertiesCountIs('AWS::Lambda::EventSourceMapping', { BatchSize: 5 }, 2);
+  });
+});
+
+describe('events', () => {
+  test('raw-zone uploads under the source prefix feed the cleaning queue, with a DLQ for undeliverable events', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.s3'],
+        'detail-type': ['Object Created'],
+        'detail': { bucket: { name: [{ Ref: Match.stringLikeRegexp('^LakeRaw') }] }, object: { key: [{ prefix: 'uploads/' }] } },
+      },
+      Targets: [Match.objectLike({ DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HearingEventsDeadLetterQueue'), 'Arn'] } } })],
+    });
+  });
+
+  test('"Record Cleaned" events of this pipeline feed the labeling queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['cdk-secure-mlops.labeling-pipeline'], 'detail-type': ['Record Cleaned'], 'detail': { pipeline: ['hearing'] } },
+    });
+  });
+
+  test('a dataset schedule starts the dataset state machine', () => {
+    const t = build({ datasetSchedule: events.Schedule.rate(Duration.days(1)) }).template;
+    t.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 day)',
+      Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^HearingDatasetStateMachine') }, Input: '{}' })],
+    });
+  });
+});
+
+describe('ledger', () => {
+  test('CMK, point-in-time recovery, deletion protection, retained', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [Match.objectLike({
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+          SSESpecification: { KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HearingKey'), 'Arn'] } },
+        })],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      }),
+    });
+  });
+});
+
+describe('handlers', () => {
+  test('five functions on Node.js 24 (arm64), traced, JSON logs into CMK-encrypted log groups', () => {
+    expect(functions).toHaveLength(5);
+    for (const [, f] of functions) {
+      expect(f.Properties.Runtime).toBe('nodejs24.x');
+      expect(f.Properties.Architectures).toEqual(['arm64']);
+      expect(f.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(f.Properties.LoggingConfig.LogFormat).toBe('JSON');
+    }
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    for (const g of Object.values(groups)) expect(g.Properties.KmsKeyId).toBeDefined();
+  });
+
+  test('every handler gets the contract\'s environment; only the cleaning handler gets the HMAC key', () => {
+    const common = ['RAW_BUCKET', 'RAW_PREFIX', 'CLEAN_BUCKET', 'QUARANTINE_BUCKET', 'CURATED_BUCKET', 'ZONE_PREFIX', 'DATA_KEY_ARN', 'LEDGER_TABLE', 'EVENT_BUS_NAME', 'METRICS_NAMESPACE'] as const;
+    for (const [id, f] of functions) {
+      const vars = f.Properties.Environment.Variables;
+      for (const n of common) expect([id, n, vars[HANDLER_ENV[n]] !== undefined]).toEqual([id, n, true]);
+      expect([id, vars.HMAC_KEY_ID !== undefined]).toEqual([id, id.startsWith('HearingClean')]);
+    }
+    const label = functions.find(([id]) => id.startsWith('HearingLabel'))![1];
+    expect(label.Properties.Environment.Variables.REVIEW_STATE_MACHINE_ARN).toEqual({ Ref: expect.stringMatching(/^HearingReviewStateMachine/) });
+    expect(label.Properties.Environment.Variables.ZONE_PREFIX).toBe('hearing/');
+  });
+
+  test('each handler asset holds its bundle and the pipeline configuration', () => {
+    const outdir = assembly.directory;
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'Pipe.assets.json'), 'utf8'));
+    for (const [id, f] of functions) {
+      const hash = String(f.Properties.Code.S3Key).replace(/\.zip$/, '');
+      const dir = path.join(outdir, manifest.files[hash].source.path);
+      expect([id, fs.existsSync(path.join(dir, 'index.js'))]).toEqual([id, true]);
+      const config: PipelineConfig = JSON.parse(fs.readFileSync(path.join(dir, CONFIG_FILE), 'utf8'));
+      expect(config.pipelineName).toBe('hearing');
+      expect(config.cleaning.version).toBe('hearing-clean@1');
+      expect(config.labelers.map((l) => l.kind)).toEqual(['rules']);
+      expect(config.task).toMatchObject({ attribute: 'who-grade', review: { minConfidence: 0.8, sampleRate: 0.05 } });
+      expect(config.manifestSource).toBe('inline');
+    }
+  });
+
+  test('the cleaning role reads uploads only, writes records and quarantine, may pseudonymize, never deletes', () => {
+    const st = statements('HearingCleanRole');
+    const on = (action: string) => st.filter((s) => [s.Action].flat().includes(action)).map((s) => [s.Resource].flat().map(flat)).flat();
+    expect(on('s3:GetObject').sort()).toEqual(['<LakeQuarantineBA300CC8.Arn>/hearing/quarantine/*', '<LakeRaw8A880B75.Arn>/uploads/*']);
+    expect(on('s3:PutObject').sort()).toEqual(['<LakeCleanB0DDCC1A.Arn>/hearing/records/*', '<LakeQuarantineBA300CC8.Arn>/hearing/quarantine/*']);
+    expect(on('kms:GenerateMac')).toEqual([expect.stringMatching(/^<LakePseudonymizationKey[0-9A-F]{8}\.Arn>$/)]);
+    expect(on('dynamodb:PutItem')).toHaveLength(1);
+    const all = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy').flatMap((r) => r.Properties.PolicyDocument.Statement.flatMap((s: any) => [s.Action].flat()));
+    expect(all.filter((a: string) => /Delete(Object|Bucket)|\*$/.test(a) && a.startsWith('s3:'))).toEqual([]);
+    expect(all.filter((a: string) => a === '*' || a.endsWith(':*'))).toEqual([]);
+  });
+
+  test('a function labeler may be invoked by the labeling role only', () => {
+    const { template: t, stack } = (() => {
+      const a = new App();
+      const s = new Stack(a, 'Fn', { env: ENV });
+      const lake = new SecureDataLake(s, 'Lake');
+      const fn = lambda.Function.fromFunctionArn(s, 'Custom', 'arn:aws:lambda:eu-central-1:111111111111:function:custom-labeler');
+      const base = hearingPipelineProps();
+      new LabelingPipeline(s, 'Hearing', { lake, ...base, labelers: [...base.labelers, Labeler.fromFunction(fn, { name: 'custom' })] });
+      return { template: Template.fromStack(s), stack: s };
+    })();
+    expect(stack).toBeDefined();
+    const policies = t.findResources('AWS::IAM::Policy');
+    const invokers = Object.entries(policies).filter(([, p]) => p.Properties.PolicyDocument.Statement.some((s: any) => s.Action === 'lambda:InvokeFunction'
+      && JSON.stringify(s.Resource).includes('custom-labeler'))).map(([id]) => id);
+    expect(invokers).toEqual([expect.stringMatching(/^HearingLabelRole/)]);
+  });
+});
+
+describe('state machines', () => {
+  test('three standard state machines: CMK-encrypted, traced, logs without execution data', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines).sort().map((k) => k.replace(/[0-9A-F]{8}$/, ''))).toEqual(['HearingBackfillStateMachine', 'HearingDatasetStateMachine', 'HearingReviewStateMachine']);
+    for (const m of Object.values(machines)) {
+      expect(m.Properties.StateMachineType).toBe('STANDARD');
+      expect(m.Properties.TracingConfiguration).toEqual({ Enabled: true });
+      expect(m.Properties.LoggingConfiguration).toMatchObject({ IncludeExecutionData: false, Level: 'ALL' });
+      expect(m.Properties.EncryptionConfiguration).toMatchObject({ Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^HearingKey/), 'Arn'] } });
+    }
+  });
+
+  test('the review waits for a task token with the review timeout and requeues up to maxAttempts', () => {
+    const t = build({ review: { timeout: Duration.days(2), maxAttempts: 4 } }).template;
+    const m = Object.values(t.findResources('AWS::StepFunctions::StateMachine')).find((x) => JSON.stringify(x).includes('RequestReview'))!;
+    const def = JSON.parse(flat(m.Properties.DefinitionString));
+    expect(def.States.RequestReview.Resource).toMatch(/lambda:invoke\.waitForTaskToken$/);
+    expect(def.States.RequestReview.TimeoutSeconds).toBe(2 * 86400);
+    expect(def.States.RequestReview.Catch[0].ErrorEquals).toEqual(['States.Timeout']);
+    expect(def.States['AttemptsLeft?'].Choices[0]).toMatchObject({ Variable: '$.attempt', NumericGreaterThan: 4 });
+  });
+});
+
+describe('review API', () => {
+  test('GET /reviews and POST /reviews/{recordId}, both authorized and validated; the answer model allows the classes only', () => {
+    const methods = template.findResources('AWS::ApiGateway::Method');
+    expect(Object.values(methods).map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST']);
+    for (const m of Object.values(methods)) {
+      expect(m.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
+      expect(m.Properties.RequestValidatorId).toBeDefined();
+    }
+    template.hasResourceProperties('AWS::ApiGateway::Model', {
+      Schema: Match.objectLike({
+        additionalProperties: false,
+        required: ['className'],
+        properties: { className: { type: 'string', enum: ['normal', 'mild', 'moderate', 'moderately-severe', 'severe', 'profound', 'complete'] } },
+      }),
+    });
+    expect(pipeline.reviewRestApi).toBeDefined();
+  });
+
+  test('reviewApiEnabled: false serves no API', () => {
+    const t = build({ reviewApiEnabled: false }).template;
+    t.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    t.resourceCountIs('AWS::Lambda::Function', 4);
+  });
+});
+
+describe('Labeler.rules', () => {
+  test('states the WHO grade without custom code, equal to the hearing fixture\'s rules', () => {
+    const fixture = hearingPipelineProps().labelers[0];
+    const typed = Labeler.rules({
+      name: 'who-grade',
+      classes: ['normal', 'mild', 'moderate', 'moderately-severe', 'severe', 'profound', 'complete'],
+      groups: [
+        { id: 'left', fields: ['thresholds.left.500', 'thresholds.left.1000', 'thresholds.left.2000', 'thresholds.left.4000'] },
+        { id: 'right', fields: ['thresholds.right.500', 'thresholds.right.1000', 'thresholds.right.2000', 'thresholds.right.4000'] },
+      ],
+      within: ScoreAggregate.MEAN,
+      across: ScoreAggregate.MIN,
+      thresholds: [20, 35, 50, 65, 80, 95],
+      boundaryMargin: 2.5,
+      maxConfidence: 0.97,
+      confidenceAtBoundary: 0.5,
+      conditions: [
+        { id: 'unreliable-responses', ratioOf: ['catchTrials.falsePositives', 'catchTrials.presented'], above: 0.34, abstain: true },
+        { id: 'some-false-positives', ratioOf: ['catchTrials.falsePositives', 'catchTrials.presented'], above: 0.15, confidenceFactor: 0.7 },
+        { id: 'noisy-room', field: 'ambientNoiseDbA', above: 40, confidenceFactor: 0.8 },
+      ],
+    });
+    expect(typed.ref).toBe(fixture.ref);
+    const norm = (spec: any) => ({ ...spec.rules, conditions: spec.rules.conditions.map((c: any) => ({ abstain: false, confidenceFactor: 1, ...c })) });
+    expect(norm(typed._spec())).toEqual(norm(fixture._spec()));
+  });
+
+  test('fails if a condition names both or neither of field and ratioOf', () => {
+    expect(() => Labeler.rules({ name: 'x', classes: ['a', 'b'], groups: [{ id: 'g', fields: ['v'] }], thresholds: [1], conditions: [{ id: 'c', above: 1 }] }))
+      .toThrow(/each condition needs exactly one of field and ratioOf/);
+  });
+
+  test('fails if thresholds do not fit the classes (validated by the handler\'s own compiler)', () => {
+    expect(() => Labeler.rules({ name: 'x', classes: ['a', 'b', 'c'], groups: [{ id: 'g', fields: ['v'] }], thresholds: [1] })).toThrow(/threshold/);
+  });
+});
+
+describe('validation', () => {
+  const fails = (extra: Partial<LabelingPipelineProps>, message: RegExp) => expect(() => build(extra)).toThrow(message);
+
+  test('fails if the pipeline name is not a lowercase slug', () => fails({ pipelineName: 'Hearing Tests' }, /pipelineName.*lowercase/));
+  test('fails if a prefix is not folder-like', () => {
+    fails({ sourcePrefix: 'uploads' }, /sourcePrefix/);
+    fails({ zonePrefix: '/abs/' }, /zonePrefix/);
+  });
+  test('fails if batch size, receives or timeout are out of range', () => {
+    fails({ batchSize: 0 }, /batchSize.*1 to 100/);
+    fails({ maxReceiveCount: 0 }, /maxReceiveCount/);
+    fails({ handlerTimeout: Duration.minutes(20) }, /handlerTimeout/);
+  });
+  test('fails if there are no labelers, or two with the same ref', () => {
+    fails({ labelers: [] }, /labelers.*at least one/);
+    const l = hearingPipelineProps().labelers[0];
+    fails({ labelers: [l, l] }, /distinct/);
+  });
+  test('fails if a labeler answers classes the task does not have', () => fails({ classes: ['normal', 'mild'] }, /not in classes/));
+  test('fails if the split fractions are invalid', () => fails({ datasetSplit: { train: 0.9, validation: 0.9, test: 0.1 } }, /datasetSplit/));
+  test('fails if review attempts or timeout are out of range', () => {
+    fails({ review: { maxAttempts: 0 } }, /maxAttempts/);
+    fails({ review: { timeout: Duration.seconds(10) } }, /review\.timeout/);
+  });
+  test('fails if reviewApi options are given with the API disabled', () => fails({ reviewApiEnabled: false, reviewApi: { wafRateLimit: 100 } }, /reviewApi is ignored/));
+  test('fails if the cleaning rules do not compile, naming the problem', () => {
+    expect(() => CleaningRules.fromObject({ checks: [{ id: 'r', type: 'range', path: 'age', min: 'zero' }] })).toThrow(/range|min/);
+    expect(() => CleaningRules.fromFile('/nonexistent/rules.json')).toThrow(/cannot read/);
+  });
+  test('fails if the lake has no pseudonymization key', () => {
+    const a = new App();
+    const s = new Stack(a, 'Imp', { env: ENV });
+    const arn = (z: string) => `arn:aws:s3:::lake-${z}`;
+    const lake = SecureDataLake.fromSecureDataLakeAttributes(s, 'Lake', {
+      rawBucketArn: arn('raw'),
+      cleanBucketArn: arn('clean'),
+      curatedBucketArn: arn('curated'),
+      quarantineBucketArn: arn('quarantine'),
+      modelsBucketArn: arn('models'),
+      encryptionKeyArn: 'arn:aws:kms:eu-central-1:111111111111:key/11111111-2222-3333-4444-555555555555',
+    });
+    expect(() => new LabelingPipeline(s, 'Hearing', { lake, ...hearingPipelineProps() })).toThrow(/pseudonymization key/);
+  });
+});
