@@ -405,7 +405,8 @@ export class LabelingPipeline extends Construct {
     if (!(Number.isInteger(maxAttempts) && maxAttempts >= 1 && maxAttempts <= 100)) {
       invalidProp(this, 'review.maxAttempts', maxAttempts, 'expected an integer from 1 to 100');
     }
-    if (!Token.isUnresolved(reviewTimeout.toSeconds()) && (reviewTimeout.toSeconds() < 60 || reviewTimeout.toSeconds() * maxAttempts > 365 * 24 * 3600)) {
+    const reviewSeconds = reviewTimeout.toSeconds();
+    if (!Token.isUnresolved(reviewSeconds) && (reviewSeconds < 60 || reviewSeconds * maxAttempts > 365 * 24 * 3600)) {
       invalidProp(this, 'review.timeout', reviewTimeout.toHumanString(), 'expected at least 1 minute, and timeout × maxAttempts within a year (a standard execution\'s limit)');
     }
 
@@ -544,7 +545,10 @@ export class LabelingPipeline extends Construct {
       new events.Rule(this, 'DatasetSchedule', {
         description: `${this.node.path}: builds a dataset version on a schedule`,
         schedule: props.datasetSchedule,
-        targets: [new targets.SfnStateMachine(this.datasetStateMachine, { input: events.RuleTargetInput.fromObject({}), deadLetterQueue: this.eventsDeadLetterQueue })],
+        targets: [new targets.SfnStateMachine(this.datasetStateMachine, {
+          input: events.RuleTargetInput.fromObject({}),
+          deadLetterQueue: this.eventsDeadLetterQueue,
+        })],
       });
     }
 
@@ -562,8 +566,8 @@ export class LabelingPipeline extends Construct {
     }
 
     // --- alarms ---------------------------------------------------------------------------------
-    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) => {
-      const a = new cloudwatch.Alarm(this, id, {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
+      const a = new cloudwatch.Alarm(this, alarmId, {
         metric,
         threshold: 1,
         evaluationPeriods: 1,

@@ -246,7 +246,8 @@ describe('Labeler.rules', () => {
       ],
     });
     expect(typed.ref).toBe(fixture.ref);
-    const norm = (spec: any) => ({ ...spec.rules, conditions: spec.rules.conditions.map((c: any) => ({ abstain: false, confidenceFactor: 1, ...c })) });
+    const withDefaults = (c: any) => ({ abstain: false, confidenceFactor: 1, ...c });
+    const norm = (spec: any) => ({ ...spec.rules, conditions: spec.rules.conditions.map(withDefaults) });
     expect(norm(typed._spec())).toEqual(norm(fixture._spec()));
   });
 
