@@ -1,2 +1,38 @@
-// placeholder: implemented by the LabelingPipeline handler work
-export async function handler(): Promise<void> { throw new Error('not implemented'); }
+/**
+ * Lambda entry point of the LabelingPipeline's cleaning handler (bundled to
+ * assets/labeling-pipeline/clean.handler/index.js and staged by the construct with the pipeline
+ * configuration). Two event shapes:
+ *
+ * - an SQS batch (`Records`) of EventBridge S3 `Object Created` events → `SQSBatchResponse`
+ *   (partial batch failures: only transient errors fail a message);
+ * - a backfill batch (`Items`, from the backfill state machine's Distributed Map) → `BackfillResult`.
+ *
+ * Everything else is in handlers/clean.ts.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { CLEAN_HANDLER_ENV, createCleanHandler } from './handlers/clean';
+import { loadPipelineConfig, readEnv } from './handlers/common';
+import type { BackfillBatch, BackfillResult } from './logic/contract';
+
+// Bounded retries that fit the function timeout: 3 attempts per call, each connection within 3 s
+// and each request within 10 s.
+const clientOptions = { maxAttempts: 3, requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 } };
+
+const clean = createCleanHandler({
+  s3: new S3Client(clientOptions),
+  kms: new KMSClient(clientOptions),
+  ddb: new DynamoDBClient(clientOptions),
+  events: new EventBridgeClient(clientOptions),
+  env: readEnv(process.env, CLEAN_HANDLER_ENV),
+  config: loadPipelineConfig(),
+});
+
+export async function handler(event: SQSEvent | BackfillBatch): Promise<SQSBatchResponse | BackfillResult> {
+  if (event && Array.isArray((event as SQSEvent).Records)) return clean.handleSqs(event as SQSEvent);
+  if (event && Array.isArray((event as BackfillBatch).Items)) return clean.handleBackfill(event as BackfillBatch);
+  throw new Error('unsupported event: expected an SQS batch (Records) or a backfill batch (Items, BatchInput.bucket)');
+}
