@@ -103,10 +103,10 @@ function rawRecord(i: number, thresholds: { left: number[]; right: number[] }, p
   });
 }
 
-async function batchPut(table: string, items: Array<Record<string, unknown>>): Promise<void> {
+async function batchPut(table: string, items: object[]): Promise<void> {
   for (let i = 0; i < items.length; i += 25) {
     const res = await ddb.send(new BatchWriteItemCommand({
-      RequestItems: { [table]: items.slice(i, i + 25).map((x) => ({ PutRequest: { Item: item(x) } })) },
+      RequestItems: { [table]: items.slice(i, i + 25).map((x) => ({ PutRequest: { Item: item(x as Record<string, unknown>) } })) },
     }));
     if (Object.keys(res.UnprocessedItems ?? {}).length) throw new Error('unprocessed items');
   }
@@ -127,7 +127,7 @@ async function seed(n: number, table: string, cleanBucket: string): Promise<Seed
   const out: Seeded = {
     labelled: new Map(), unlabelled: new Set(), quarantined: new Set(), duplicates: 0, human: 0, clean: new Map(), subjects: new Map(), records: 0,
   };
-  const items: Array<Record<string, unknown>> = [];
+  const items: object[] = [];
   const at = (i: number) => new Date(NOW - 86_400_000 + i * 1000).toISOString();
   const cfg = CLEANING.version!;
   const raws: string[] = [];
@@ -191,7 +191,7 @@ async function seed(n: number, table: string, cleanBucket: string): Promise<Seed
       state: label ? 'labelled' : 'review',
       ...(label ? { label } : {}),
     };
-    items.push(rec as unknown as Record<string, unknown>);
+    items.push(rec);
     out.records++;
     if (label) {out.labelled.set(r.recordId, label);} else {
       out.unlabelled.add(r.recordId);
@@ -232,7 +232,8 @@ const handler = (over: Partial<PipelineConfig> = {}, opts: { scanLimit?: number;
   writeMetrics: () => undefined,
 });
 
-const N = 240;
+/** Uploads seeded (DATASET_HANDLER_SOURCES overrides it for timing runs). */
+const N = Number(process.env.DATASET_HANDLER_SOURCES ?? 240);
 let buildMs = 0;
 let first: DatasetTaskResult;
 
@@ -270,8 +271,9 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(() => {
+  const phases = logs.find((l) => l.fields.datasetVersion === 'hearing-v1')?.fields.phaseMs;
   // eslint-disable-next-line no-console
-  console.log(`dataset version of ${seeded?.records} records (${N} sources, inline) built against moto in ${buildMs} ms`);
+  console.log(`dataset version of ${seeded?.records} records (${N} sources, inline) built against moto in ${buildMs} ms ${JSON.stringify(phases)}`);
 });
 
 describe('dataset version from the ledger (inline sources)', () => {
@@ -427,7 +429,6 @@ describe('gates, references, pagination, failures', () => {
       const res = await ddb.send(new ScanCommand({ TableName: table, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: LEDGER.recordPk(id) } } }));
       return res.Items![0];
     };
-    const itemA = await getItem(a);
     const itemB = await getItem(b);
     const itemC = await getItem(c);
     try {

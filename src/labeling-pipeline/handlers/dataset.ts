@@ -51,7 +51,7 @@ export interface DatasetHandlerDeps {
   readonly ddb: DynamoDBClient;
   readonly env: DatasetEnv;
   readonly config: PipelineConfig;
-  /** Clock, epoch ms. @default Date.now */
+  /** Clock for the default version name and createdAt, epoch ms (durations use performance.now). @default Date.now */
   readonly now?: () => number;
   /** GetObjects in flight while inlining. @default 16 */
   readonly readConcurrency?: number;
@@ -109,10 +109,12 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
     { name: DATASET_METRICS.blocked, unit: 'Count' },
     { name: DATASET_METRICS.buildTime, unit: 'Milliseconds' },
   ], deps.writeMetrics);
-  const cleanPrefix = env.ZONE_PREFIX;
+  /** Clean records live under `<ZONE_PREFIX>records/` (KEYS.cleanRecord); nothing else is read. */
+  const cleanPrefix = KEYS.cleanRecord(env.ZONE_PREFIX, '').slice(0, -'.json'.length);
 
   return async (input) => {
     const started = now();
+    const t0 = performance.now();
     const requested = input?.datasetVersion;
     if (requested !== undefined && (typeof requested !== 'string' || !DATASET_VERSION_PATTERN.test(requested))) {
       throw new InvalidDatasetVersionError(`datasetVersion ${JSON.stringify(requested)} is not allowed: use 1 to 64 of A-Z a-z 0-9 . _ - (not only dots), or leave it out for '<pipeline>-<UTC yyyyMMddTHHmmssZ>'`);
@@ -123,6 +125,7 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
 
     // 1. The ledger.
     const ledger = await scanLedger(ddb, env.LEDGER_TABLE, deps.scanLimit);
+    const t1 = performance.now();
     const outcomes = sourceOutcomes(ledger.sources, configVersion);
     let staleLabels = 0;
     const records: DatasetRecord[] = ledger.records.map((item) => {
@@ -151,6 +154,8 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
       });
     }
 
+    const t2 = performance.now();
+
     // 3. Build.
     const version = buildDatasetVersion({
       datasetVersion,
@@ -165,6 +170,8 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
       versions,
       gates: config.gates,
     });
+
+    const t3 = performance.now();
 
     // 4. Write: the report claims the name, the card completes the version.
     await put(datasetVersion, location, `${prefix}${DATASET_FILES.report}`, JSON.stringify(version.report, null, 2) + '\n', 'application/json');
@@ -183,7 +190,8 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
       staleLabels,
       humanLabelled: version.card.humanLabelled,
     };
-    const ms = now() - started;
+    const t4 = performance.now();
+    const ms = Math.round(t4 - t0);
     emit([counts.total, counts.quarantined, counts.unlabelled, version.report.publish ? 0 : 1, ms], { datasetVersion });
     log(version.report.publish ? 'dataset version published' : 'dataset version blocked', {
       datasetVersion,
@@ -195,6 +203,7 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
       ledgerScanned: ledger.scannedCount,
       manifestSource: mode,
       ms,
+      phaseMs: { scan: Math.round(t1 - t0), read: Math.round(t2 - t1), build: Math.round(t3 - t2), write: Math.round(t4 - t3) },
     });
     return { datasetVersion, location, publish: version.report.publish, blockedReasons: version.report.blockedReasons, counts };
   };
