@@ -72,8 +72,14 @@ export interface Lake {
   readonly eventQueueUrl: string;
   /** The environment the construct sets (names of `ENV`). */
   readonly env: {
-    CLEAN_BUCKET: string; CURATED_BUCKET: string; ZONE_PREFIX: string; DATA_KEY_ARN: string; LEDGER_TABLE: string;
-    EVENT_BUS_NAME: string; REVIEW_STATE_MACHINE_ARN: string; METRICS_NAMESPACE: string;
+    CLEAN_BUCKET: string;
+    CURATED_BUCKET: string;
+    ZONE_PREFIX: string;
+    DATA_KEY_ARN: string;
+    LEDGER_TABLE: string;
+    EVENT_BUS_NAME: string;
+    REVIEW_STATE_MACHINE_ARN: string;
+    METRICS_NAMESPACE: string;
   };
 }
 
@@ -116,7 +122,18 @@ export async function createLake(aws: LocalAws): Promise<Lake> {
     definition: JSON.stringify({ StartAt: 'Wait', States: { Wait: { Type: 'Pass', End: true } } }),
   }));
   return {
-    s3, ddb, events, sfn, sqs, keyArn, clean, curated, table, bus, stateMachineArn: sm.stateMachineArn!, eventQueueUrl,
+    s3,
+    ddb,
+    events,
+    sfn,
+    sqs,
+    keyArn,
+    clean,
+    curated,
+    table,
+    bus,
+    stateMachineArn: sm.stateMachineArn!,
+    eventQueueUrl,
     env: {
       CLEAN_BUCKET: clean,
       CURATED_BUCKET: curated,

@@ -40,7 +40,8 @@ function handlerFor(lake: Lake, config: PipelineConfig = hearingConfig(), extra:
 }
 
 async function recordItem(lake: Lake, recordId: string): Promise<RecordItem> {
-  const res = await lake.ddb.send(new GetItemCommand({ TableName: lake.table, Key: { pk: { S: LEDGER.recordPk(recordId) }, sk: { S: LEDGER.recordSk } }, ConsistentRead: true }));
+  const Key = { pk: { S: LEDGER.recordPk(recordId) }, sk: { S: LEDGER.recordSk } };
+  const res = await lake.ddb.send(new GetItemCommand({ TableName: lake.table, Key, ConsistentRead: true }));
   return fromItem(res.Item!) as unknown as RecordItem;
 }
 
@@ -56,7 +57,8 @@ async function executions(lake: Lake): Promise<Map<string, ReviewExecutionInput>
 
 const flat = (t: number) => [t, t, t, t];
 /** A hearing record with a fresh session id (so a fresh record id). */
-const session = (left: number[], right: number[], extra: Partial<JsonObject> = {}) => hearingRecord(left, right, { sessionId: randomUUID(), ...extra });
+const session = (left: number[], right: number[], extra: Partial<JsonObject> = {}) =>
+  hearingRecord(left, right, { sessionId: randomUUID(), ...extra });
 
 /**
  * A hearing record with a fresh session id whose record id does (or does not) fall in the 5 %
@@ -109,7 +111,8 @@ describe('a batch of hearing records', () => {
       const head = await lake.s3.send(new HeadObjectCommand({ Bucket: lake.curated, Key: versions[0].key }));
       expect(head.ServerSideEncryption).toBe('aws:kms');
       expect(head.SSEKMSKeyId).toContain(lake.keyArn.split('/').pop());
-      const stored = JSON.parse(await (await lake.s3.send(new GetObjectCommand({ Bucket: lake.curated, Key: versions[0].key }))).Body!.transformToString());
+      const object = await lake.s3.send(new GetObjectCommand({ Bucket: lake.curated, Key: versions[0].key }));
+      const stored = JSON.parse(await object.Body!.transformToString());
       expect(stored).toMatchObject({ recordId: p.recordId, attribute: 'who-grade', className, human: false, labeler: 'rules:who-grade@1', createdAt: new Date(NOW).toISOString() });
       const item = await recordItem(lake, p.recordId);
       expect(item.state).toBe('labelled');
@@ -229,7 +232,8 @@ describe('idempotency under faults', () => {
         return lake.ddb.send(cmd as any);
       },
     } as unknown as typeof lake.ddb;
-    expect((await handlerFor(lake, hearingConfig(), { ddb: ddbFailingUpdates })({ Records: [recordCleanedMessage(p.recordId)] })).batchItemFailures).toHaveLength(1);
+    const failed = await handlerFor(lake, hearingConfig(), { ddb: ddbFailingUpdates })({ Records: [recordCleanedMessage(p.recordId)] });
+    expect(failed.batchItemFailures).toHaveLength(1);
     // Redelivered after the rules were retuned: the execution input differs, so Step Functions
     // (and moto) answer the reused name with ExecutionAlreadyExists; the handler treats it as started.
     const changed = hearingConfig({ task: { ...LABELING.task, review: { ...LABELING.task.review, minConfidence: 0.99 } } });
@@ -308,9 +312,13 @@ describe('function and model labelers', () => {
 
   const modelConfig = () => hearingConfig({
     labelers: [{
-      kind: 'model', id: 'model:who', version: '7', functionArn: MODEL_ARN, inputName: 'features',
+      kind: 'model',
+      id: 'model:who',
+      version: '7',
+      functionArn: MODEL_ARN,
+      inputName: 'features',
       features: ['thresholds.left.500', 'thresholds.left.1000', 'thresholds.right.500', 'thresholds.right.1000', 'age'],
-      classMap: { 'g0': 'normal', 'g1': 'mild', 'g2': 'moderate' },
+      classMap: { g0: 'normal', g1: 'mild', g2: 'moderate' },
     }],
   });
   const predict = (label: string, index: number, probabilities: number[]) => ({
@@ -320,7 +328,8 @@ describe('function and model labelers', () => {
   test('the model endpoint gets an API Gateway proxy event; predictions[0] is mapped through classMap', async () => {
     const p = await placeAuto(lake, flat(40), flat(40));
     const lambda = new FakeLambda(() => predict('g2', 2, [0.01, 0.04, 0.95]));
-    expect((await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] })).batchItemFailures).toEqual([]);
+    const res = await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
+    expect(res.batchItemFailures).toEqual([]);
     expect(lambda.calls).toHaveLength(1);
     const event = lambda.calls[0].payload;
     expect(lambda.calls[0].functionName).toBe(MODEL_ARN);
@@ -337,7 +346,8 @@ describe('function and model labelers', () => {
   ] as const)('the model labeler abstains on %s (the record goes to review)', async (_, answer, reason) => {
     const p = await placeCleanRecord(lake, session(flat(40), flat(40)));
     const lambda = new FakeLambda(() => answer as any);
-    expect((await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] })).batchItemFailures).toEqual([]);
+    const res = await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
+    expect(res.batchItemFailures).toEqual([]);
     const input = (await executions(lake)).get(p.recordId)!;
     expect(input.reasons).toEqual(['all-abstained']);
     expect(input.votes).toEqual([{ labeler: 'model:who@7', abstainReason: reason }]);
@@ -403,9 +413,15 @@ describe('messages that are not labeling work', () => {
 test('the bundled asset loads in a fresh Node process with its environment and configuration file', () => {
   const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'label.handler'), {
     env: {
-      CLEAN_BUCKET: 'c', CURATED_BUCKET: 'k', ZONE_PREFIX: 'hearing/', DATA_KEY_ARN: 'arn:aws:kms:eu-central-1:111111111111:key/k',
-      LEDGER_TABLE: 't', EVENT_BUS_NAME: 'b', REVIEW_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:111111111111:stateMachine:r',
-      METRICS_NAMESPACE: 'ns', PIPELINE_CONFIG_FILE: writeConfigFile(),
+      CLEAN_BUCKET: 'c',
+      CURATED_BUCKET: 'k',
+      ZONE_PREFIX: 'hearing/',
+      DATA_KEY_ARN: 'arn:aws:kms:eu-central-1:111111111111:key/k',
+      LEDGER_TABLE: 't',
+      EVENT_BUS_NAME: 'b',
+      REVIEW_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:111111111111:stateMachine:r',
+      METRICS_NAMESPACE: 'ns',
+      PIPELINE_CONFIG_FILE: writeConfigFile(),
     },
   });
   expect(result.externals).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-eventbridge', '@aws-sdk/client-lambda', '@aws-sdk/client-s3', '@aws-sdk/client-sfn']);

@@ -19,9 +19,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { metricWriter } from './common';
-import { errorName, fromItem } from './label-ledger';
+import { errorName, fromItem } from './label-attrs';
 import { callerKeySegment } from '../../secure-data-lake/logic/upload-request';
+import { emfEncoder } from '../../serverless-model-endpoint/logic/metrics';
 import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from '../logic/contract';
 import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from '../logic/review-request';
 
@@ -89,7 +89,10 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
   const { ddb, sfn, env, config } = deps;
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
   const logger = deps.logger ?? new Logger({ serviceName: `${config.pipelineName}-review-api` });
-  const emit = metricWriter(env.METRICS_NAMESPACE, config.pipelineName, Object.values(REVIEW_API_METRICS).map((name) => ({ name, unit: 'Count' as const })), deps.writeMetrics);
+  // emfEncoder itself (not common.ts's metricWriter): this bundle loads no EventBridge client.
+  const encode = emfEncoder(env.METRICS_NAMESPACE, { service: config.pipelineName }, Object.values(REVIEW_API_METRICS).map((name) => ({ name, unit: 'Count' as const })));
+  const write = deps.writeMetrics ?? ((line: string) => process.stdout.write(line + '\n'));
+  const emit = (values: number[]) => write(encode(values));
   const classes = config.task.classes;
 
   type Metric = keyof typeof REVIEW_API_METRICS;
