@@ -11,6 +11,7 @@
  *
  * Logs and metrics carry counts and identifiers only, never a record value.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { metricWriter, s3Uri } from './common';
@@ -57,7 +58,7 @@ export interface DatasetHandlerDeps {
   readonly readConcurrency?: number;
   /** Items evaluated per Scan page. @default - DynamoDB's 1 MB pages */
   readonly scanLimit?: number;
-  /** Structured log (counts and ids only). @default - one JSON line on stdout */
+  /** Structured log (counts and ids only). @default - a Powertools Logger with service = the pipeline name */
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
   /** EMF line sink. @default - stdout */
   readonly writeMetrics?: (line: string) => void;
@@ -89,7 +90,7 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
   const { s3, ddb, env, config } = deps;
   const now = deps.now ?? Date.now;
   const concurrency = Math.max(1, Math.floor(deps.readConcurrency ?? DEFAULT_READ_CONCURRENCY));
-  const log = deps.log ?? ((message, fields) => process.stdout.write(JSON.stringify({ level: 'INFO', message, service: config.pipelineName, ...fields }) + '\n'));
+  const log = deps.log ?? powertoolsLog(config.pipelineName);
   const mode = config.manifestSource ?? 'inline';
   if (mode !== 'inline' && mode !== 'ref') throw new Error(`pipeline config: manifestSource must be 'inline' or 'ref', got ${JSON.stringify(mode)}`);
   compileSplitter(config.split);
@@ -250,6 +251,12 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
       throw e;
     }
   }
+}
+
+/** The Powertools logger (JSON lines with level, timestamp, service) as the handler's `log`. */
+export function powertoolsLog(serviceName: string): (message: string, fields: Record<string, unknown>) => void {
+  const logger = new Logger({ serviceName });
+  return (message, fields) => logger.info(message, fields);
 }
 
 /**
