@@ -1,0 +1,308 @@
+/**
+ * The synthesized training state machine, run in a local Step Functions interpreter
+ * (aws-local-stepfunctions 3, Node 22) with every Task state replaced by a local handler:
+ * success, transient failures retried to success, permanent failures that reach the Fail state
+ * with a recorded cause, and gate rejections.
+ */
+import { createHash } from 'node:crypto';
+import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
+import { bucketNames, definition, Fixture, GATES, METRICS, trainingStack } from './training-fixture';
+
+// A short id: the interpreter's own MD5 (States.Hash) is wrong for inputs of 56 bytes or more (its
+// padding), which real execution ARNs are; Step Functions computes a correct MD5.
+const EXECUTION_ID = 'execution:Training:run-1';
+const TASKS = ['Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'PublishModelRejected', 'PublishTrainingFailed'] as const;
+type TaskName = typeof TASKS[number];
+
+// The package is an ES module with a CommonJS build for `require` (which jest's CommonJS runtime
+// needs); its types are the ES module's.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { StateMachine, ExecutionError } = require('aws-local-stepfunctions') as typeof LocalStepFunctions;
+
+const fixture: Fixture = trainingStack({
+  metricDefinitions: METRICS,
+  gates: GATES,
+  hyperparameters: { epochs: '20' },
+  useSpotInstances: true,
+});
+const asl = definition(fixture);
+const { curated, models } = bucketNames(fixture);
+const LOCATION = `s3://${curated}/hearing/datasets/hearing-v12/`;
+const INPUT = { datasetVersion: 'hearing-v12', location: LOCATION };
+const JOB_NAME = `hearing-who-grade-${createHash('md5').update(EXECUTION_ID).digest('hex')}`;
+const ARTIFACT = `s3://${models}/hearing-who-grade/training-jobs/${JOB_NAME}/output/model.tar.gz`;
+const PACKAGE_ARN = 'arn:aws:sagemaker:eu-central-1:111111111111:model-package/hearing-who-grade/3';
+
+/** An error as the service integration reports it: the interpreter matches Retry/Catch on `name`. */
+function awsError(name: string, message: string): Error {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+function trainingResult(metrics?: Array<{ MetricName: string; Value: number }>) {
+  return {
+    TrainingJobName: JOB_NAME,
+    TrainingJobArn: `arn:aws:sagemaker:eu-central-1:111111111111:training-job/${JOB_NAME}`,
+    TrainingJobStatus: 'Completed',
+    ModelArtifacts: { S3ModelArtifacts: ARTIFACT },
+    ...(metrics ? { FinalMetricDataList: metrics.map((m) => ({ ...m, Timestamp: '2026-03-01T12:00:00Z' })) } : {}),
+  };
+}
+
+const GOOD_METRICS = [
+  { MetricName: 'validation:accuracy', Value: 0.94 },
+  { MetricName: 'validation:loss', Value: 0.31 },
+];
+
+type Handler = (input: any) => unknown;
+
+/** The context object (the interpreter fills in Execution.Input and StartTime, not State). */
+const CONTEXT = (input: unknown): any => ({
+  Execution: { Id: EXECUTION_ID, Name: 'run-1', Input: input },
+  State: { EnteredTime: '2026-03-01T12:05:00Z', Name: 'WriteModelRecord', RetryCount: 0 },
+  StateMachine: { Id: 'arn:aws:states:eu-central-1:111111111111:stateMachine:Training', Name: 'Training' },
+});
+
+interface Run {
+  readonly output?: any;
+  readonly error?: LocalStepFunctions.ExecutionError;
+  readonly calls: Record<TaskName, any[]>;
+  readonly events: any[];
+}
+
+/** Run the definition; each task's handler gets its effective input (after Parameters). */
+async function run(handlers: Partial<Record<TaskName, Handler>>, input: unknown = INPUT): Promise<Run> {
+  const calls = Object.fromEntries(TASKS.map((t) => [t, []])) as unknown as Record<TaskName, any[]>;
+  const defaults: Record<TaskName, Handler> = {
+    Train: () => trainingResult(GOOD_METRICS),
+    RegisterModel: () => ({ ModelPackageArn: PACKAGE_ARN }),
+    WriteModelRecord: () => ({ ETag: '"abc"' }),
+    PublishModelTrained: () => ({ Entries: [{ EventId: '1' }], FailedEntryCount: 0 }),
+    PublishModelRejected: () => ({ Entries: [{ EventId: '2' }], FailedEntryCount: 0 }),
+    PublishTrainingFailed: () => ({ Entries: [{ EventId: '3' }], FailedEntryCount: 0 }),
+  };
+  const taskResourceLocalHandlers = Object.fromEntries(TASKS.map((t) => [t, async (i: any) => {
+    calls[t].push(i);
+    return ((handlers[t] ?? defaults[t])(i)) as any;
+  }]));
+  const machine = new StateMachine(asl as any, { validationOptions: { checkArn: false } });
+  const execution = machine.run(input as any, {
+    overrides: {
+      taskResourceLocalHandlers,
+      retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
+    },
+    context: CONTEXT(input),
+  });
+  const events: any[] = [];
+  const collect = (async () => { for await (const e of execution.eventLogs) events.push(e); })();
+  try {
+    const output = await execution.result;
+    await collect;
+    return { output, calls, events };
+  } catch (e) {
+    await collect.catch(() => undefined);
+    if (e instanceof ExecutionError) return { error: e, calls, events };
+    throw e;
+  }
+}
+
+const detailOf = (call: any) => call.Entries[0].Detail;
+const entered = (r: Run) => r.events.filter((e) => e.type === 'StateEntered').map((e) => e.state.name);
+
+describe('success', () => {
+  let r: Run;
+  beforeAll(async () => { r = await run({}); });
+
+  test('trains with one job name per execution, the dataset version\'s manifests and checkpoints in the models zone', () => {
+    expect(r.error).toBeUndefined();
+    expect(r.calls.Train).toHaveLength(1);
+    const params = r.calls.Train[0];
+    expect(params.TrainingJobName).toBe(JOB_NAME);
+    expect(params.TrainingJobName.length).toBeLessThanOrEqual(63);
+    expect(params.TrainingJobName).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    expect(params.InputDataConfig.map((c: any) => [c.ChannelName, c.DataSource.S3DataSource.S3Uri])).toEqual([
+      ['train', `${LOCATION}train.manifest`],
+      ['validation', `${LOCATION}validation.manifest`],
+    ]);
+    expect(params.CheckpointConfig).toEqual({ S3Uri: `s3://${models}/hearing-who-grade/checkpoints/${JOB_NAME}/`, LocalPath: '/opt/ml/checkpoints' });
+    expect(params.HyperParameters).toEqual({ epochs: '20' });
+  });
+
+  test('registers the model in the model registry with its lineage', () => {
+    expect(r.calls.RegisterModel).toHaveLength(1);
+    expect(r.calls.RegisterModel[0]).toMatchObject({
+      ModelPackageGroupName: 'hearing-who-grade',
+      ModelApprovalStatus: 'PendingManualApproval',
+      InferenceSpecification: { Containers: [{ ModelDataUrl: ARTIFACT }] },
+      CustomerMetadataProperties: {
+        datasetVersion: 'hearing-v12',
+        trainingJobName: JOB_NAME,
+        modelRecord: `s3://${models}/hearing-who-grade/records/${JOB_NAME}.json`,
+      },
+    });
+  });
+
+  test('writes the model record to the models zone', () => {
+    expect(r.calls.WriteModelRecord).toHaveLength(1);
+    const put = r.calls.WriteModelRecord[0];
+    expect(put).toMatchObject({ Bucket: models, Key: `hearing-who-grade/records/${JOB_NAME}.json`, ContentType: 'application/json' });
+    expect(put.Body).toMatchObject({
+      schemaVersion: '1',
+      model: 'hearing-who-grade',
+      datasetVersion: 'hearing-v12',
+      modelArtifact: ARTIFACT,
+      modelPackageArn: PACKAGE_ARN,
+      instanceType: 'ml.g5.xlarge',
+      hyperparameters: { epochs: '20' },
+      execution: EXECUTION_ID,
+    });
+    expect(put.Body.metrics.map((m: any) => [m.MetricName, m.Value])).toEqual([['validation:accuracy', 0.94], ['validation:loss', 0.31]]);
+  });
+
+  test('puts "Model Trained" with the artifact, the package, the record and the metrics', () => {
+    expect(r.calls.PublishModelTrained).toHaveLength(1);
+    const entry = r.calls.PublishModelTrained[0].Entries[0];
+    expect(entry.Source).toBe('cdk-secure-mlops.gpu-training-job');
+    expect(entry.DetailType).toBe('Model Trained');
+    expect(detailOf(r.calls.PublishModelTrained[0])).toMatchObject({
+      model: 'hearing-who-grade',
+      datasetVersion: 'hearing-v12',
+      location: LOCATION,
+      trainingJobName: JOB_NAME,
+      modelArtifact: ARTIFACT,
+      modelPackageArn: PACKAGE_ARN,
+      modelRecord: `s3://${models}/hearing-who-grade/records/${JOB_NAME}.json`,
+    });
+    expect(r.calls.PublishModelRejected).toHaveLength(0);
+    expect(r.calls.PublishTrainingFailed).toHaveLength(0);
+    expect(entered(r)).toEqual(['ValidateInput', 'PrepareJob', 'Train', 'HasMetrics', 'ReadMetrics', 'SelectGateMetrics', 'Gate0', 'Gate1', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'ModelTrained']);
+  });
+});
+
+describe('transient failures are retried to success', () => {
+  test('the training task after two SageMaker API errors, registration after throttling, the event after a failed entry', async () => {
+    let trainCalls = 0;
+    let registerCalls = 0;
+    let publishCalls = 0;
+    const r = await run({
+      Train: () => {
+        if (++trainCalls <= 2) throw awsError('SageMaker.AmazonSageMakerException', 'Rate exceeded (Service: AmazonSageMaker; Status Code: 400; Error Code: ThrottlingException)');
+        return trainingResult(GOOD_METRICS);
+      },
+      RegisterModel: () => {
+        if (++registerCalls === 1) throw awsError('SageMaker.SageMakerException', 'Rate exceeded');
+        return { ModelPackageArn: PACKAGE_ARN };
+      },
+      PublishModelTrained: () => {
+        if (++publishCalls === 1) throw awsError('EventBridge.FailedEntry', 'ThrottlingException');
+        return { Entries: [{ EventId: '1' }], FailedEntryCount: 0 };
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect([r.calls.Train.length, r.calls.RegisterModel.length, r.calls.PublishModelTrained.length]).toEqual([3, 2, 2]);
+    expect(r.calls.PublishTrainingFailed).toHaveLength(0);
+    expect(r.events.filter((e) => e.type === 'StateRetried').map((e) => e.state.name)).toEqual(['Train', 'Train', 'RegisterModel', 'PublishModelTrained']);
+    // a retried Train call is the same job (same name), not a new one
+    expect(new Set(r.calls.Train.map((c) => c.TrainingJobName))).toEqual(new Set([JOB_NAME]));
+  });
+
+  test('retries are bounded: a persistent throttling error fails after 3 retries', async () => {
+    const r = await run({ WriteModelRecord: () => { throw awsError('S3.S3Exception', 'SlowDown'); } });
+    expect(r.calls.WriteModelRecord).toHaveLength(4);
+    expect(r.error).toBeInstanceOf(ExecutionError);
+    expect(detailOf(r.calls.PublishTrainingFailed[0]).error).toBe('S3.S3Exception');
+  });
+});
+
+describe('permanent failures reach the Fail state with a recorded cause', () => {
+  test('a failed training job is not retried; "Training Failed" is put, then the execution fails with the job\'s cause', async () => {
+    const cause = JSON.stringify({ TrainingJobStatus: 'Failed', FailureReason: 'AlgorithmError: see the training job logs' });
+    const r = await run({ Train: () => { throw awsError('States.TaskFailed', cause); } });
+    expect(r.calls.Train).toHaveLength(1);
+    expect(r.calls.RegisterModel).toHaveLength(0);
+    expect(r.calls.PublishTrainingFailed).toHaveLength(1);
+    expect(r.calls.PublishTrainingFailed[0].Entries[0].DetailType).toBe('Training Failed');
+    expect(detailOf(r.calls.PublishTrainingFailed[0])).toEqual({ model: 'hearing-who-grade', execution: EXECUTION_ID, error: 'States.TaskFailed' });
+    const failed = r.events.find((e) => e.type === 'ExecutionFailed');
+    expect(failed).toMatchObject({ Error: 'States.TaskFailed' });
+    expect(String(failed.Cause)).toContain('AlgorithmError');
+    expect(entered(r).slice(-2)).toEqual(['PublishTrainingFailed', 'TrainingFailed']);
+  });
+
+  test('the Fail state still records the cause when the failure event cannot be put', async () => {
+    const r = await run({
+      Train: () => { throw awsError('States.TaskFailed', 'ResourceLimitExceeded: ml.g5.xlarge'); },
+      PublishTrainingFailed: () => { throw awsError('EventBridge.AccessDeniedException', 'not authorized'); },
+    });
+    const failed = r.events.find((e) => e.type === 'ExecutionFailed');
+    expect(failed).toMatchObject({ Error: 'States.TaskFailed' });
+    expect(String(failed.Cause)).toContain('ResourceLimitExceeded');
+  });
+
+  test.each([
+    ['no location', { datasetVersion: 'hearing-v12' }],
+    ['no dataset version', { location: LOCATION }],
+    ['a location outside the dataset prefix', { datasetVersion: 'v1', location: `s3://${curated}/other/datasets/v1/` }],
+    ['another bucket', { datasetVersion: 'v1', location: 's3://someone-elses-bucket/hearing/datasets/v1/' }],
+    ['a number as dataset version', { datasetVersion: 12, location: LOCATION }],
+  ])('invalid input (%s) trains nothing and fails with InvalidInput', async (_name, input) => {
+    const r = await run({}, input);
+    expect(r.calls.Train).toHaveLength(0);
+    expect(detailOf(r.calls.PublishTrainingFailed[0]).error).toBe('InvalidInput');
+    const failed = r.events.find((e) => e.type === 'ExecutionFailed');
+    expect(failed).toMatchObject({ Error: 'InvalidInput' });
+    expect(String(failed.Cause)).toContain('s3://<curated bucket>/hearing/datasets/<version>/');
+  });
+});
+
+describe('gate rejection', () => {
+  test.each([
+    ['accuracy below the threshold', [{ MetricName: 'validation:accuracy', Value: 0.85 }, { MetricName: 'validation:loss', Value: 0.31 }]],
+    ['loss at the threshold (LESS_THAN)', [{ MetricName: 'validation:accuracy', Value: 0.95 }, { MetricName: 'validation:loss', Value: 0.5 }]],
+    ['a gate metric missing', [{ MetricName: 'validation:accuracy', Value: 0.95 }]],
+    ['no metrics at all', undefined],
+  ])('%s: "Model Rejected", nothing registered, the execution succeeds', async (_name, metrics) => {
+    const r = await run({ Train: () => trainingResult(metrics) });
+    expect(r.error).toBeUndefined();
+    expect(r.calls.RegisterModel).toHaveLength(0);
+    expect(r.calls.WriteModelRecord).toHaveLength(0);
+    expect(r.calls.PublishModelTrained).toHaveLength(0);
+    expect(r.calls.PublishModelRejected).toHaveLength(1);
+    const entry = r.calls.PublishModelRejected[0].Entries[0];
+    expect(entry.DetailType).toBe('Model Rejected');
+    expect(entry.Detail).toMatchObject({
+      model: 'hearing-who-grade',
+      datasetVersion: 'hearing-v12',
+      trainingJobName: JOB_NAME,
+      metrics: (metrics ?? []).map((m) => expect.objectContaining(m)),
+      gates: GATES.map((g) => ({ metricName: g.metricName, comparison: g.comparison, threshold: g.threshold })),
+    });
+    expect(entered(r).slice(-2)).toEqual(['PublishModelRejected', 'ModelRejected']);
+  });
+
+  test('the boundary passes a GREATER_THAN_OR_EQUAL gate', async () => {
+    const r = await run({ Train: () => trainingResult([{ MetricName: 'validation:accuracy', Value: 0.9 }, { MetricName: 'validation:loss', Value: 0.1 }]) });
+    expect(r.calls.RegisterModel).toHaveLength(1);
+  });
+});
+
+test('without gates every trained model is registered', async () => {
+  const noGates = definition(trainingStack({ metricDefinitions: METRICS }));
+  const machine = new StateMachine(noGates as any, { validationOptions: { checkArn: false } });
+  const seen: string[] = [];
+  const handler = (name: string, result: unknown) => async () => { seen.push(name); return result as any; };
+  const execution = machine.run(INPUT, {
+    overrides: {
+      taskResourceLocalHandlers: {
+        Train: handler('Train', trainingResult()),
+        RegisterModel: handler('RegisterModel', { ModelPackageArn: PACKAGE_ARN }),
+        WriteModelRecord: handler('WriteModelRecord', {}),
+        PublishModelTrained: handler('PublishModelTrained', {}),
+      },
+    },
+    context: CONTEXT(INPUT),
+  });
+  await execution.result;
+  expect(seen).toEqual(['Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained']);
+});
