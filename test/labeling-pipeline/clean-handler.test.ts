@@ -64,7 +64,7 @@ test('a mixed batch: every source ends in exactly one place, reconciled from the
 
   // --- reconciliation: every source in exactly one place -------------------------------------
   const received = [...fixtures.values(), copy, bigReported, bigUnreported, gone].map(sourceId);
-  const places = await placesFromZones(world);
+  const places = await placesFromZones(world, [...fixtures.values(), copy, bigReported, bigUnreported, gone, outside]);
   expect(places.orphans).toEqual([]);
   const byIds = reconcileIds({ received, ...places, dlq: run.dlq.map((m) => m.id) });
   expect(byIds.message).toMatch(/^balanced/);

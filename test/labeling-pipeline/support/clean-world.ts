@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  AttributeValue, CreateTableCommand, DynamoDBClient, paginateScan,
+  AttributeValue, CreateTableCommand, DynamoDBClient, GetItemCommand, paginateScan,
 } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -16,7 +16,8 @@ import {
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { CleanHandler, CleanHandlerDeps, CleanHandlerEnv, CleanLogger, createCleanHandler } from '../../../src/labeling-pipeline/handlers/clean';
-import { EVENT_SOURCE, PipelineConfig } from '../../../src/labeling-pipeline/logic/contract';
+import { sourceHash } from '../../../src/labeling-pipeline/handlers/clean-support';
+import { EVENT_SOURCE, LEDGER, PipelineConfig } from '../../../src/labeling-pipeline/logic/contract';
 import type { LocalAws } from '../../support/local-aws';
 import { CLEANING, LABELING, NOW } from '../hearing';
 
@@ -187,7 +188,13 @@ export class FaultPlan {
 
 /** The handler wired to a world through instrumented clients. */
 export function cleanHandler(aws: LocalAws, world: World, opts: {
-  plan?: FaultPlan; log?: CleanLogger; metrics?: string[]; config?: PipelineConfig; now?: () => number; concurrency?: number;
+  plan?: FaultPlan;
+  log?: CleanLogger;
+  /** Collects the EMF lines; 'stdout' writes them like the deployed handler; absent drops them. */
+  metrics?: string[] | 'stdout';
+  config?: PipelineConfig;
+  now?: () => number;
+  concurrency?: number;
 } = {}): CleanHandler {
   const plan = opts.plan ?? new FaultPlan();
   const c = { ...aws.clientConfig, maxAttempts: 1 };
@@ -200,7 +207,7 @@ export function cleanHandler(aws: LocalAws, world: World, opts: {
     config: opts.config ?? pipelineConfig(),
     now: opts.now ?? (() => NOW),
     log: opts.log ?? silentLog(),
-    writeMetrics: (line) => opts.metrics?.push(line),
+    writeMetrics: opts.metrics === 'stdout' ? undefined : (line) => (Array.isArray(opts.metrics) ? opts.metrics.push(line) : undefined),
     concurrency: opts.concurrency,
   };
   return createCleanHandler(deps);
@@ -327,12 +334,14 @@ export const messages = (bodies: string[]): Message[] => bodies.map((body) => ({
 // ---- reading the results --------------------------------------------------------------------
 
 /** Every key in a bucket with its number of versions (delete markers excluded). */
-export async function versions(s3: S3Client, bucket: string): Promise<Map<string, number>> {
+export async function versions(s3: S3Client, bucket: string, prefix?: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   let keyMarker: string | undefined;
   let versionMarker: string | undefined;
   for (;;) {
-    const res = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+    const res = await s3.send(new ListObjectVersionsCommand({
+      Bucket: bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker,
+    }));
     for (const v of res.Versions ?? []) out.set(v.Key!, (out.get(v.Key!) ?? 0) + 1);
     if (!res.IsTruncated) return out;
     keyMarker = res.NextKeyMarker;
@@ -392,29 +401,43 @@ export async function pseudonym(world: World, value: string): Promise<string> {
   return 'hmac:' + Buffer.from(res.Mac!).toString('hex');
 }
 
+/** One ledger item (strongly consistent), decoded. */
+export async function ledgerItem(world: World, pk: string, sk: string): Promise<Record<string, any> | undefined> {
+  const res = await world.c.ddb.send(new GetItemCommand({
+    TableName: world.env.LEDGER_TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true,
+  }));
+  return res.Item ? fromItem(res.Item) : undefined;
+}
+
+/** The source item of an upload under a config version. */
+export const sourceItemOf = (world: World, u: Upload, configVersion = 'hearing-clean@1') =>
+  ledgerItem(world, LEDGER.sourcePk(sourceHash(world.env.RAW_BUCKET, u.key, u.versionId)), LEDGER.sourceSk(configVersion));
+
 /**
- * Where each source ended, read from the zones (clean records → their RecordItem's source;
- * quarantine sidecars → their `source`) and the ledger (duplicates; sources as `uri#versionId`).
+ * Where each source ended, read from the zones under ZONE_PREFIX (clean records → their
+ * RecordItem's source; quarantine sidecars → their `source`) and the ledger (the duplicates among
+ * `sources`); sources as `uri#versionId`. `orphans`: clean objects without a record item.
  */
-export async function placesFromZones(world: World): Promise<{ clean: string[]; quarantined: string[]; duplicates: string[]; orphans: string[] }> {
+export interface Places { readonly clean: string[]; readonly quarantined: string[]; readonly duplicates: string[]; readonly orphans: string[] }
+
+export async function placesFromZones(world: World, sources: readonly Upload[]): Promise<Places> {
   const { env, c } = world;
-  const items = await ledger(c.ddb, env.LEDGER_TABLE);
-  const records = new Map(items.filter((i) => i.sk === 'record').map((i) => [i.recordId as string, i]));
   const clean: string[] = [];
   const orphans: string[] = [];
-  for (const key of (await versions(c.s3, env.CLEAN_BUCKET)).keys()) {
+  for (const key of (await versions(c.s3, env.CLEAN_BUCKET, `${env.ZONE_PREFIX}records/`)).keys()) {
     const id = /records\/(.+)\.json$/.exec(key)?.[1] ?? '';
-    const r = records.get(id);
+    const r = await ledgerItem(world, LEDGER.recordPk(id), LEDGER.recordSk);
     if (r) clean.push(`${r.source}#${r.sourceVersionId}`);
     else orphans.push(key);
   }
   const quarantined: string[] = [];
-  for (const key of (await versions(c.s3, env.QUARANTINE_BUCKET)).keys()) {
+  for (const key of (await versions(c.s3, env.QUARANTINE_BUCKET, `${env.ZONE_PREFIX}quarantine/`)).keys()) {
     if (!key.endsWith('/reasons.json')) continue;
     const s = JSON.parse(await getText(c.s3, env.QUARANTINE_BUCKET, key));
     quarantined.push(`${s.source}#${s.sourceVersionId}`);
   }
-  const duplicates = items.filter((i) => i.outcome === 'duplicate').map((i) => `${i.source}#${i.sourceVersionId}`);
+  const duplicates: string[] = [];
+  for (const u of sources) if ((await sourceItemOf(world, u))?.outcome === 'duplicate') duplicates.push(sourceId(u));
   return { clean, quarantined, duplicates, orphans };
 }
 
