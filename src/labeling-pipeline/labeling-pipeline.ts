@@ -805,9 +805,10 @@ export class LabelingPipeline extends Construct {
 
   private datasetMachine(fn: lambda.IFunction): sfn.StateMachine {
     const failed = new sfn.Fail(this, 'DatasetFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    // No `payload`: with payloadResponseOnly the function gets the state input (a payload of
+    // `fromJsonPathAt('$')` renders `"Parameters": "$"`, aws/aws-cdk#34260).
     const build = new tasks.LambdaInvoke(this, 'BuildDatasetVersion', {
       lambdaFunction: fn,
-      payload: sfn.TaskInput.fromJsonPathAt('$'),
       payloadResponseOnly: true,
       resultPath: '$.result',
       comment: 'Write the manifests, the dataset card and the quality report',
@@ -855,9 +856,9 @@ export class LabelingPipeline extends Construct {
         resultPath: '$.result',
         comment: `Re-run the cleaning of every object under the prefix in the ${zone} zone`,
       });
+      // No `payload`: the function gets the batch itself (see BuildDatasetVersion).
       const batch = new tasks.LambdaInvoke(this, `${id}Batch`, {
         lambdaFunction: fn,
-        payload: sfn.TaskInput.fromJsonPathAt('$'),
         payloadResponseOnly: true,
       });
       batch.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 4, backoffRate: 2 });
@@ -867,9 +868,12 @@ export class LabelingPipeline extends Construct {
     };
     const raw = map('BackfillRaw', DataZone.RAW, sourcePrefix);
     const quarantine = map('BackfillQuarantine', DataZone.QUARANTINE, `${this.zonePrefix}quarantine/`);
+    const rawRerun = raw.next(new sfn.Succeed(this, 'RawRerun'));
+    // Without `zone` the raw zone (a rule on a missing path would fail the Choice with States.Runtime).
     const definition = new sfn.Choice(this, 'WhichZone?')
+      .when(sfn.Condition.not(sfn.Condition.isPresent('$.zone')), rawRerun)
       .when(sfn.Condition.stringEquals('$.zone', 'quarantine'), quarantine.next(new sfn.Succeed(this, 'QuarantineRerun')))
-      .otherwise(raw.next(new sfn.Succeed(this, 'RawRerun')));
+      .otherwise(rawRerun);
     const machine = this.stateMachine('BackfillStateMachine', definition, 'reprocesses the raw uploads or the quarantine (idempotent)');
     return machine;
   }
