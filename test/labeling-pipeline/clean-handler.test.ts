@@ -302,3 +302,34 @@ test('fails at construction if the cleaning config does not compile', () => {
     config: pipelineConfig({ ...CLEANING, maxBytes: -1 }),
   })).toThrow('cleaning config: maxBytes must be a positive integer, got -1');
 });
+
+test('cost: SDK calls and wall time per 10-record batch against moto (printed for the report)', async () => {
+  const world = await createWorld(aws(), keys);
+  const names = recordNames();
+  const batches: Upload[][] = [];
+  for (let b = 0; b < 3; b++) {
+    const batch: Upload[] = [];
+    for (let i = 0; i < 10; i++) {
+      const name = names[(b * 10 + i) % names.length];
+      const json = name.startsWith('invalid-json') || name.startsWith('invalid-utf8') || name.startsWith('invalid-not') ? undefined : recordJson(name);
+      batch.push(await upload(world, json ? JSON.stringify({ ...json, sessionId: `${b}${i}0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1`.slice(0, 36) }) : record(name)));
+    }
+    batches.push(batch);
+  }
+  const plan = new FaultPlan();
+  const handler = cleanHandler(aws(), world, { plan });
+  const ms: number[] = [];
+  for (const batch of batches) {
+    const t = process.hrtime.bigint();
+    const res = await handler.handleSqs(sqsEvent(batch.map((u) => sqsRecord(objectCreated(world.env.RAW_BUCKET, u)))));
+    ms.push(Number(process.hrtime.bigint() - t) / 1e6);
+    expect(res.batchItemFailures).toEqual([]);
+  }
+  const calls = [...plan.calls.values()].reduce((a, b) => a + b, 0) / batches.length;
+  // one trivial moto call, for scale (the machine is shared: quote ratios)
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < 20; i++) await ledger(world.c.ddb, 'no-such-table').catch(() => undefined);
+  const trivial = Number(process.hrtime.bigint() - t) / 1e6 / 20;
+  process.stdout.write(`clean-handler cost: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms per 10-record batch, ${calls.toFixed(0)} SDK calls per batch, moto round trip ${trivial.toFixed(1)} ms\n`);
+  expect(calls).toBeLessThan(10 * 9);
+});
