@@ -110,6 +110,17 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
     path: /(^|\/)Hearing\/ReviewApi\/Api\/DeploymentStage\.v1\/Resource$/,
     reason: 'API caching is off on purpose: the review API returns pseudonymized records pending review and accepts labels; such responses must not be cached (security.md: no API caching of personal data).',
   },
+  // ---- Reference pipeline (examples/reference-app/pipeline-stack.ts) -------------------------
+  {
+    id: 'CKV_AWS_18',
+    path: 'HearingTestPipeline/AccessLogs/Resource',
+    reason: 'The pipeline\'s access-log bucket is the terminal destination of the artifact bucket\'s server access logs; logging it into itself would loop, and logging it elsewhere only moves the problem.',
+  },
+  {
+    id: 'CKV_AWS_111',
+    path: '**/Pipeline/Assets/FileRole/DefaultPolicy/Resource',
+    reason: 'CDK Pipelines shares one role among all asset-publishing projects (aws-cdk-lib AssetSingletonRole) and grants it codebuild:StartBuild/StopBuild/BatchGetBuilds on * instead of one statement per project; only codebuild.amazonaws.com may assume it. Its data writes are scoped to the artifact bucket and the bootstrap file-publishing roles.',
+  },
 ];
 
 /**
