@@ -347,7 +347,7 @@ export interface GpuTrainingJobProps {
   readonly consumers?: IModelConsumer[];
 
   /**
-   * Where the failure alarm notifies.
+   * Where the failure and dead-letter alarms notify.
    *
    * @default - no action
    */
@@ -489,12 +489,15 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
 
   private readonly lake: ISecureDataLake;
   private readonly removalPolicy: RemovalPolicy;
+  private readonly alarmAction?: cloudwatch.IAlarmAction;
   private dlq?: sqs.Queue;
+  private deadLetterAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: GpuTrainingJobProps) {
     super(scope, id);
     const stack = Stack.of(this);
     this.lake = props.dataLake;
+    this.alarmAction = props.alarmAction;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     // ---- validation ---------------------------------------------------------------------------
@@ -631,22 +634,28 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       });
       sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to S3, ECR, CloudWatch (VPC endpoints or NAT)');
       if (instanceCount > 1) {
-        // Distributed training: the instances talk to each other, and only to each other.
-        sg.addIngressRule(sg, ec2.Port.allTraffic(), 'Distributed training between the job\'s instances');
-        sg.addEgressRule(sg, ec2.Port.allTraffic(), 'Distributed training between the job\'s instances');
+        // Distributed training: the instances talk to each other (TCP: NCCL, Gloo, MPI), and only
+        // to each other. EFA needs all traffic within the group: add that rule yourself.
+        sg.addIngressRule(sg, ec2.Port.allTcp(), 'Distributed training between the job\'s instances');
+        sg.addEgressRule(sg, ec2.Port.allTcp(), 'Distributed training between the job\'s instances');
       }
       this.securityGroup = sg;
-      vpcConfig = {
-        SecurityGroupIds: [sg.securityGroupId],
-        Subnets: props.vpc.selectSubnets(props.vpcSubnets).subnetIds,
-      };
+      const subnets = props.vpc.selectSubnets(props.vpcSubnets).subnetIds;
+      vpcConfig = { SecurityGroupIds: [sg.securityGroupId], Subnets: subnets };
+      const ec2Arn = (resource: string) => `arn:${stack.partition}:ec2:${stack.region}:${stack.account}:${resource}`;
       role.addToPrincipalPolicy(new iam.PolicyStatement({
-        sid: 'TrainingInVpc',
-        actions: [
-          'ec2:CreateNetworkInterface', 'ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface',
-          'ec2:DeleteNetworkInterfacePermission', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs',
-          'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups',
-        ],
+        sid: 'TrainingNetworkInterfaces',
+        actions: ['ec2:CreateNetworkInterface'],
+        resources: [ec2Arn('network-interface/*'), ec2Arn(`security-group/${sg.securityGroupId}`), ...subnets.map((subnetId) => ec2Arn(`subnet/${subnetId}`))],
+      }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'TrainingNetworkInterfacesLifecycle',
+        actions: ['ec2:CreateNetworkInterfacePermission', 'ec2:DeleteNetworkInterface', 'ec2:DeleteNetworkInterfacePermission'],
+        resources: [ec2Arn('network-interface/*')],
+      }));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({
+        sid: 'TrainingNetworkDescribe',
+        actions: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeVpcs', 'ec2:DescribeDhcpOptions', 'ec2:DescribeSubnets', 'ec2:DescribeSecurityGroups'],
         resources: ['*'],
       }));
     }
@@ -1044,6 +1053,11 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     return this.dlq;
   }
 
+  /** Fires when the dead-letter queue holds an event (created with the queue). */
+  public get deadLetterQueueAlarm(): cloudwatch.IAlarm | undefined {
+    return this.deadLetterAlarm;
+  }
+
   private addModelConsumer(consumer: IModelConsumer, id: string) {
     const config = consumer.bindModelConsumer(this, { deadLetterQueue: this.ensureDeadLetterQueue() });
     new events.Rule(this, id, {
@@ -1088,6 +1102,18 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
         resources: ['*'],
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }));
+      this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+        alarmDescription: `${this.node.path}: a trigger or consumer event could not be delivered (see the dead-letter queue)`,
+        metric: this.dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      if (this.alarmAction) {
+        this.deadLetterAlarm.addAlarmAction(this.alarmAction);
+        this.deadLetterAlarm.addOkAction(this.alarmAction);
+      }
     }
     return this.dlq;
   }

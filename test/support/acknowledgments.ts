@@ -56,9 +56,6 @@ export interface SecurityAcknowledgment {
 const RAW_UPLOADS = 'AwsSolutions-IAM5[Resource::<LakeRaw8A880B75.Arn>/uploads/*]';
 const INLINE = 'customer-managed policies are reusable across principals; CDK grants write the role\'s own policy, attached to exactly this role and to nothing else, which is the narrower scope the rule is after.';
 
-/** Roles that CDK Pipelines defines in the reference pipeline (examples/reference-app/pipeline-stack.ts). */
-const PIPELINE_ROLES = /(^|\/)Pipeline\/(Pipeline\/Role|Pipeline\/Source\/[^/]+\/CodePipelineActionRole|Pipeline\/[^/]+\/[^/]+\/[^/]+\/Role|UpdatePipeline\/SelfMutation\/Role|Assets\/FileRole)\/DefaultPolicy\/Resource$/;
-
 /**
  * The reviewed list: every acknowledged finding, where, and why.
  */
@@ -244,105 +241,86 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     reason: 'Terminal dead-letter queues: they hold what failed for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
   },
 
-  // ---- Reference pipeline (examples/reference-app/pipeline-stack.ts, run 'reference-pipeline') ----
-  // Roles that aws-cdk-lib's CDK Pipelines defines (pipeline, source action, CodeBuild projects,
-  // self-mutation, asset publishing) and the smoke-test roles. Logical ids are those of the test
-  // (test/examples/pipeline-stack.test.ts): pipeline in 111111111111, Prod stage in 222222222222.
-  ...[
-    'AwsSolutions-IAM5[Action::s3:GetObject*]',
-    'AwsSolutions-IAM5[Action::s3:GetBucket*]',
-    'AwsSolutions-IAM5[Action::s3:List*]',
-    'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
-    'AwsSolutions-IAM5[Action::s3:Abort*]',
-    'AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/*]',
-    'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
-    'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-  ].map((id) => ({
-    id,
-    path: PIPELINE_ROLES,
-    runs: ['reference-pipeline'],
-    reason: 'aws-cdk-lib\'s grantRead/grantReadWrite on the pipeline\'s own artifact bucket and its key: pipeline artifacts are objects with generated names under per-execution prefixes, so object-level access covers <bucket>/*; the actions are the grant\'s read (GetObject*, GetBucket*, List*) and, for writers, write (PutObject, DeleteObject*, Abort*) families on this one bucket, and Encrypt/Decrypt/ReEncrypt*/GenerateDataKey* on this one key. Nothing else is reachable.',
+  // ---- GpuTrainingJob ------------------------------------------------------------------------------
+  // Child ids are fixed by src/gpu-training-job/gpu-training-job.ts; logical ids and ARN patterns are
+  // those of test/gpu-training-job/security.test.ts (lake 'Lake', job 'Training', model
+  // 'hearing-who-grade'; datasetPrefix '' in the minimal and 'hearing/' in the maximal configuration).
+  ...([['gpu-training-job-minimal', ''], ['gpu-training-job-maximal', 'hearing/']] as const).map(([run, prefix]) => ({
+    id: `AwsSolutions-IAM5[Resource::<LakeCurated8ED8635F.Arn>/${prefix}datasets/*/*]`,
+    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
+    runs: [run],
+    reason: 'Read-only (s3:GetObject, GetObjectVersion, kms:Decrypt) on the dataset versions of the curated zone, <prefix>datasets/<version>/<file>: versions are published by the labeling pipeline after deployment and named then, so they cannot be enumerated; each execution trains on the one version it names (validated against this prefix by the state machine). s3:ListBucket is limited to the same prefix by an s3:prefix condition.',
   })),
-  ...['PipelineBuildSynthCdkBuildProject6BEFA8E6', 'PipelineDevSmokeTest94C1FEA9', 'PipelineProdSmokeTestEE2CAE0A', 'PipelineUpdatePipelineSelfMutationDAA41400'].flatMap((project) => [
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:/aws/codebuild/<${project}>:*]`,
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:eu-central-1:111111111111:report-group/<${project}>-*]`,
-  ].map((id) => ({
-    id,
-    path: PIPELINE_ROLES,
-    runs: ['reference-pipeline'],
-    reason: 'aws-cdk-lib\'s CodeBuild Project grants its role the log streams of its own default log group (/aws/codebuild/<project>:*) and its own test report groups (<project>-*), whose names CodeBuild generates per build. The builds log to the KMS-encrypted BuildLogs group.',
-  }))),
-  ...[
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:/aws/codebuild/*]',
-    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:eu-central-1:111111111111:report-group/*]',
-    'AwsSolutions-IAM5[Resource::*]',
-  ].map((id) => ({
-    id,
-    path: '**/Pipeline/Assets/FileRole/DefaultPolicy/Resource',
-    runs: ['reference-pipeline'],
-    reason: 'CDK Pipelines shares ONE role among all asset-publishing projects (AssetSingletonRole), whose number grows with the assets, so it grants CodeBuild logs and report groups of the account and region, and codebuild:BatchGetBuilds/StartBuild/StopBuild on * (which it needs as the publishing actions\' role), instead of one statement per project. Only codebuild.amazonaws.com may assume it (reduceAssetRoleTrustScope); its data access is the artifact bucket and the bootstrap file-publishing roles.',
+  ...([
+    ['<LakeModels0AE35E72.Arn>/hearing-who-grade/training-jobs/*', 'SageMaker writes each job\'s model.tar.gz under <output path>/<training job name>/output/, and job names are created per execution; write (PutObject, multipart) only, under this model\'s output prefix of the models zone.'],
+    ['arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:/aws/sagemaker/TrainingJobs:log-stream:*', 'SageMaker training containers log to streams <job name>/algo-<n>-<timestamp> of the fixed log group /aws/sagemaker/TrainingJobs, created per job; only that group\'s streams.'],
+    ['*', 'ecr:GetAuthorizationToken and the ENI describe actions (in a VPC) have no resource-level permissions; cloudwatch:PutMetricData has none either and is limited to the /aws/sagemaker/TrainingJobs namespace by a cloudwatch:namespace condition.'],
+  ] as const).map(([resource, reason]) => ({
+    id: `AwsSolutions-IAM5[Resource::${resource}]`,
+    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
+    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal'],
+    reason,
   })),
   {
-    id: 'AwsSolutions-IAM5[Resource::arn:*:iam::111111111111:role/*]',
-    path: '**/Pipeline/UpdatePipeline/SelfMutation/Role/DefaultPolicy/Resource',
-    runs: ['reference-pipeline'],
-    reason: 'The self-mutation step runs `cdk deploy` of the pipeline stack, which assumes the CDK bootstrap roles; CDK Pipelines limits sts:AssumeRole to roles of the pipeline account tagged aws-cdk:bootstrap-role = deploy, file-publishing or image-publishing (condition on iam:ResourceTag).',
+    id: 'AwsSolutions-IAM5[Resource::<LakeModels0AE35E72.Arn>/hearing-who-grade/checkpoints/*]',
+    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
+    runs: ['gpu-training-job-maximal'],
+    reason: 'Spot training syncs /opt/ml/checkpoints with <model>/checkpoints/<training job name>/ (read and write, no delete), and job names are created per execution; listing is limited to the same prefix by an s3:prefix condition.',
   },
   {
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    path: '**/Pipeline/UpdatePipeline/SelfMutation/Role/DefaultPolicy/Resource',
-    runs: ['reference-pipeline'],
-    reason: 'cloudformation:DescribeStacks and s3:ListBucket on * let the CDK CLI find the bootstrap stack and its staging bucket before it assumes a bootstrap role; both only read metadata, no data.',
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:eu-central-1:111111111111:network-interface/*]',
+    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
+    runs: ['gpu-training-job-maximal'],
+    reason: 'In a VPC, SageMaker creates and deletes the training instances\' network interfaces with this role; their ids are created per job. ec2:CreateNetworkInterface is also limited to the job\'s security group and subnets.',
   },
+  ...([
+    ['*', 'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; aws-cdk-lib adds exactly these for logging and tracing.'],
+    ['arn:<AWS::Partition>:sagemaker:eu-central-1:111111111111:training-job/hearing-who-grade-*', 'Create, describe and stop training jobs whose names start with this model\'s prefix; each execution creates one job named <model>-<hash of the execution id>, which cannot be enumerated in advance.'],
+    ['arn:<AWS::Partition>:sagemaker:eu-central-1:111111111111:model-package/hearing-who-grade/*', 'sagemaker:CreateModelPackage of new versions in this model\'s package group; the registry numbers versions (<group>/<n>) as they are created.'],
+    ['<LakeModels0AE35E72.Arn>/hearing-who-grade/records/*', 'Write (PutObject) of one model record per training job, <model>/records/<training job name>.json, named per execution; no read, no delete.'],
+  ] as const).map(([resource, reason]) => ({
+    id: `AwsSolutions-IAM5[Resource::${resource}]`,
+    path: '**/Training/StateMachine/Role/DefaultPolicy/Resource',
+    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal'],
+    reason,
+  })),
   {
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:222222222222:log-group:API-Gateway-Execution-Logs_*]',
-    path: '**/CloudWatchRole/DefaultPolicy/Resource',
-    runs: ['reference-pipeline'],
-    reason: 'API Gateway creates one execution log group per API and stage, named API-Gateway-Execution-Logs_<apiId>/<stage>; the account-level role must cover that name pattern (and only it). Same finding as above, for the Prod account of the pipeline test.',
+    id: 'AwsSolutions-IAM5[Resource::<LakeModels0AE35E72.Arn>/hearing-who-grade/*]',
+    path: '**/ConsumerRole/DefaultPolicy/Resource',
+    runs: ['gpu-training-job-maximal'],
+    reason: 'A model consumer (grantReadModels) reads the artifacts and records of this one model, named per training job; read-only, one prefix of the models zone.',
   },
   ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
     {
       id: `${pack}-IAMNoInlinePolicy`,
-      path: /(^|\/)(Pipeline\/(Pipeline\/Role|Pipeline\/Source\/[^/]+\/CodePipelineActionRole|Pipeline\/[^/]+\/[^/]+\/[^/]+\/Role|CodeBuildActionRole|UpdatePipeline\/SelfMutation\/Role|Assets\/FileRole)|SmokeTest\/Role)\/DefaultPolicy\/Resource$/,
-      runs: ['reference-pipeline'],
-      reason: `Roles of CDK Pipelines and the smoke-test role: ${INLINE}`,
+      path: /(^|\/)Training\/(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/,
+      runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal'],
+      reason: INLINE,
     },
     {
-      id: `${pack}-S3BucketReplicationEnabled`,
-      path: /(^|\/)(Artifacts|AccessLogs)\/Resource$/,
-      runs: ['reference-pipeline'],
-      reason: 'Pipeline artifacts are build outputs that the pipeline recreates from the repository on every run (expired after 90 days), and access logs of that bucket; cross-region replication would add a second region and key for data that is not a record of anything.',
-    },
-    {
-      id: `${pack}-S3DefaultEncryptionKMS`,
-      path: '**/AccessLogs/Resource',
-      runs: ['reference-pipeline'],
-      reason: 'S3 server access log delivery writes only to buckets with SSE-S3 default encryption; this bucket holds request metadata of the artifact bucket (security.md, static item 4).',
-    },
-    {
-      id: `${pack}-LambdaConcurrency`,
-      path: /(^|\/)(Dev|Prod)\/[^/]+\/Predict\/Function\/Resource$/,
-      runs: ['reference-pipeline'],
-      reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The stage throttling and the WAF rate rule bound the invocation rate (same as serverless-model-endpoint-minimal).',
-    },
-    {
-      id: `${pack}-LambdaInsideVPC`,
-      path: /(^|\/)(Dev|Prod)\/[^/]+\/Predict\/Function\/Resource$/,
-      runs: ['reference-pipeline'],
-      reason: 'Outside a VPC by default: the model endpoint reads one object from S3 at init; a VPC would add cold-start time and no isolation (same as serverless-model-endpoint-minimal).',
+      id: `${pack}-IAMNoInlinePolicy`,
+      path: 'TrainingMaximal/ConsumerRole/DefaultPolicy/Resource',
+      runs: ['gpu-training-job-maximal'],
+      reason: `The test's model-consumer role: ${INLINE}`,
     },
     {
       id: `${pack}-CloudWatchAlarmAction`,
-      path: /(^|\/)(Dev|Prod)\/[^/]+\/Predict\/(ErrorsAlarm|LatencyAlarm)\/Resource$/,
-      runs: ['reference-pipeline'],
-      reason: 'These alarms gate rollouts: CodeDeploy polls them and rolls back on ALARM, which needs no alarm action (same as serverless-model-endpoint-minimal).',
+      path: '**/Training/FailureAlarm/Resource',
+      runs: ['gpu-training-job-minimal'],
+      reason: 'Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration); the alarm exists and shows in the console either way, and every failure also puts a "Training Failed" event.',
     },
   ]),
   {
-    id: 'HIPAA.Security-CodeBuildProjectSourceRepoUrl',
-    path: /(^|\/)Pipeline\/(Pipeline\/[^/]+\/[^/]+\/(CdkBuildProject|SmokeTest)|UpdatePipeline\/SelfMutation|Assets\/FileAsset\d+)\/Resource$/,
-    runs: ['reference-pipeline'],
-    reason: 'The rule asks GitHub/Bitbucket sources of CodeBuild to use OAuth; these projects have source type CODEPIPELINE (input artifacts from the pipeline) and no repository of their own. The repository is reached only by the pipeline\'s source action through a CodeConnections connection, with no credentials in any project.',
+    id: 'AwsSolutions-SQS3',
+    path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
+    runs: ['gpu-training-job-maximal'],
+    reason: 'This queue IS a dead-letter queue: EventBridge rule targets name it as their deadLetterQueue, which the rule cannot see because it only recognises SQS redrive policies. It is terminal and alarmed (DeadLetterAlarm).',
+  },
+  {
+    id: 'Serverless-SQSRedrivePolicy',
+    path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
+    runs: ['gpu-training-job-maximal'],
+    reason: 'Terminal dead-letter queues: they hold what could not be delivered for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
   },
 ];
 
