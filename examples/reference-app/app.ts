@@ -1,0 +1,116 @@
+/**
+ * The reference MLOps app: an online hearing test whose results help fit hearing aids.
+ *
+ * One stack composes the four constructs, wired through their events:
+ *   phone/web client ──POST /uploads──► SecureDataLake raw zone
+ *   raw zone "Object Created" ──► LabelingPipeline (clean, pseudonymize, WHO-grade rules, review)
+ *   "Dataset Version Published" ──► GpuTrainingJob (SageMaker, gated, registered)
+ *   model ──► ServerlessModelEndpoint (POST /predict)
+ * One REST API with one Cognito authorizer serves the client: upload, predict and review.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import { Construct } from 'constructs';
+import {
+  ApiAuthorization, CleaningRules, Labeler, LabelingPipeline, ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint,
+} from '../../src';
+
+/** Configuration of the hearing-test example (data, not code: the constructs are domain-agnostic). */
+export const CONFIG_DIR = path.join(__dirname, 'config');
+export const MODEL_DIR = path.join(__dirname, 'model');
+export const LABELING = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'labeling.json'), 'utf8'));
+export const MODEL = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8'));
+
+/** Properties of the reference app stack. */
+export interface ReferenceAppStackProps extends StackProps {
+  /** Origins of the web client. @default ['https://hearing-test.example.com'] */
+  readonly allowedOrigins?: string[];
+}
+
+/** The reference app stack. */
+export class ReferenceAppStack extends Stack {
+  public readonly lake: SecureDataLake;
+  public readonly uploads: SecureUploadApi;
+  public readonly pipeline: LabelingPipeline;
+  public readonly endpoint: ServerlessModelEndpoint;
+  public readonly api: apigw.IRestApi;
+
+  constructor(scope: Construct, id: string, props: ReferenceAppStackProps = {}) {
+    super(scope, id, props);
+    const allowedOrigins = props.allowedOrigins ?? ['https://hearing-test.example.com'];
+
+    this.lake = new SecureDataLake(this, 'Lake', { dataEventsTrail: {} });
+
+    // The client's one REST API and one authorizer: created by the upload route, shared by the others.
+    this.uploads = new SecureUploadApi(this, 'Uploads', { lake: this.lake, allowedOrigins });
+    this.api = this.uploads.restApi;
+    const shared = { restApi: this.api, authorization: ApiAuthorization.cognito(this.uploads.userPool!) };
+
+    this.pipeline = new LabelingPipeline(this, 'Hearing', {
+      lake: this.lake,
+      pipelineName: 'hearing',
+      cleaningRules: CleaningRules.fromFile(path.join(CONFIG_DIR, 'cleaning-rules.json')),
+      labelAttribute: LABELING.task.attribute,
+      classes: LABELING.task.classes,
+      labelers: [Labeler.rulesFromObject(LABELING.rules)],
+      review: {
+        minConfidence: LABELING.task.review.minConfidence,
+        qualitySampleRate: LABELING.task.review.sampleRate,
+        qualitySampleSalt: LABELING.task.review.sampleSalt,
+        timeout: Duration.days(3),
+      },
+      reviewApi: shared,
+      datasetSplit: LABELING.split,
+      qualityGates: LABELING.gates,
+      datasetSchedule: events.Schedule.cron({ hour: '2', minute: '0' }),
+    });
+
+    this.endpoint = new ServerlessModelEndpoint(this, 'Predict', {
+      ...shared,
+      model: ModelArtifact.fromAsset(path.join(MODEL_DIR, MODEL.file), {
+        version: MODEL.version,
+        classNames: LABELING.task.classes,
+      }),
+    });
+
+    this.dashboard();
+  }
+
+  /** One dashboard for the whole flow: uploads → cleaning → labeling → datasets → predictions. */
+  private dashboard(): void {
+    const p = this.pipeline;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `${this.stackName}-flow`, defaultInterval: Duration.days(1) });
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Records by outcome (cleaning)',
+        left: ['clean', 'duplicate', 'quarantine'].map((o) => p.metricRecords(o)),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead letters',
+        left: [p.metricCleaningDeadLetters(), p.labelingDeadLetterQueue.metricApproximateNumberOfMessagesVisible(), p.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dataset versions and reviews',
+        left: [p.datasetStateMachine.metricSucceeded(), p.datasetStateMachine.metricFailed(), p.reviewStateMachine.metricStarted()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Predictions',
+        left: [this.endpoint.metricInvocations(), this.endpoint.metricErrors(), this.endpoint.metricServerErrors()],
+        right: [this.endpoint.metricDuration()],
+        width: 12,
+      }),
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [...p.alarms, this.endpoint.errorsAlarm, this.endpoint.latencyAlarm],
+        width: 24,
+      }),
+    );
+  }
+}
