@@ -125,8 +125,10 @@ for (const h of ['clean', 'label', 'review-api', 'review-record', 'dataset']) {
   });
   project.eslint?.allowDevDeps(`src/labeling-pipeline/${h}.handler.ts`);
 }
-// Handler logic is bundled into the handlers' assets (esbuild), so it may use devDependencies.
+// Handler logic and handler shells are bundled into the handlers' assets (esbuild), so they may
+// use devDependencies.
 project.eslint?.allowDevDeps('src/*/logic/**');
+project.eslint?.allowDevDeps('src/*/handlers/**');
 
 // Handler sources are bundled into assets/; their compiled copies in lib/ are never loaded.
 for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/lib/**/*.handler.js', '/lib/**/*.handler.d.ts', '/lib/**/logic/', '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {

@@ -285,6 +285,9 @@ type HandlerName = 'clean' | 'label' | 'review-api' | 'review-record' | 'dataset
 /** Directory of the bundled handlers (`assets/labeling-pipeline/<name>.handler`). */
 const ASSETS = path.join(__dirname, '..', '..', 'assets', 'labeling-pipeline');
 
+/** This library's version, recorded in dataset cards (lib/labeling-pipeline → package.json). */
+const LIBRARY_VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
+
 /** CloudWatch namespace of the handlers' EMF metrics. */
 const METRICS_NAMESPACE = 'cdk-secure-mlops/LabelingPipeline';
 
@@ -538,8 +541,9 @@ export class LabelingPipeline extends Construct {
     // --- dataset versions --------------------------------------------------------------------
     const dataset = this.handler('Dataset', 'dataset', config, props, Duration.minutes(15), 'Builds dataset versions: manifests, card, quality report', env, 3008);
     props.lake.grantRead(dataset, DataZone.CLEAN, `${p}records/*`);
-    props.lake.grantReadWrite(dataset, DataZone.CURATED, `${p}datasets/*`);
-    ledger.grant(dataset, 'dynamodb:Scan', 'dynamodb:Query');
+    // Versions are written once (If-None-Match); the handler never reads them back.
+    props.lake.grantWrite(dataset, DataZone.CURATED, `${p}datasets/*`);
+    ledger.grant(dataset, 'dynamodb:Scan');
     this.datasetStateMachine = this.datasetMachine(dataset);
     if (props.datasetSchedule) {
       new events.Rule(this, 'DatasetSchedule', {
@@ -671,6 +675,7 @@ export class LabelingPipeline extends Construct {
       split,
       ...(props.qualityGates ? { gates: { ...props.qualityGates } } : {}),
       manifestSource: props.manifestSource ?? ManifestSource.INLINE,
+      libraryVersion: LIBRARY_VERSION,
     };
   }
 
@@ -775,6 +780,15 @@ export class LabelingPipeline extends Construct {
       comment: 'Queue the record for the review API and wait for a reviewer\'s answer',
     });
     request.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
+    // Throttling or a fault of the handler's own dependency (DynamoDB) fails the function with the
+    // SDK error's name; putting the item again is idempotent. (Not States.TaskFailed: that would also
+    // retry permanent errors.)
+    request.addRetry({
+      errors: ['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'InternalServerError', 'ServiceUnavailable'],
+      interval: Duration.seconds(5),
+      maxAttempts: 3,
+      backoffRate: 2,
+    });
     const nextAttempt = new sfn.Pass(this, 'RequeueReview', {
       parameters: { 'input.$': '$.input', 'attempt.$': 'States.MathAdd($.attempt, 1)' },
       comment: 'The review timed out: queue it again',
