@@ -396,7 +396,7 @@ const MAX_RUNTIME_SECONDS = 28 * 24 * 3600;
 const MODEL_NAME = /^[a-z0-9](-*[a-z0-9]){0,39}$/;
 const DATASET_PREFIX = /^([A-Za-z0-9._-]+\/)*$/;
 const CHANNEL_NAME = /^[A-Za-z0-9.\-_]{1,64}$/;
-const DATASET_FILE = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const DATASET_FILE = /^(?!(.*\/)?\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const SAFE_TEXT = /^[^'"\\{}]+$/;
 const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,511}$/;
 /** Length of `States.Hash(..., 'MD5')` in hex. */

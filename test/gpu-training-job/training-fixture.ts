@@ -32,7 +32,11 @@ export interface Fixture {
 export type PartialProps = Partial<GpuTrainingJobProps>;
 
 /** A stack with a lake and a training job (ECR image, no asset) with the given props. */
-export function trainingStack(props: PartialProps | ((stack: Stack, lake: SecureDataLake) => PartialProps) = {}, app = new App()): Fixture {
+export function trainingStack(
+  props: PartialProps | ((stack: Stack, lake: SecureDataLake) => PartialProps) = {},
+  app = new App(),
+  extend: (job: GpuTrainingJob, stack: Stack, lake: SecureDataLake) => void = () => undefined,
+): Fixture {
   const stack = new Stack(app, 'Training', { env: ENV });
   const lake = new SecureDataLake(stack, 'Lake');
   const extra = typeof props === 'function' ? props(stack, lake) : props;
@@ -43,6 +47,7 @@ export function trainingStack(props: PartialProps | ((stack: Stack, lake: Secure
     trainingImage: TrainingImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'hearing-training'), 'v1'),
     ...extra,
   });
+  extend(job, stack, lake);
   return { app, stack, lake, job, template: Template.fromStack(stack) };
 }
 
@@ -64,6 +69,9 @@ export function readableToken(intrinsic: unknown): string {
   if (v.Ref === 'AWS::AccountId') return ENV.account;
   if (typeof v.Ref === 'string') return v.Ref.toLowerCase();
   if (Array.isArray(v['Fn::GetAtt'])) return `${v['Fn::GetAtt'][0]}.${v['Fn::GetAtt'][1]}`;
+  if (typeof v['Fn::Sub'] === 'string') {
+    return v['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_: string, name: string) => readableToken({ Ref: name }));
+  }
   return '{{token}}';
 }
 
