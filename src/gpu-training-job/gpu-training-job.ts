@@ -461,7 +461,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
   public static readonly DETAIL_TYPE_TRAINING_FAILED = 'Training Failed';
 
   /** The state machine that runs the training. */
-  public readonly stateMachine: sfn.StateMachine;
+  public readonly stateMachine: sfn.IStateMachine;
   /** The role SageMaker assumes to run the training jobs. */
   public readonly role: iam.IRole;
   /** The training role (`role`). */
@@ -931,7 +931,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     prepare.next(train).next(hasMetrics);
 
     const timeoutSeconds = (maxWait ?? maxRuntime) + 2 * 3600;
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    const machine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(validate),
       comment: `Trains ${this.modelName} on SageMaker from a dataset version`,
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -940,25 +940,26 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(encryptionKey, Duration.minutes(5)),
     });
+    this.stateMachine = machine;
 
     // Permissions of the hand-written Train task (what SageMakerCreateTrainingJob would add).
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+    machine.addToRolePolicy(new iam.PolicyStatement({
       sid: 'RunTrainingJobs',
       actions: ['sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob'],
       resources: [jobArnPattern],
     }));
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+    machine.addToRolePolicy(new iam.PolicyStatement({
       sid: 'PassTrainingRole',
       actions: ['iam:PassRole'],
       resources: [role.roleArn],
       conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
     }));
-    this.stateMachine.addToRolePolicy(new iam.PolicyStatement({
+    machine.addToRolePolicy(new iam.PolicyStatement({
       sid: 'WaitForTrainingJobs',
       actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
       resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule`],
     }));
-    this.lake.grantWrite(this.stateMachine, DataZone.MODELS, recordPattern);
+    this.lake.grantWrite(machine, DataZone.MODELS, recordPattern);
 
     this.failureAlarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
       alarmDescription: `${this.node.path}: a training execution failed, timed out or was aborted`,
