@@ -47,9 +47,6 @@
  * - A message that is not an S3 `Object Created` event, an object in another bucket, outside
  *   RAW_PREFIX, or a folder marker (key ending in `/`) is skipped (counted, not a failure).
  */
-// Bundled into the handler asset by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, AttributeValue } from '@aws-sdk/client-dynamodb';
