@@ -188,8 +188,9 @@ project.addTask('bench', {
 });
 
 project.addTask('main', {
-  description: 'The main job: synthesize the reference app (and, later, the local end-to-end run)',
+  description: 'The main job: synthesize the reference app into cdk.out, then run the whole loop locally against moto_server (upload, clean, label, review, dataset, train, serve) and print the reconciled report',
   steps: [
+    { spawn: 'setup:tools' },
     { spawn: 'bundle' },
     { exec: 'ts-node --project test/tsconfig.json examples/reference-app/main.ts' },
   ],

@@ -2,3 +2,4 @@ export * from './secure-api';
 export * from './secure-data-lake';
 export * from './serverless-model-endpoint';
 export * from './labeling-pipeline';
+export * from './gpu-training-job';

@@ -16,7 +16,8 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import {
-  ApiAuthorization, CleaningRules, Labeler, LabelingPipeline, ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint,
+  ApiAuthorization, CleaningRules, GpuTrainingJob, Labeler, LabelingPipeline, MetricComparison, ModelArtifact, SecureDataLake,
+  SecureUploadApi, ServerlessModelEndpoint, TrainingImage, TrainingInstanceType,
 } from '../../src';
 
 /** Configuration of the hearing-test example (data, not code: the constructs are domain-agnostic). */
@@ -24,6 +25,13 @@ export const CONFIG_DIR = path.join(__dirname, 'config');
 export const MODEL_DIR = path.join(__dirname, 'model');
 export const LABELING = JSON.parse(fs.readFileSync(path.join(CONFIG_DIR, 'labeling.json'), 'utf8'));
 export const MODEL = JSON.parse(fs.readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8'));
+/** The example PyTorch training script and its Dockerfile (examples/training/hearing-who-grade). */
+export const TRAINING_DIR = path.join(__dirname, '..', 'training', 'hearing-who-grade');
+export const METRIC_DEFINITIONS = JSON.parse(fs.readFileSync(path.join(TRAINING_DIR, 'metric-definitions.json'), 'utf8'));
+/** Hyperparameters of the training job (strings, as SageMaker passes them); the local run uses them too. */
+export const HYPERPARAMETERS: Record<string, string> = { 'epochs': '60', 'lr': '0.003', 'batch-size': '64', 'hidden-units': '32,32', 'seed': '1' };
+/** A model is registered only with at least this validation accuracy. */
+export const MIN_VALIDATION_ACCURACY = 0.8;
 
 /** Properties of the reference app stack. */
 export interface ReferenceAppStackProps extends StackProps {
@@ -36,6 +44,7 @@ export class ReferenceAppStack extends Stack {
   public readonly lake: SecureDataLake;
   public readonly uploads: SecureUploadApi;
   public readonly pipeline: LabelingPipeline;
+  public readonly training: GpuTrainingJob;
   public readonly endpoint: ServerlessModelEndpoint;
   public readonly api: apigw.IRestApi;
 
@@ -69,6 +78,24 @@ export class ReferenceAppStack extends Stack {
       datasetSchedule: events.Schedule.cron({ hour: '2', minute: '0' }),
     });
 
+    // A published dataset version starts a gated training run on a GPU (spot, with checkpoints).
+    this.training = new GpuTrainingJob(this, 'Training', {
+      lake: this.lake,
+      modelName: 'hearing-who-grade',
+      datasetPrefix: this.pipeline.zonePrefix,
+      trainingImage: TrainingImage.fromAsset(TRAINING_DIR),
+      instanceType: TrainingInstanceType.ML_G5_XLARGE,
+      useSpotInstances: true,
+      maxRuntime: Duration.hours(2),
+      maxWait: Duration.hours(4),
+      hyperparameters: HYPERPARAMETERS,
+      metricDefinitions: METRIC_DEFINITIONS,
+      gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: MIN_VALIDATION_ACCURACY }],
+      datasetTrigger: { pipelineName: this.pipeline.pipelineName },
+    });
+
+    // Serves the committed example model until a gated model replaces it: set the model's key from
+    // the "Model Trained" event (ModelArtifact.fromDataLake) and deploy; CodeDeploy shifts traffic.
     this.endpoint = new ServerlessModelEndpoint(this, 'Predict', {
       ...shared,
       model: ModelArtifact.fromAsset(path.join(MODEL_DIR, MODEL.file), {
@@ -101,6 +128,12 @@ export class ReferenceAppStack extends Stack {
         width: 12,
       }),
       new cloudwatch.GraphWidget({
+        title: 'Training runs',
+        left: [this.training.metricSucceeded(), this.training.metricFailed()],
+        right: [this.training.metricTime()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
         title: 'Predictions',
         left: [this.endpoint.metricInvocations(), this.endpoint.metricErrors(), this.endpoint.metricServerErrors()],
         right: [this.endpoint.metricDuration()],
@@ -108,7 +141,7 @@ export class ReferenceAppStack extends Stack {
       }),
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [...p.alarms, this.endpoint.errorsAlarm, this.endpoint.latencyAlarm],
+        alarms: [...p.alarms, this.training.failureAlarm, this.endpoint.errorsAlarm, this.endpoint.latencyAlarm],
         width: 24,
       }),
     );

@@ -168,7 +168,7 @@ export interface TrainingSchedule {
  */
 export interface GpuTrainingJobProps {
   /** The lake: datasets are read from its curated zone, models written to its models zone. */
-  readonly dataLake: ISecureDataLake;
+  readonly lake: ISecureDataLake;
 
   /** The image that runs the training script. */
   readonly trainingImage: TrainingImage;
@@ -439,7 +439,7 @@ const TRANSIENT_EVENTS = [
  *
  * const lake = new SecureDataLake(stack, 'Lake');
  * new GpuTrainingJob(stack, 'Training', {
- *   dataLake: lake,
+ *   lake,
  *   modelName: 'hearing-who-grade',
  *   datasetPrefix: 'hearing/',
  *   trainingImage: TrainingImage.fromAsset('training/hearing-who-grade'),
@@ -496,7 +496,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
   constructor(scope: Construct, id: string, props: GpuTrainingJobProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    this.lake = props.dataLake;
+    this.lake = props.lake;
     this.alarmAction = props.alarmAction;
     this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 

@@ -615,7 +615,7 @@ describe('validation', () => {
 
   test('a second job in the same stack needs another model name only (no clashing children)', () => {
     const f = trainingStack({}, new App(), (_job, stack, lake) => {
-      new GpuTrainingJob(stack, 'Other', { dataLake: lake, modelName: 'other', trainingImage: TrainingImage.fromRegistry('111111111111.dkr.ecr.eu-central-1.amazonaws.com/x:1') });
+      new GpuTrainingJob(stack, 'Other', { lake, modelName: 'other', trainingImage: TrainingImage.fromRegistry('111111111111.dkr.ecr.eu-central-1.amazonaws.com/x:1') });
     });
     f.template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     f.template.resourceCountIs('AWS::SageMaker::ModelPackageGroup', 2);

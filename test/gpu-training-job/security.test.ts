@@ -27,7 +27,7 @@ test('minimal configuration: zero unacknowledged findings', () => {
   const stack = new Stack(app, 'TrainingMinimal', { env: ENV });
   const lake = new SecureDataLake(stack, 'Lake');
   new GpuTrainingJob(stack, 'Training', {
-    dataLake: lake,
+    lake,
     modelName: 'hearing-who-grade',
     trainingImage: TrainingImage.fromAsset(IMAGE_DIR),
   });
@@ -60,7 +60,7 @@ test('maximal configuration: zero unacknowledged findings', () => {
   });
   const consumerRole = new iam.Role(stack, 'ConsumerRole', { assumedBy: new iam.ServicePrincipal('codebuild.amazonaws.com') });
   new GpuTrainingJob(stack, 'Training', {
-    dataLake: lake,
+    lake,
     modelName: 'hearing-who-grade',
     datasetPrefix: 'hearing/',
     trainingImage: TrainingImage.fromAsset(IMAGE_DIR),

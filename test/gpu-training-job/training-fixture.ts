@@ -41,7 +41,7 @@ export function trainingStack(
   const lake = new SecureDataLake(stack, 'Lake');
   const extra = typeof props === 'function' ? props(stack, lake) : props;
   const job = new GpuTrainingJob(stack, 'Job', {
-    dataLake: lake,
+    lake,
     modelName: 'hearing-who-grade',
     datasetPrefix: 'hearing/',
     trainingImage: TrainingImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'hearing-training'), 'v1'),
