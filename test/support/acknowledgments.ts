@@ -56,6 +56,9 @@ export interface SecurityAcknowledgment {
 const RAW_UPLOADS = 'AwsSolutions-IAM5[Resource::<LakeRaw8A880B75.Arn>/uploads/*]';
 const INLINE = 'customer-managed policies are reusable across principals; CDK grants write the role\'s own policy, attached to exactly this role and to nothing else, which is the narrower scope the rule is after.';
 
+/** Roles that CDK Pipelines defines in the reference pipeline (examples/reference-app/pipeline-stack.ts). */
+const PIPELINE_ROLES = /(^|\/)Pipeline\/(Pipeline\/Role|Pipeline\/Source\/[^/]+\/CodePipelineActionRole|Pipeline\/[^/]+\/[^/]+\/[^/]+\/Role|UpdatePipeline\/SelfMutation\/Role|Assets\/FileRole)\/DefaultPolicy\/Resource$/;
+
 /**
  * The reviewed list: every acknowledged finding, where, and why.
  */
@@ -321,6 +324,107 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
     runs: ['gpu-training-job-maximal'],
     reason: 'Terminal dead-letter queues: they hold what could not be delivered for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
+  },
+
+  // ---- Reference pipeline (examples/reference-app/pipeline-stack.ts, run 'reference-pipeline') ----
+  // Roles that aws-cdk-lib's CDK Pipelines defines (pipeline, source action, CodeBuild projects,
+  // self-mutation, asset publishing) and the smoke-test roles. Logical ids are those of the test
+  // (test/examples/pipeline-stack.test.ts): pipeline in 111111111111, Prod stage in 222222222222.
+  ...[
+    'AwsSolutions-IAM5[Action::s3:GetObject*]',
+    'AwsSolutions-IAM5[Action::s3:GetBucket*]',
+    'AwsSolutions-IAM5[Action::s3:List*]',
+    'AwsSolutions-IAM5[Action::s3:DeleteObject*]',
+    'AwsSolutions-IAM5[Action::s3:Abort*]',
+    'AwsSolutions-IAM5[Resource::<Artifacts82DD59A1.Arn>/*]',
+    'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+    'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+  ].map((id) => ({
+    id,
+    path: PIPELINE_ROLES,
+    runs: ['reference-pipeline'],
+    reason: 'aws-cdk-lib\'s grantRead/grantReadWrite on the pipeline\'s own artifact bucket and its key: pipeline artifacts are objects with generated names under per-execution prefixes, so object-level access covers <bucket>/*; the actions are the grant\'s read (GetObject*, GetBucket*, List*) and, for writers, write (PutObject, DeleteObject*, Abort*) families on this one bucket, and Encrypt/Decrypt/ReEncrypt*/GenerateDataKey* on this one key. Nothing else is reachable.',
+  })),
+  ...['PipelineBuildSynthCdkBuildProject6BEFA8E6', 'PipelineDevSmokeTest94C1FEA9', 'PipelineProdSmokeTestEE2CAE0A', 'PipelineUpdatePipelineSelfMutationDAA41400'].flatMap((project) => [
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:/aws/codebuild/<${project}>:*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:eu-central-1:111111111111:report-group/<${project}>-*]`,
+  ].map((id) => ({
+    id,
+    path: PIPELINE_ROLES,
+    runs: ['reference-pipeline'],
+    reason: 'aws-cdk-lib\'s CodeBuild Project grants its role the log streams of its own default log group (/aws/codebuild/<project>:*) and its own test report groups (<project>-*), whose names CodeBuild generates per build. The builds log to the KMS-encrypted BuildLogs group.',
+  }))),
+  ...[
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:/aws/codebuild/*]',
+    'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:eu-central-1:111111111111:report-group/*]',
+    'AwsSolutions-IAM5[Resource::*]',
+  ].map((id) => ({
+    id,
+    path: '**/Pipeline/Assets/FileRole/DefaultPolicy/Resource',
+    runs: ['reference-pipeline'],
+    reason: 'CDK Pipelines shares ONE role among all asset-publishing projects (AssetSingletonRole), whose number grows with the assets, so it grants CodeBuild logs and report groups of the account and region, and codebuild:BatchGetBuilds/StartBuild/StopBuild on * (which it needs as the publishing actions\' role), instead of one statement per project. Only codebuild.amazonaws.com may assume it (reduceAssetRoleTrustScope); its data access is the artifact bucket and the bootstrap file-publishing roles.',
+  })),
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:*:iam::111111111111:role/*]',
+    path: '**/Pipeline/UpdatePipeline/SelfMutation/Role/DefaultPolicy/Resource',
+    runs: ['reference-pipeline'],
+    reason: 'The self-mutation step runs `cdk deploy` of the pipeline stack, which assumes the CDK bootstrap roles; CDK Pipelines limits sts:AssumeRole to roles of the pipeline account tagged aws-cdk:bootstrap-role = deploy, file-publishing or image-publishing (condition on iam:ResourceTag).',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    path: '**/Pipeline/UpdatePipeline/SelfMutation/Role/DefaultPolicy/Resource',
+    runs: ['reference-pipeline'],
+    reason: 'cloudformation:DescribeStacks and s3:ListBucket on * let the CDK CLI find the bootstrap stack and its staging bucket before it assumes a bootstrap role; both only read metadata, no data.',
+  },
+  {
+    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:222222222222:log-group:API-Gateway-Execution-Logs_*]',
+    path: '**/CloudWatchRole/DefaultPolicy/Resource',
+    runs: ['reference-pipeline'],
+    reason: 'API Gateway creates one execution log group per API and stage, named API-Gateway-Execution-Logs_<apiId>/<stage>; the account-level role must cover that name pattern (and only it). Same finding as above, for the Prod account of the pipeline test.',
+  },
+  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
+    {
+      id: `${pack}-IAMNoInlinePolicy`,
+      path: /(^|\/)(Pipeline\/(Pipeline\/Role|Pipeline\/Source\/[^/]+\/CodePipelineActionRole|Pipeline\/[^/]+\/[^/]+\/[^/]+\/Role|CodeBuildActionRole|UpdatePipeline\/SelfMutation\/Role|Assets\/FileRole)|SmokeTest\/Role)\/DefaultPolicy\/Resource$/,
+      runs: ['reference-pipeline'],
+      reason: `Roles of CDK Pipelines and the smoke-test role: ${INLINE}`,
+    },
+    {
+      id: `${pack}-S3BucketReplicationEnabled`,
+      path: /(^|\/)(Artifacts|AccessLogs)\/Resource$/,
+      runs: ['reference-pipeline'],
+      reason: 'Pipeline artifacts are build outputs that the pipeline recreates from the repository on every run (expired after 90 days), and access logs of that bucket; cross-region replication would add a second region and key for data that is not a record of anything.',
+    },
+    {
+      id: `${pack}-S3DefaultEncryptionKMS`,
+      path: '**/AccessLogs/Resource',
+      runs: ['reference-pipeline'],
+      reason: 'S3 server access log delivery writes only to buckets with SSE-S3 default encryption; this bucket holds request metadata of the artifact bucket (security.md, static item 4).',
+    },
+    {
+      id: `${pack}-LambdaConcurrency`,
+      path: /(^|\/)(Dev|Prod)\/[^/]+\/Predict\/Function\/Resource$/,
+      runs: ['reference-pipeline'],
+      reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The stage throttling and the WAF rate rule bound the invocation rate (same as serverless-model-endpoint-minimal).',
+    },
+    {
+      id: `${pack}-LambdaInsideVPC`,
+      path: /(^|\/)(Dev|Prod)\/[^/]+\/Predict\/Function\/Resource$/,
+      runs: ['reference-pipeline'],
+      reason: 'Outside a VPC by default: the model endpoint reads one object from S3 at init; a VPC would add cold-start time and no isolation (same as serverless-model-endpoint-minimal).',
+    },
+    {
+      id: `${pack}-CloudWatchAlarmAction`,
+      path: /(^|\/)(Dev|Prod)\/[^/]+\/Predict\/(ErrorsAlarm|LatencyAlarm)\/Resource$/,
+      runs: ['reference-pipeline'],
+      reason: 'These alarms gate rollouts: CodeDeploy polls them and rolls back on ALARM, which needs no alarm action (same as serverless-model-endpoint-minimal).',
+    },
+  ]),
+  {
+    id: 'HIPAA.Security-CodeBuildProjectSourceRepoUrl',
+    path: /(^|\/)Pipeline\/(Pipeline\/[^/]+\/[^/]+\/(CdkBuildProject|SmokeTest)|UpdatePipeline\/SelfMutation|Assets\/FileAsset\d+)\/Resource$/,
+    runs: ['reference-pipeline'],
+    reason: 'The rule asks GitHub/Bitbucket sources of CodeBuild to use OAuth; these projects have source type CODEPIPELINE (input artifacts from the pipeline) and no repository of their own. The repository is reached only by the pipeline\'s source action through a CodeConnections connection, with no credentials in any project.',
   },
 ];
 
