@@ -13,10 +13,13 @@ import * as path from 'node:path';
 import { Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  ApiAuthorization, CleaningRules, GpuTrainingJob, Labeler, LabelingPipeline, MetricComparison, ModelArtifact, SecureDataLake,
+  CleaningRules, GpuTrainingJob, Labeler, LabelingPipeline, MetricComparison, ModelArtifact, SecureDataLake,
   SecureUploadApi, ServerlessModelEndpoint, TrainingImage, TrainingInstanceType,
 } from '../../src';
 
@@ -47,6 +50,7 @@ export class ReferenceAppStack extends Stack {
   public readonly training: GpuTrainingJob;
   public readonly endpoint: ServerlessModelEndpoint;
   public readonly api: apigw.IRestApi;
+  public readonly alarmTopic: sns.ITopic;
 
   constructor(scope: Construct, id: string, props: ReferenceAppStackProps = {}) {
     super(scope, id, props);
@@ -54,10 +58,17 @@ export class ReferenceAppStack extends Stack {
 
     this.lake = new SecureDataLake(this, 'Lake', { dataEventsTrail: {} });
 
+    // Every alarm of the flow notifies one encrypted topic (subscribe the on-call to it).
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      masterKey: new kms.Key(this, 'AlarmsKey', { enableKeyRotation: true, description: 'encrypts the alarm notifications topic' }),
+      enforceSSL: true,
+    });
+    const alarmAction = new cwActions.SnsAction(this.alarmTopic);
+
     // The client's one REST API and one authorizer: created by the upload route, shared by the others.
     this.uploads = new SecureUploadApi(this, 'Uploads', { lake: this.lake, allowedOrigins });
     this.api = this.uploads.restApi;
-    const shared = { restApi: this.api, authorization: ApiAuthorization.cognito(this.uploads.userPool!) };
+    const shared = { restApi: this.api, authorization: this.uploads.authorization };
 
     this.pipeline = new LabelingPipeline(this, 'Hearing', {
       lake: this.lake,
@@ -76,6 +87,7 @@ export class ReferenceAppStack extends Stack {
       datasetSplit: LABELING.split,
       qualityGates: LABELING.gates,
       datasetSchedule: events.Schedule.cron({ hour: '2', minute: '0' }),
+      alarmAction,
     });
 
     // A published dataset version starts a gated training run on a GPU (spot, with checkpoints).
@@ -92,12 +104,14 @@ export class ReferenceAppStack extends Stack {
       metricDefinitions: METRIC_DEFINITIONS,
       gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: MIN_VALIDATION_ACCURACY }],
       datasetTrigger: { pipelineName: this.pipeline.pipelineName },
+      alarmAction,
     });
 
     // Serves the committed example model until a gated model replaces it: set the model's key from
     // the "Model Trained" event (ModelArtifact.fromDataLake) and deploy; CodeDeploy shifts traffic.
     this.endpoint = new ServerlessModelEndpoint(this, 'Predict', {
       ...shared,
+      alarmAction,
       model: ModelArtifact.fromAsset(path.join(MODEL_DIR, MODEL.file), {
         version: MODEL.version,
         classNames: LABELING.task.classes,

@@ -10,6 +10,7 @@ import { ISecureDataLake } from './secure-data-lake';
 import { UploadUrlFunction } from './upload-url-function';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
+import { ApiAuthorization } from '../secure-api/api-authorization';
 import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
 
@@ -77,6 +78,11 @@ export class SecureUploadApi extends Construct {
   public readonly handler: lambda.IFunction;
   /** The user pool, when the construct created one (default authorization). */
   public readonly userPool?: cognito.IUserPool;
+  /**
+   * How the route authorizes callers. Pass it (with `restApi`) to the other constructs of the same
+   * API so that every route shares one authorizer.
+   */
+  public readonly authorization: ApiAuthorization;
   /** The web ACL of the new API (undefined when attached to an existing API). */
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The key that encrypts the construct's log groups. */
@@ -106,6 +112,7 @@ export class SecureUploadApi extends Construct {
     this.restApi = route.restApi;
     this.webAcl = route.webAcl;
     this.userPool = route.userPool;
+    this.authorization = route.authorization;
     this.logsKey = route.logsKey;
     const { role, logGroup } = createHandlerRole(this, route, 'Signs presigned POSTs for the raw zone of the data lake', props);
 

@@ -144,7 +144,7 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
     id: `${pack}-CloudWatchAlarmAction`,
     path: /(^|\/)Predict\/(ErrorsAlarm|LatencyAlarm)\/Resource$/,
-    runs: ['serverless-model-endpoint-minimal', 'reference-app'],
+    runs: ['serverless-model-endpoint-minimal'],
     reason: 'These alarms gate rollouts: CodeDeploy polls them and rolls back on ALARM, which needs no alarm action. Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration).',
   })),
 
@@ -153,9 +153,9 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   // granular findings are those of the test stacks (test/labeling-pipeline/security.test.ts), whose
   // zone prefixes differ: minimal `hearing/` and `uploads/`, maximal `hearing/v1/` and `uploads/hearing/`.
   ...([
-    ['labeling-pipeline-minimal', 'hearing/', 'uploads/'],
-    ['labeling-pipeline-maximal', 'hearing/v1/', 'uploads/hearing/'],
-  ] as const).flatMap(([run, zone, uploads]) => ([
+    [['labeling-pipeline-minimal', 'reference-app'], 'hearing/', 'uploads/'],
+    [['labeling-pipeline-maximal'], 'hearing/v1/', 'uploads/hearing/'],
+  ] as const).flatMap(([runs, zone, uploads]) => ([
     ['LakeRaw8A880B75', uploads, 'Clean'],
     ['LakeCleanB0DDCC1A', `${zone}records/`, '(Clean|Label|Dataset)'],
     ['LakeQuarantineBA300CC8', `${zone}quarantine/`, 'Clean'],
@@ -164,7 +164,7 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   ] as const).map(([bucket, prefix, roles]) => ({
     id: `AwsSolutions-IAM5[Resource::<${bucket}.Arn>/${prefix}*]`,
     path: new RegExp(`(^|/)Hearing/${roles}Role/DefaultPolicy/Resource$`),
-    runs: [run],
+    runs,
     reason: 'Object-level permissions under one prefix of one zone (uploads, records, labels, quarantine, datasets): object keys are content-derived record ids, source hashes and version names created at run time, so they cannot be enumerated in advance. Each role gets only the prefixes and actions its handler uses (no delete, no listing).',
   }))),
   {
@@ -207,13 +207,13 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     {
       id: `${pack}-LambdaConcurrency`,
       path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
-      runs: ['labeling-pipeline-minimal'],
+      runs: ['labeling-pipeline-minimal', 'reference-app'],
       reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The SQS event sources scale within the account\'s concurrency and back off on throttling without losing messages.',
     },
     {
       id: `${pack}-LambdaInsideVPC`,
       path: /(^|\/)Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
-      runs: ['labeling-pipeline-minimal'],
+      runs: ['labeling-pipeline-minimal', 'reference-app'],
       reason: 'Outside a VPC by default: the handlers call only AWS APIs (S3, KMS, DynamoDB, EventBridge, Step Functions) over TLS with IAM; a VPC needs endpoints for each. Opt in with the vpc prop (maximal configuration).',
     },
     {
@@ -248,10 +248,10 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   // Child ids are fixed by src/gpu-training-job/gpu-training-job.ts; logical ids and ARN patterns are
   // those of test/gpu-training-job/security.test.ts (lake 'Lake', job 'Training', model
   // 'hearing-who-grade'; datasetPrefix '' in the minimal and 'hearing/' in the maximal configuration).
-  ...([['gpu-training-job-minimal', ''], ['gpu-training-job-maximal', 'hearing/']] as const).map(([run, prefix]) => ({
+  ...([[['gpu-training-job-minimal'], ''], [['gpu-training-job-maximal', 'reference-app'], 'hearing/']] as const).map(([runs, prefix]) => ({
     id: `AwsSolutions-IAM5[Resource::<LakeCurated8ED8635F.Arn>/${prefix}datasets/*/*]`,
     path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs: [run],
+    runs,
     reason: 'Read-only (s3:GetObject, GetObjectVersion, kms:Decrypt) on the dataset versions of the curated zone, <prefix>datasets/<version>/<file>: versions are published by the labeling pipeline after deployment and named then, so they cannot be enumerated; each execution trains on the one version it names (validated against this prefix by the state machine). s3:ListBucket is limited to the same prefix by an s3:prefix condition.',
   })),
   ...([
@@ -261,13 +261,13 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   ] as const).map(([resource, reason]) => ({
     id: `AwsSolutions-IAM5[Resource::${resource}]`,
     path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal'],
+    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal', 'reference-app'],
     reason,
   })),
   {
     id: 'AwsSolutions-IAM5[Resource::<LakeModels0AE35E72.Arn>/hearing-who-grade/checkpoints/*]',
     path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-maximal'],
+    runs: ['gpu-training-job-maximal', 'reference-app'],
     reason: 'Spot training syncs /opt/ml/checkpoints with <model>/checkpoints/<training job name>/ (read and write, no delete), and job names are created per execution; listing is limited to the same prefix by an s3:prefix condition.',
   },
   {
@@ -284,7 +284,7 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   ] as const).map(([resource, reason]) => ({
     id: `AwsSolutions-IAM5[Resource::${resource}]`,
     path: '**/Training/StateMachine/Role/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal'],
+    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal', 'reference-app'],
     reason,
   })),
   {
@@ -297,7 +297,7 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     {
       id: `${pack}-IAMNoInlinePolicy`,
       path: /(^|\/)Training\/(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/,
-      runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal'],
+      runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal', 'reference-app'],
       reason: INLINE,
     },
     {
@@ -316,13 +316,13 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
   {
     id: 'AwsSolutions-SQS3',
     path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
-    runs: ['gpu-training-job-maximal'],
+    runs: ['gpu-training-job-maximal', 'reference-app'],
     reason: 'This queue IS a dead-letter queue: EventBridge rule targets name it as their deadLetterQueue, which the rule cannot see because it only recognises SQS redrive policies. It is terminal and alarmed (DeadLetterAlarm).',
   },
   {
     id: 'Serverless-SQSRedrivePolicy',
     path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
-    runs: ['gpu-training-job-maximal'],
+    runs: ['gpu-training-job-maximal', 'reference-app'],
     reason: 'Terminal dead-letter queues: they hold what could not be delivered for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
   },
 

@@ -87,12 +87,12 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
   },
   {
     id: 'CKV_AWS_117',
-    path: /(^|\/)LabelingMinimal\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    path: /(^|\/)(LabelingMinimal|ReferenceApp|HearingTestApp)\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
     reason: 'Outside a VPC by default: the handlers call only AWS APIs over TLS with IAM; the vpc prop opts in (the maximal configuration runs them in a VPC).',
   },
   {
     id: 'CKV_AWS_115',
-    path: /(^|\/)LabelingMinimal\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    path: /(^|\/)(LabelingMinimal|ReferenceApp|HearingTestApp)\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
     reason: 'Reserved concurrency is opt-in (reservedConcurrency, set in the maximal configuration): accounts with the default quota of 10 cannot reserve any. SQS event sources back off on throttling without losing messages.',
   },
   {
