@@ -65,7 +65,9 @@ describe('parseUploadRequest', () => {
         const allowedWords = ['application/json', 'text/csv', 'contentType', 'contentLength'];
         let parsed: any;
         try { parsed = JSON.parse(body); } catch { parsed = undefined; }
-        const received = parsed && typeof parsed === 'object' ? Object.entries(parsed).flat().map(String) : [body];
+        // Keys and values as text (JSON for non-strings: an object with a `toString` key has no String()).
+        const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+        const received = parsed && typeof parsed === 'object' ? Object.entries(parsed).flat().map(text) : [body];
         for (const value of received) {
           if (value.length >= 4 && !allowedWords.some((w) => w.includes(value))) {
             expect(result.message).not.toContain(value);
