@@ -126,7 +126,7 @@ export interface CleanHandler {
 export type CleanOutcome = 'clean' | 'duplicate' | 'quarantine' | 'skipped';
 
 /** Handler-level quarantine code (not produced by `logic/cleaning.ts`). */
-const SOURCE_MISSING = 'source-missing' as QuarantineCode;
+const SOURCE_MISSING: QuarantineCode = 'source-missing';
 /** KMS GenerateMac takes at most 4096 bytes: a longer identifier is MACed as its SHA-256. */
 const MAX_MAC_MESSAGE = 4096;
 /** Largest quarantine sidecar read back (backfill, config-version check). */

@@ -18,7 +18,7 @@
 import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import {
-  canonicalJson, collectNames, compilePath, depthExceeds, findAll, getPath, isObject, JsonObject,
+  canonicalJson, collectNames, compilePath, depthExceeds, findAll, forEachMatch, getPath, isObject, JsonObject,
   PathPattern, PointerRedactor, setOwn, sha256Hex,
 } from './json';
 
@@ -27,7 +27,9 @@ export type QuarantineCode =
   | 'too-large' | 'invalid-utf8' | 'invalid-json' | 'not-an-object' | 'too-deep'
   | 'schema' | 'missing' | 'type' | 'range' | 'step' | 'not-allowed'
   | 'timestamp-invalid' | 'future-timestamp' | 'ratio' | 'ratio-denominator'
-  | 'unit-unknown' | 'identifier-type';
+  | 'unit-unknown' | 'identifier-type'
+  /** Set by the cleaning handler: the uploaded object is gone when the record is processed. */
+  | 'source-missing';
 
 /** Why a record was quarantined. Never contains an input value. */
 export interface QuarantineReason {
@@ -270,10 +272,11 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
       for (const p of pseudonymize) {
         for (const m of findAll(record, p)) {
           const v = m.value;
-          if (typeof v === 'string' && v.length > 0) {
-            setOwn(m.parent, m.key, 'hmac:' + checkHex(await mac(v)));
-          } else if (typeof v === 'number' && Number.isFinite(v)) {
-            setOwn(m.parent, m.key, 'hmac:' + checkHex(await mac(String(v))));
+          if ((typeof v === 'string' && v.length > 0) || (typeof v === 'number' && Number.isFinite(v))) {
+            // A MAC function may answer synchronously: no await (and no extra turn) for a plain string.
+            let h = mac(typeof v === 'string' ? v : String(v));
+            if (typeof h !== 'string') h = await h;
+            setOwn(m.parent, m.key, 'hmac:' + checkHex(h));
           } else {
             reasons.push({
               code: 'identifier-type',
@@ -292,7 +295,7 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
       }
       const recordId = idPrefix + sha256Hex(canonicalJson(record, volatile)).slice(0, idHex);
       const s = subject ? getPath(record, subject) : undefined;
-      return { kind: 'clean', recordId, record, ...(typeof s === 'string' ? { subject: s } : {}) };
+      return typeof s === 'string' ? { kind: 'clean', recordId, record, subject: s } : { kind: 'clean', recordId, record };
     },
   };
 }
@@ -361,9 +364,17 @@ function compileCheck(
   switch (c.type) {
     case 'required': {
       if (!Array.isArray(c.paths) || c.paths.length === 0) throw new Error(`${what}: paths must be a non-empty array`);
-      const paths = c.paths.map((p) => ({ pattern: path(p, what), text: p }));
+      const paths = c.paths.map((p) => {
+        const pattern = path(p, what);
+        return { pattern, text: p, exact: !pattern.includes('*') };
+      });
       return (record, _ctx, out) => {
         for (const p of paths) {
+          if (p.exact) {
+            // At most one match: present and not null is the common case, and needs no match list.
+            const v = getPath(record, p.pattern);
+            if (v !== undefined && v !== null) continue;
+          }
           const ms = findAll(record, p.pattern);
           if (ms.length === 0) out.push({ code: 'missing', ruleId: id, message: `'${p.text}' is required` });
           for (const m of ms) if (m.value === null) out.push({ code: 'missing', ruleId: id, message: `${ptr(m.at)} is required and must not be null` });
@@ -380,17 +391,16 @@ function compileCheck(
       const base = min ?? 0;
       const bounds = `${min ?? '-∞'}..${max ?? '∞'}${step !== undefined ? ` in steps of ${step}` : ''}`;
       return (record, _ctx, out) => {
-        for (const m of findAll(record, p)) {
-          const v = m.value;
+        forEachMatch(record, p, (_parent, _key, v, at) => {
           if (typeof v !== 'number') {
-            out.push({ code: 'type', ruleId: id, message: `${ptr(m.at)} must be a number in ${bounds}` });
+            out.push({ code: 'type', ruleId: id, message: `${ptr(at)} must be a number in ${bounds}` });
           } else if ((min !== undefined && v < min) || (max !== undefined && v > max)) {
-            out.push({ code: 'range', ruleId: id, message: `${ptr(m.at)} is outside ${bounds}` });
+            out.push({ code: 'range', ruleId: id, message: `${ptr(at)} is outside ${bounds}` });
           } else if (step !== undefined) {
             const k = (v - base) / step;
-            if (Math.abs(k - Math.round(k)) > 1e-9) out.push({ code: 'step', ruleId: id, message: `${ptr(m.at)} is not on the grid ${bounds}` });
+            if (Math.abs(k - Math.round(k)) > 1e-9) out.push({ code: 'step', ruleId: id, message: `${ptr(at)} is not on the grid ${bounds}` });
           }
-        }
+        });
       };
     }
     case 'allowed': {
@@ -398,21 +408,20 @@ function compileCheck(
       if (!Array.isArray(c.values)) throw new Error(`${what}: values must be an array`);
       const allowed = new Set<unknown>(c.values);
       return (record, _ctx, out) => {
-        for (const m of findAll(record, p)) {
-          if (!allowed.has(m.value)) out.push({ code: 'not-allowed', ruleId: id, message: `${ptr(m.at)} is not one of the ${allowed.size} allowed values` });
-        }
+        forEachMatch(record, p, (_parent, _key, v, at) => {
+          if (!allowed.has(v)) out.push({ code: 'not-allowed', ruleId: id, message: `${ptr(at)} is not one of the ${allowed.size} allowed values` });
+        });
       };
     }
     case 'notInFuture': {
       const p = path(c.path, what);
       const toleranceMs = finite(c.toleranceSeconds ?? 300, `${what}.toleranceSeconds`) * 1000;
       return (record, ctx, out) => {
-        for (const m of findAll(record, p)) {
-          const v = m.value;
+        forEachMatch(record, p, (_parent, _key, v, at) => {
           const t = typeof v === 'string' && RFC3339.test(v) ? Date.parse(v) : NaN;
-          if (Number.isNaN(t)) out.push({ code: 'timestamp-invalid', ruleId: id, message: `${ptr(m.at)} must be an RFC 3339 date-time` });
-          else if (t > ctx.now + toleranceMs) out.push({ code: 'future-timestamp', ruleId: id, message: `${ptr(m.at)} is more than ${toleranceMs / 1000} s in the future` });
-        }
+          if (Number.isNaN(t)) out.push({ code: 'timestamp-invalid', ruleId: id, message: `${ptr(at)} must be an RFC 3339 date-time` });
+          else if (t > ctx.now + toleranceMs) out.push({ code: 'future-timestamp', ruleId: id, message: `${ptr(at)} is more than ${toleranceMs / 1000} s in the future` });
+        });
       };
     }
     case 'ratio': {

@@ -5,7 +5,7 @@
  * Paths: segments separated by `.`; `*` matches every member of an object or element of an array.
  * A key that contains a `.` cannot be addressed (config is validated for it).
  */
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 
 /** Any JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
@@ -31,9 +31,18 @@ export function setOwn(target: object, key: string | number, value: unknown): vo
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
+/**
+ * One-shot `crypto.hash` (Node >= 20.12 / 21.7): several times faster than
+ * `createHash().update().digest()` for the short inputs hashed here (record ids, sampling,
+ * dataset rows), as it skips the Hash object and its stream machinery.
+ */
+const oneShotHash: ((algorithm: string, data: string | Uint8Array, encoding: 'hex') => string) | undefined =
+  typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 /** SHA-256 of a string (UTF-8) or bytes, as lowercase hex. */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  if (oneShotHash !== undefined) return oneShotHash('sha256', data, 'hex');
+  return crypto.createHash('sha256').update(data).digest('hex');
 }
 
 /**
@@ -44,16 +53,39 @@ export function canonicalJson(value: JsonValue, omitTopLevel?: ReadonlySet<strin
   return canon(value, omitTopLevel);
 }
 
-/** Quoted keys seen before (keys repeat from record to record); bounded so input cannot grow it without limit. */
-const QUOTED = new Map<string, string>();
+/**
+ * Key order of an object, as `Object.keys` gave it, with the sorted order and the quoted keys.
+ * Records of one kind have the same keys in the same order, so the sort and the quoting are done
+ * once per shape and looked up afterwards (an exact, element-by-element match of the key list).
+ */
+interface KeyOrder {
+  readonly keys: readonly string[];
+  readonly sorted: readonly string[];
+  readonly quoted: readonly string[];
+}
 
-function quoteKey(k: string): string {
-  let q = QUOTED.get(k);
-  if (q === undefined) {
-    q = JSON.stringify(k);
-    if (QUOTED.size < 4096 && k.length <= 64) QUOTED.set(k, q);
+/** Key orders seen before, by first key; bounded (entries, keys per entry, key length) so input cannot grow it without limit. */
+const ORDERS = new Map<string, KeyOrder>();
+const MAX_ORDERS = 512;
+const MAX_ORDER_KEYS = 64;
+const MAX_ORDER_KEY_LENGTH = 64;
+
+function keyOrder(keys: string[]): KeyOrder {
+  const n = keys.length;
+  const first = keys[0];
+  const seen = ORDERS.get(first);
+  if (seen !== undefined && seen.keys.length === n) {
+    const k = seen.keys;
+    let i = 1;
+    while (i < n && k[i] === keys[i]) i++;
+    if (i === n) return seen;
   }
-  return q;
+  const sorted = keys.slice().sort();
+  const order: KeyOrder = { keys, sorted, quoted: sorted.map((k) => JSON.stringify(k)) };
+  if (n <= MAX_ORDER_KEYS && (seen !== undefined || ORDERS.size < MAX_ORDERS) && keys.every((k) => k.length <= MAX_ORDER_KEY_LENGTH)) {
+    ORDERS.set(first, order);
+  }
+  return order;
 }
 
 function canon(v: JsonValue, omit?: ReadonlySet<string>): string {
@@ -65,17 +97,22 @@ function canon(v: JsonValue, omit?: ReadonlySet<string>): string {
     for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + canon(v[i]);
     return s + ']';
   }
-  const keys = Object.keys(v).sort();
+  const keys = Object.keys(v);
+  if (keys.length === 0) return '{}';
+  const { sorted, quoted } = keyOrder(keys);
   let s = '{';
-  for (const k of keys) {
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i];
     if (omit !== undefined && omit.has(k)) continue;
-    s += (s.length > 1 ? ',' : '') + quoteKey(k) + ':' + canon(v[k]);
+    s += (s.length > 1 ? ',' : '') + quoted[i] + ':' + canon(v[k]);
   }
   return s + '}';
 }
 
 /** Depth of nesting of a parsed JSON value (a scalar is 0), stopping early above `limit`. */
 export function depthExceeds(value: unknown, limit: number): boolean {
+  if (limit <= 1000) return exceeds(value, 0, limit);
+  // Deep limits: an explicit stack instead of recursion.
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length) {
     const [v, d] = stack.pop()!;
@@ -88,6 +125,24 @@ export function depthExceeds(value: unknown, limit: number): boolean {
         const e = (v as JsonObject)[k];
         if (typeof e === 'object' && e !== null) stack.push([e, d + 1]);
       }
+    }
+  }
+  return false;
+}
+
+/** True when `v`, found at depth `d`, nests deeper than `limit` (recursion depth is at most limit + 1). */
+function exceeds(v: unknown, d: number, limit: number): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  if (d + 1 > limit) return true;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const e: unknown = v[i];
+      if (typeof e === 'object' && e !== null && exceeds(e, d + 1, limit)) return true;
+    }
+  } else {
+    for (const k in v) {
+      const e = (v as JsonObject)[k];
+      if (typeof e === 'object' && e !== null && exceeds(e, d + 1, limit)) return true;
     }
   }
   return false;
@@ -116,27 +171,61 @@ export interface Match {
 /** Every existing value at a path pattern. */
 export function findAll(root: JsonValue, pattern: PathPattern): Match[] {
   const out: Match[] = [];
-  const walk = (node: JsonValue, i: number, at: (string | number)[]) => {
-    const seg = pattern[i];
-    const last = i === pattern.length - 1;
-    const visit = (parent: JsonObject | JsonValue[], key: string | number, child: JsonValue) => {
-      const here = [...at, key];
-      if (last) out.push({ parent, key, value: child, at: here });
-      else walk(child, i + 1, here);
-    };
-    if (Array.isArray(node)) {
-      if (seg === '*') node.forEach((c, idx) => visit(node, idx, c));
-      else if (/^\d+$/.test(seg) && Number(seg) < node.length) visit(node, Number(seg), node[Number(seg)]);
-    } else if (isObject(node)) {
-      if (seg === '*') {
-        for (const k of Object.keys(node)) visit(node, k, node[k]);
-      } else if (hasOwn.call(node, seg)) {
-        visit(node, seg, node[seg]);
-      }
-    }
-  };
-  walk(root, 0, []);
+  forEachMatch(root, pattern, (parent, key, value, at) => {
+    out.push({ parent, key, value, at: at.slice() });
+  });
   return out;
+}
+
+/**
+ * Visitor of one value found by a path pattern. `at` (concrete segments) is reused from call to
+ * call: copy it to keep it. The visitor must not add or remove members of the nodes being walked.
+ * @internal
+ */
+export type MatchVisitor = (parent: JsonObject | JsonValue[], key: string | number, value: JsonValue, at: readonly (string | number)[]) => void;
+
+const DIGITS = /^\d+$/;
+
+/**
+ * Calls `visit` for every existing value at a path pattern, in the order of `findAll`, without
+ * building a match (or its segments) per value: for checks that only read.
+ * @internal
+ */
+export function forEachMatch(root: JsonValue, pattern: PathPattern, visit: MatchVisitor): void {
+  walkMatches(root, pattern, 0, [], visit);
+}
+
+function walkMatches(node: JsonValue, pattern: PathPattern, i: number, at: (string | number)[], visit: MatchVisitor): void {
+  const seg = pattern[i];
+  const last = i === pattern.length - 1;
+  if (Array.isArray(node)) {
+    if (seg === '*') {
+      for (let idx = 0; idx < node.length; idx++) {
+        // Like forEach: holes (never in parsed JSON) are skipped.
+        if (idx in node) visitChild(node, idx, node[idx], pattern, i, last, at, visit);
+      }
+    } else if (DIGITS.test(seg) && Number(seg) < node.length) {
+      const idx = Number(seg);
+      visitChild(node, idx, node[idx], pattern, i, last, at, visit);
+    }
+  } else if (isObject(node)) {
+    if (seg === '*') {
+      const keys = Object.keys(node);
+      for (let k = 0; k < keys.length; k++) visitChild(node, keys[k], node[keys[k]], pattern, i, last, at, visit);
+    } else if (hasOwn.call(node, seg)) {
+      visitChild(node, seg, node[seg], pattern, i, last, at, visit);
+    }
+  }
+}
+
+function visitChild(
+  parent: JsonObject | JsonValue[], key: string | number, child: JsonValue,
+  pattern: PathPattern, i: number, last: boolean, at: (string | number)[], visit: MatchVisitor,
+): void {
+  at.push(key);
+  if (last) visit(parent, key, child, at);
+  else walkMatches(child, pattern, i + 1, at, visit);
+  at.pop();
 }
 
 /** The value at a path without wildcards, or undefined. */

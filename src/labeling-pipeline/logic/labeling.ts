@@ -8,7 +8,7 @@
  *          `{ "kind": "abstain", "reason": "missing-input" }`
  * `confidence` is in [0, 1]; `className` must be one of the task's classes.
  */
-import { compilePath, findAll, getPath, isObject, JsonObject, sha256Hex } from './json';
+import { compilePath, forEachMatch, getPath, isObject, JsonObject, JsonValue, PathPattern, sha256Hex } from './json';
 
 /** What a labeler is given. */
 export interface LabelInput {
@@ -112,7 +112,10 @@ export function compileRulesLabeler(c: RulesLabelerConfig): RulesLabeler {
   if (!within || !across) throw new Error(`${what}: within/across must be mean, min or max`);
   const groups = c.groups.map((g, i) => {
     if (!Array.isArray(g.fields) || g.fields.length === 0) throw new Error(`${what}: groups[${i}] needs fields`);
-    return g.fields.map((f) => compilePath(f, `${what} groups[${i}]`));
+    return g.fields.map((f) => {
+      const p = compilePath(f, `${what} groups[${i}]`);
+      return { p, wildcard: p.includes('*') };
+    });
   });
   const margin = c.boundaryMargin ?? 0;
   const cMax = c.confidence?.max ?? 1;
@@ -147,12 +150,13 @@ export function compileRulesLabeler(c: RulesLabelerConfig): RulesLabeler {
     const perGroup: number[] = [];
     for (const g of groups) {
       const xs: number[] = [];
-      for (const p of g) {
-        const ms = p.includes('*') ? findAll(record, p).map((m) => m.value) : [getPath(record, p)];
-        if (ms.length === 0) return undefined;
-        for (const v of ms) {
+      for (const { p, wildcard } of g) {
+        if (!wildcard) {
+          const v = getPath(record, p);
           if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
           xs.push(v);
+        } else if (!pushNumbers(record, p, xs)) {
+          return undefined;
         }
       }
       perGroup.push(within(xs));
@@ -184,6 +188,18 @@ export function compileRulesLabeler(c: RulesLabelerConfig): RulesLabeler {
       return { kind: 'label', className: c.classes[k], confidence: round6(confidence) };
     },
   };
+}
+
+/** Appends every value at a wildcard path to `xs`; false when there is none or one is not a finite number. */
+function pushNumbers(record: JsonObject, p: PathPattern, xs: number[]): boolean {
+  let found = false;
+  let ok = true;
+  forEachMatch(record, p, (_parent, _key, v: JsonValue) => {
+    found = true;
+    if (typeof v !== 'number' || !Number.isFinite(v)) ok = false;
+    else if (ok) xs.push(v);
+  });
+  return found && ok;
 }
 
 function num(v: unknown): number | undefined {
@@ -267,7 +283,7 @@ export function compileLabelTask(task: LabelTaskConfig): LabelCombiner {
   const index = new Map(task.classes.map((c, i) => [c, i]));
   const salt = r.sampleSalt ?? '';
   const onDisagreement = r.onDisagreement ?? true;
-  const weightOf = (l: Labeler) => task.weights?.[labelerRef(l)] ?? task.weights?.[l.id] ?? 1;
+  const weightOf = (l: Labeler, ref: string) => task.weights?.[ref] ?? task.weights?.[l.id] ?? 1;
 
   return (recordId, outputs, now) => {
     const votes: Vote[] = [];
@@ -284,7 +300,7 @@ export function compileLabelTask(task: LabelTaskConfig): LabelCombiner {
       }
       const o = output as { className: string; confidence: number };
       votes.push({ labeler: ref, className: o.className, confidence: o.confidence });
-      const w = weightOf(labeler);
+      const w = weightOf(labeler, ref);
       totalWeight += w;
       score.set(o.className, (score.get(o.className) ?? 0) + w * o.confidence);
     }
