@@ -68,7 +68,7 @@ export class ReferenceAppStack extends Stack {
     // The client's one REST API and one authorizer: created by the upload route, shared by the others.
     this.uploads = new SecureUploadApi(this, 'Uploads', { lake: this.lake, allowedOrigins });
     this.api = this.uploads.restApi;
-    const shared = { restApi: this.api, authorization: this.uploads.authorization };
+    const shared = { restApi: this.api, authorization: this.uploads.authorization, logsKey: this.uploads.logsKey };
 
     this.pipeline = new LabelingPipeline(this, 'Hearing', {
       lake: this.lake,

@@ -332,7 +332,7 @@ export class LabelingPipeline extends Construct {
   /** The key of the queues, the ledger, the state machines and the log groups. */
   public readonly encryptionKey: kms.IKey;
   /** The ledger table (source outcomes, records, pending reviews). */
-  public readonly ledger: dynamodb.ITable;
+  public readonly ledger: dynamodb.ITableV2;
   /** The bus the pipeline puts its events on. */
   public readonly eventBus: events.IEventBus;
   /** Raw-zone "Object Created" events wait here for the cleaning function. */
@@ -478,7 +478,7 @@ export class LabelingPipeline extends Construct {
     props.lake.grantWrite(clean, DataZone.CLEAN, `${p}records/*`);
     props.lake.grantReadWrite(clean, DataZone.QUARANTINE, `${p}quarantine/*`);
     props.lake.grantPseudonymize(clean);
-    ledger.grant(clean, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    this.grantLedger(clean, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     this.eventBus.grantPutEventsTo(clean);
     clean.addEventSource(new SqsEventSource(cleaning.queue, {
       batchSize,
@@ -502,7 +502,7 @@ export class LabelingPipeline extends Construct {
     const reviewRecord = this.handler('ReviewRecord', 'review-record', config, props, Duration.seconds(30), 'Queues reviews and records human labels', env);
     props.lake.grantWrite(reviewRecord, DataZone.CURATED, `${p}labels/*`);
     props.lake.grantRead(reviewRecord, DataZone.CURATED, `${p}labels/*`);
-    ledger.grant(reviewRecord, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    this.grantLedger(reviewRecord, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
     this.eventBus.grantPutEventsTo(reviewRecord);
     this.reviewStateMachine = this.reviewMachine(reviewRecord, reviewTimeout, maxAttempts);
 
@@ -518,7 +518,7 @@ export class LabelingPipeline extends Construct {
     props.lake.grantRead(label, DataZone.CLEAN, `${p}records/*`);
     props.lake.grantWrite(label, DataZone.CURATED, `${p}labels/*`);
     props.lake.grantRead(label, DataZone.CURATED, `${p}labels/*`);
-    ledger.grant(label, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    this.grantLedger(label, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     this.eventBus.grantPutEventsTo(label);
     this.reviewStateMachine.grantStartExecution(label);
     for (const l of props.labelers) l._bind(label);
@@ -543,7 +543,7 @@ export class LabelingPipeline extends Construct {
     props.lake.grantRead(dataset, DataZone.CLEAN, `${p}records/*`);
     // Versions are written once (If-None-Match); the handler never reads them back.
     props.lake.grantWrite(dataset, DataZone.CURATED, `${p}datasets/*`);
-    ledger.grant(dataset, 'dynamodb:Scan');
+    this.grantLedger(dataset, 'dynamodb:Scan');
     this.datasetStateMachine = this.datasetMachine(dataset);
     if (props.datasetSchedule) {
       new events.Rule(this, 'DatasetSchedule', {
@@ -632,6 +632,17 @@ export class LabelingPipeline extends Construct {
    */
   public metricCleaningDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.cleaningDeadLetterQueue.metricApproximateNumberOfMessagesVisible(props);
+  }
+
+  /**
+   * Exact DynamoDB actions on the ledger, plus what they need of the table's customer-managed key
+   * (TableV2's grants leave the key out): Decrypt and DescribeKey to read, Encrypt and
+   * GenerateDataKey to write.
+   */
+  private grantLedger(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    const writes = actions.some((a) => /:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a));
+    const keyActions = ['kms:Decrypt', 'kms:DescribeKey', ...(writes ? ['kms:Encrypt', 'kms:GenerateDataKey'] : [])];
+    return this.ledger.grants.actions(grantee, ...actions).combine(this.encryptionKey.grant(grantee, ...keyActions));
   }
 
   private pipelineConfig(props: LabelingPipelineProps): PipelineConfig {
@@ -918,7 +929,7 @@ export class LabelingPipeline extends Construct {
         [ENV.ALLOWED_ORIGINS]: JSON.stringify(props.reviewApi?.allowedOrigins ?? []),
       },
     });
-    this.ledger.grant(fn, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    this.grantLedger(fn, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
     this.reviewStateMachine.grantTaskResponse(fn);
 
     const validator = new apigw.RequestValidator(scope, 'RequestValidator', {

@@ -157,6 +157,21 @@ describe('handlers', () => {
     expect(all.filter((a: string) => a === '*' || a.endsWith(':*'))).toEqual([]);
   });
 
+  test('every role that uses the ledger may use its customer-managed key (TableV2 grants leave it out)', () => {
+    const expected: Record<string, string[]> = {
+      HearingCleanRole: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      HearingLabelRole: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      HearingReviewRecordRole: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+      HearingDatasetRole: ['kms:Decrypt', 'kms:DescribeKey'],
+      HearingReviewApiHandlerRole: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+    };
+    for (const [role, actions] of Object.entries(expected)) {
+      const onKey = statements(role).filter((st) => flat(st.Resource).startsWith('<HearingKey'))
+        .flatMap((st) => [st.Action].flat()).filter((a: string) => a.startsWith('kms:'));
+      expect([role, [...new Set(onKey)].sort()]).toEqual([role, actions]);
+    }
+  });
+
   test('a function labeler may be invoked by the labeling role only', () => {
     const { template: t, stack } = (() => {
       const a = new App();
