@@ -33,7 +33,7 @@ test('one REST API with one Cognito authorizer serves upload, review and predict
 test('a published dataset version of the hearing pipeline starts the training job', () => {
   const rules = Object.values(template.findResources('AWS::Events::Rule'));
   const trigger = rules.find((r) => JSON.stringify(r.Properties.EventPattern ?? {}).includes('Dataset Version Published'));
-  expect(trigger?.Properties.EventPattern).toMatchObject({ 'source': ['cdk-secure-mlops.labeling-pipeline'], 'detail': expect.objectContaining({ pipeline: ['hearing'] }) });
+  expect(trigger?.Properties.EventPattern).toMatchObject({ source: ['cdk-secure-mlops.labeling-pipeline'], detail: expect.objectContaining({ pipeline: ['hearing'] }) });
   expect(JSON.stringify(trigger?.Properties.Targets)).toMatch(/TrainingStateMachine/);
 });
 
