@@ -1,5 +1,6 @@
 // Print one closing line for the whole run from the reports the test runners wrote:
-// jest (test-reports/jest.json) and pytest (test-reports/pytest.xml).
+// jest (test-reports/jest.json), pytest (test-reports/pytest.xml) and the main job's local
+// end-to-end run (cdk.out/local-run/report.json).
 const fs = require('node:fs');
 
 let passed = 0;
@@ -30,6 +31,17 @@ if (fs.existsSync('test-reports/pytest.xml')) {
   parts.push(`pytest ${total - bad - skip}/${total}`);
 } else {
   parts.push('pytest: no report');
+  failed += 1;
+}
+// The main job's local end-to-end run (cdk.out/local-run/report.json) counts as one test.
+const e2e = 'cdk.out/local-run/report.json';
+if (fs.existsSync(e2e)) {
+  const report = JSON.parse(fs.readFileSync(e2e, 'utf8'));
+  const ok = report.reconciled && report.logs.linesWithAPatientIdentifier === 0 && report.testSplit.examples > 0;
+  if (ok) passed += 1; else failed += 1;
+  parts.push(`end-to-end ${ok ? 'reconciled' : 'NOT reconciled'}: ${report.reconciliation}`);
+} else {
+  parts.push('end-to-end: no report');
   failed += 1;
 }
 console.log(`(${parts.join(', ')})`);
