@@ -1,24 +1,40 @@
-"""The canonical configuration that both languages synthesize, and the template normalization.
+"""The configurations that both languages synthesize, and the template normalization.
 
-Keep in step with test/python-parity/emit-template.ts: same stack name, env and construct ids.
+- the canonical configuration (SecureDataLake + SecureUploadApi), `synth_canonical`;
+- the reference app (reference_app.py, the port of examples/reference-app/app.ts), `synth_reference`.
+
+Keep in step with test/python-parity/emit-template.ts: same stack names, env, context and
+construct ids.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_cdk import App, Environment, Stack
 from aws_cdk.assertions import Template
 
 from cdk_secure_mlops import SecureDataLake, SecureUploadApi
 
+if TYPE_CHECKING:
+    from reference_app import ReferenceAppStack
+
 CANONICAL_STACK_NAME = "PythonParity"
 CANONICAL_ENV = Environment(account="111111111111", region="eu-central-1")
 
+REFERENCE_STACK_NAME = "HearingTestApp"
+"""The reference app's stack (env: CANONICAL_ENV), as examples/reference-app/main.ts names it."""
+REFERENCE_TEMPLATE_FILE = "ReferenceApp.template.json"
+"""emit-template.ts writes the reference app's template under this name next to the canonical one."""
+
 ASSET_HASH = re.compile(r"^[0-9a-f]{64}(\.[A-Za-z0-9.]+)?$")
+# The tag of a Docker image asset in the bootstrap ECR repository (TrainingImage.fromAsset), inside
+# a string such as a Step Functions definition or an Fn::Sub.
+CONTAINER_ASSET_TAG = re.compile(r"(cdk-[a-z0-9]+-container-assets-[0-9a-z-]+:)[0-9a-f]{64}")
 
 
 @dataclass
@@ -39,6 +55,50 @@ def synth_canonical(outdir: str, **upload_props: Any) -> Synthesized:
     return Synthesized(app, stack, lake, uploads, Template.from_stack(stack))
 
 
+@dataclass
+class SynthesizedReference:
+    app: App
+    stack: ReferenceAppStack
+    template: Template
+    assembly_dir: str
+    seconds: float
+    """Wall time of the construction and `app.synth()` through the jsii runtime."""
+
+
+def synth_reference(outdir: str) -> SynthesizedReference:
+    """`new ReferenceAppStack(app, 'HearingTestApp', { env })`, synthesized into `outdir`."""
+    from reference_app import ReferenceAppStack  # here: a broken port fails its own tests only
+
+    started = time.perf_counter()
+    app = App(outdir=outdir)
+    stack = ReferenceAppStack(app, REFERENCE_STACK_NAME, env=CANONICAL_ENV)
+    assembly = app.synth()
+    seconds = time.perf_counter() - started
+    return SynthesizedReference(app, stack, Template.from_stack(stack), assembly.directory, seconds)
+
+
+def asset_hashes(template: dict[str, Any]) -> dict[str, list[str]]:
+    """The asset hashes a template refers to, by kind, sorted: `file` (S3 keys) and `image` (ECR tags)."""
+    files: set[str] = set()
+    images: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "S3Key" and isinstance(value, str) and ASSET_HASH.match(value):
+                    files.add(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            images.update(m.group(0).rsplit(":", 1)[1] for m in CONTAINER_ASSET_TAG.finditer(node))
+
+    walk(template.get("Resources", {}))
+    return {"file": sorted(files), "image": sorted(images)}
+
+
 def normalize(template: dict[str, Any]) -> dict[str, Any]:
     """Remove what legitimately differs between a TypeScript and a Python synthesis.
 
@@ -46,8 +106,9 @@ def normalize(template: dict[str, Any]) -> dict[str, Any]:
       properties), cdk-nag/checkov suppressions. Metadata never reaches a deployed resource.
     - the `CDKMetadata` resource and its `CDKMetadataAvailable` condition (version reporting, which
       names the jsii runtime: Python in one case, none in the other);
-    - asset hashes: an `S3Key` (Lambda code, nested templates) that is `<sha256>.<ext>`, and
-      legacy `AssetParameters*` parameters (and references to them).
+    - asset hashes: an `S3Key` (Lambda code, nested templates) that is `<sha256>.<ext>`, the tag
+      of a Docker image asset in the bootstrap ECR repository (`...container-assets-...:<sha256>`,
+      in any string), and legacy `AssetParameters*` parameters (and references to them).
     Everything else, logical ids included, must be identical.
     """
     t = copy.deepcopy(template)
@@ -81,4 +142,6 @@ def _normalize_values(node: Any) -> Any:
         return out
     if isinstance(node, list):
         return [_normalize_values(v) for v in node]
+    if isinstance(node, str):
+        return CONTAINER_ASSET_TAG.sub(r"\1<asset-hash>", node)
     return node

@@ -1,0 +1,212 @@
+"""The reference MLOps app in Python: an online hearing test whose results help fit hearing aids.
+
+A port of `ReferenceAppStack` (examples/reference-app/app.ts), written against the published
+`cdk_secure_mlops` wheel the way a Python user would. One stack composes the constructs, wired
+through their events:
+
+    phone/web client --POST /uploads--> SecureDataLake raw zone
+    raw zone "Object Created" --> LabelingPipeline (clean, pseudonymize, WHO-grade rules, review)
+    "Dataset Version Published" --> GpuTrainingJob (SageMaker, gated, registered)
+    model --> ServerlessModelEndpoint (POST /predict)
+
+One REST API with one Cognito authorizer serves the client: upload, predict and review.
+
+It reads the same configuration as the TypeScript app (examples/reference-app/config, the model
+and the training script under examples/). Keep it in step with app.ts: python-tests/
+test_reference_app.py requires both to synthesize the same resources.
+
+    python python-tests/reference_app.py            # synthesize into ./cdk.out (or $CDK_OUTDIR)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_sns as sns
+from constructs import Construct
+
+from cdk_secure_mlops import (
+    CleaningRules,
+    DatasetQualityGates,
+    DatasetSplit,
+    DataEventsTrailOptions,
+    DatasetTrigger,
+    GpuTrainingJob,
+    Labeler,
+    LabelingPipeline,
+    MetricComparison,
+    MetricGate,
+    ModelArtifact,
+    ReviewOptions,
+    SecureApiOptions,
+    SecureDataLake,
+    SecureUploadApi,
+    ServerlessModelEndpoint,
+    TrainingImage,
+    TrainingInstanceType,
+    TrainingMetricDefinition,
+)
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+"""The repository's examples/ folder (the reference app's configuration, model and training code)."""
+
+CONFIG_DIR = EXAMPLES_DIR / "reference-app" / "config"
+MODEL_DIR = EXAMPLES_DIR / "reference-app" / "model"
+TRAINING_DIR = EXAMPLES_DIR / "training" / "hearing-who-grade"
+"""The example PyTorch training script and its Dockerfile."""
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+LABELING: dict[str, Any] = _read_json(CONFIG_DIR / "labeling.json")
+MODEL: dict[str, Any] = _read_json(MODEL_DIR / "model.json")
+METRIC_DEFINITIONS = [TrainingMetricDefinition(**d) for d in _read_json(TRAINING_DIR / "metric-definitions.json")]
+
+HYPERPARAMETERS = {"epochs": "60", "lr": "0.003", "batch-size": "64", "hidden-units": "32,32", "seed": "1"}
+"""Hyperparameters of the training job (strings, as SageMaker passes them)."""
+
+MIN_VALIDATION_ACCURACY = 0.8
+"""A model is registered only with at least this validation accuracy."""
+
+DEFAULT_ALLOWED_ORIGINS = ["https://hearing-test.example.com"]
+
+
+class ReferenceAppStack(Stack):
+    """The reference app stack."""
+
+    def __init__(self, scope: Construct, construct_id: str, *,
+                 allowed_origins: Optional[Sequence[str]] = None, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        allowed_origins = list(allowed_origins or DEFAULT_ALLOWED_ORIGINS)
+        task = LABELING["task"]
+        gates = LABELING["gates"]
+
+        self.lake = SecureDataLake(self, "Lake", data_events_trail=DataEventsTrailOptions())
+
+        # Every alarm of the flow notifies one encrypted topic (subscribe the on-call to it).
+        self.alarm_topic = sns.Topic(
+            self, "Alarms",
+            master_key=kms.Key(self, "AlarmsKey", enable_key_rotation=True,
+                               description="encrypts the alarm notifications topic"),
+            enforce_ssl=True,
+        )
+        alarm_action = cw_actions.SnsAction(self.alarm_topic)
+
+        # The client's one REST API and one authorizer: created by the upload route, shared by the others.
+        self.uploads = SecureUploadApi(self, "Uploads", lake=self.lake, allowed_origins=allowed_origins)
+        self.api = self.uploads.rest_api
+        shared = dict(rest_api=self.api, authorization=self.uploads.authorization, logs_key=self.uploads.logs_key)
+
+        self.pipeline = LabelingPipeline(
+            self, "Hearing",
+            lake=self.lake,
+            pipeline_name="hearing",
+            cleaning_rules=CleaningRules.from_file(str(CONFIG_DIR / "cleaning-rules.json")),
+            label_attribute=task["attribute"],
+            classes=task["classes"],
+            labelers=[Labeler.rules_from_object(LABELING["rules"])],
+            review=ReviewOptions(
+                min_confidence=task["review"]["minConfidence"],
+                quality_sample_rate=task["review"]["sampleRate"],
+                quality_sample_salt=task["review"]["sampleSalt"],
+                timeout=Duration.days(3),
+            ),
+            review_api=SecureApiOptions(**shared),
+            dataset_split=DatasetSplit(**LABELING["split"]),
+            quality_gates=DatasetQualityGates(
+                min_records=gates["minRecords"],
+                max_quarantine_rate=gates["maxQuarantineRate"],
+                max_unlabelled_rate=gates["maxUnlabelledRate"],
+            ),
+            dataset_schedule=events.Schedule.cron(hour="2", minute="0"),
+            alarm_action=alarm_action,
+        )
+
+        # A published dataset version starts a gated training run on a GPU (spot, with checkpoints).
+        self.training = GpuTrainingJob(
+            self, "Training",
+            lake=self.lake,
+            model_name="hearing-who-grade",
+            dataset_prefix=self.pipeline.zone_prefix,
+            training_image=TrainingImage.from_asset(str(TRAINING_DIR)),
+            instance_type=TrainingInstanceType.ML_G5_XLARGE,
+            use_spot_instances=True,
+            max_runtime=Duration.hours(2),
+            max_wait=Duration.hours(4),
+            hyperparameters=HYPERPARAMETERS,
+            metric_definitions=METRIC_DEFINITIONS,
+            gates=[MetricGate(metric_name="validation:accuracy",
+                              comparison=MetricComparison.GREATER_THAN_OR_EQUAL,
+                              threshold=MIN_VALIDATION_ACCURACY)],
+            dataset_trigger=DatasetTrigger(pipeline_name=self.pipeline.pipeline_name),
+            alarm_action=alarm_action,
+        )
+
+        # Serves the committed example model until a gated model replaces it.
+        self.endpoint = ServerlessModelEndpoint(
+            self, "Predict",
+            **shared,
+            alarm_action=alarm_action,
+            model=ModelArtifact.from_asset(str(MODEL_DIR / MODEL["file"]),
+                                           version=MODEL["version"], class_names=task["classes"]),
+        )
+
+        self._dashboard()
+
+    def _dashboard(self) -> None:
+        """One dashboard for the whole flow: uploads -> cleaning -> labeling -> datasets -> predictions."""
+        p, training, endpoint = self.pipeline, self.training, self.endpoint
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{self.stack_name}-flow",
+                                         default_interval=Duration.days(1))
+        dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Records by outcome (cleaning)",
+                left=[p.metric_records(outcome) for outcome in ("clean", "duplicate", "quarantine")],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Dead letters",
+                left=[p.metric_cleaning_dead_letters(),
+                      p.labeling_dead_letter_queue.metric_approximate_number_of_messages_visible(),
+                      p.events_dead_letter_queue.metric_approximate_number_of_messages_visible()],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Dataset versions and reviews",
+                left=[p.dataset_state_machine.metric_succeeded(), p.dataset_state_machine.metric_failed(),
+                      p.review_state_machine.metric_started()],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Training runs",
+                left=[training.metric_succeeded(), training.metric_failed()],
+                right=[training.metric_time()],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Predictions",
+                left=[endpoint.metric_invocations(), endpoint.metric_errors(), endpoint.metric_server_errors()],
+                right=[endpoint.metric_duration()],
+                width=12,
+            ),
+            cloudwatch.AlarmStatusWidget(
+                title="Alarms",
+                alarms=[*p.alarms, training.failure_alarm, endpoint.errors_alarm, endpoint.latency_alarm],
+                width=24,
+            ),
+        )
+
+
+if __name__ == "__main__":
+    app = App()
+    ReferenceAppStack(app, "HearingTestApp", env=Environment(account="111111111111", region="eu-central-1"))
+    app.synth()
