@@ -246,7 +246,7 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
       return [{ code: 'invalid-json', ruleId: 'parse', message: 'object is not valid JSON' }];
     }
     if (!isObject(parsed)) return [{ code: 'not-an-object', ruleId: 'parse', message: 'the top level must be a JSON object' }];
-    if (depthExceeds(parsed, maxDepth)) return [{ code: 'too-deep', ruleId: 'parse', message: `nesting is deeper than ${maxDepth}` }];
+    if (!fewContainers(text, maxDepth) && depthExceeds(parsed, maxDepth)) return [{ code: 'too-deep', ruleId: 'parse', message: `nesting is deeper than ${maxDepth}` }];
     if (validate && !validate(parsed)) return (validate.errors ?? []).map((e) => schemaReason(e, redactor));
     const reasons: QuarantineReason[] = [];
     for (const n of normalizers) n(parsed, reasons);
@@ -298,6 +298,55 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
       return typeof s === 'string' ? { kind: 'clean', recordId, record, subject: s } : { kind: 'clean', recordId, record };
     },
   };
+}
+
+/** Days in a month of the proleptic Gregorian calendar. */
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/**
+ * `Date.parse(v)` for a string that matched RFC3339. The common `YYYY-MM-DDTHH:mm:ssZ` and
+ * `YYYY-MM-DDTHH:mm:ss.sssZ` with fields in range are computed directly (days from the civil
+ * date, H. Hinnant's algorithm); everything else (other separators, offsets, fraction lengths,
+ * out-of-range fields that Date.parse rolls over or rejects) goes to Date.parse.
+ */
+function parseTimestamp(v: string): number {
+  const n = v.length;
+  if ((n === 20 || n === 24) && v.charCodeAt(10) === 84 /* T */ && v.charCodeAt(n - 1) === 90 /* Z */) {
+    // RFC3339 matched: digits where these read them, and a '.' at 19 when the length is 24.
+    const d2 = (i: number) => (v.charCodeAt(i) - 48) * 10 + v.charCodeAt(i + 1) - 48;
+    const year = d2(0) * 100 + d2(2);
+    const month = d2(5);
+    const day = d2(8);
+    const hour = d2(11);
+    const minute = d2(14);
+    const second = d2(17);
+    const milli = n === 24 ? d2(20) * 10 + v.charCodeAt(22) - 48 : 0;
+    if (month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month) && hour <= 23 && minute <= 59 && second <= 59) {
+      const y = month <= 2 ? year - 1 : year;
+      const era = Math.floor(y / 400);
+      const yoe = y - era * 400;
+      const doy = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+      const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+      const days = era * 146097 + doe - 719468;
+      return days * 86400000 + hour * 3600000 + minute * 60000 + second * 1000 + milli;
+    }
+  }
+  return Date.parse(v);
+}
+
+/**
+ * True when `text` has at most `limit` `{` and `[` characters. Every object and array parsed from
+ * it starts with one of them (those inside strings only add to the count), so nothing parsed from
+ * it nests deeper than `limit` and the walk of `depthExceeds` can be skipped.
+ */
+function fewContainers(text: string, limit: number): boolean {
+  let n = 0;
+  for (let i = text.indexOf('{'); i >= 0; i = text.indexOf('{', i + 1)) if (++n > limit) return false;
+  for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', i + 1)) if (++n > limit) return false;
+  return true;
 }
 
 function checkHex(h: string): string {
@@ -418,7 +467,7 @@ function compileCheck(
       const toleranceMs = finite(c.toleranceSeconds ?? 300, `${what}.toleranceSeconds`) * 1000;
       return (record, ctx, out) => {
         forEachMatch(record, p, (_parent, _key, v, at) => {
-          const t = typeof v === 'string' && RFC3339.test(v) ? Date.parse(v) : NaN;
+          const t = typeof v === 'string' && RFC3339.test(v) ? parseTimestamp(v) : NaN;
           if (Number.isNaN(t)) out.push({ code: 'timestamp-invalid', ruleId: id, message: `${ptr(at)} must be an RFC 3339 date-time` });
           else if (t > ctx.now + toleranceMs) out.push({ code: 'future-timestamp', ruleId: id, message: `${ptr(at)} is more than ${toleranceMs / 1000} s in the future` });
         });

@@ -88,9 +88,15 @@ function keyOrder(keys: string[]): KeyOrder {
   return order;
 }
 
+/** `String(i)` for the small non-negative integers records are full of (ages, levels in dB, counts). */
+const SMALL_INTS: readonly string[] = Array.from({ length: 256 }, (_, i) => String(i));
+
+/** A string that `JSON.stringify` writes as itself in quotes: no `"`, backslash, control character or surrogate. */
+const PLAIN_STRING = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
 function canon(v: JsonValue, omit?: ReadonlySet<string>): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return PLAIN_STRING.test(v) ? '"' + v + '"' : JSON.stringify(v);
+  if (typeof v === 'number') return v >= 0 && v < SMALL_INTS.length && Number.isInteger(v) ? SMALL_INTS[v] : String(v);
   if (v === null || typeof v !== 'object') return v === null ? 'null' : v ? 'true' : 'false';
   if (Array.isArray(v)) {
     let s = '[';

@@ -284,13 +284,23 @@ export function compileLabelTask(task: LabelTaskConfig): LabelCombiner {
   const salt = r.sampleSalt ?? '';
   const onDisagreement = r.onDisagreement ?? true;
   const weightOf = (l: Labeler, ref: string) => task.weights?.[ref] ?? task.weights?.[l.id] ?? 1;
+  // The last labeler's ref, kept while its id and version stay the same strings: one string (and
+  // one property key to look up in weights) instead of a new concatenation per record.
+  let last = { id: '', version: '', ref: '' };
+  const refOf = (l: Labeler): string => {
+    const { id, version } = l;
+    if (id === last.id && version === last.version && last.ref !== '') return last.ref;
+    const ref = labelerRef({ id, version });
+    if (typeof id === 'string' && typeof version === 'string') last = { id, version, ref };
+    return ref;
+  };
 
   return (recordId, outputs, now) => {
     const votes: Vote[] = [];
     const score = new Map<string, number>();
     let totalWeight = 0;
     for (const { labeler, output } of outputs) {
-      const ref = labelerRef(labeler);
+      const ref = refOf(labeler);
       const valid = output && output.kind === 'label' && index.has(output.className)
         && Number.isFinite(output.confidence) && output.confidence >= 0 && output.confidence <= 1;
       if (!valid) {
@@ -305,7 +315,9 @@ export function compileLabelTask(task: LabelTaskConfig): LabelCombiner {
       score.set(o.className, (score.get(o.className) ?? 0) + w * o.confidence);
     }
     if (score.size === 0) return { route: 'review', reasons: ['all-abstained'], votes };
-    const ranked = [...score.entries()].sort((a, b) => b[1] - a[1] || index.get(a[0])! - index.get(b[0])!);
+    const ranked: Array<[string, number]> = [];
+    score.forEach((v, k) => ranked.push([k, v]));
+    if (ranked.length > 1) ranked.sort((a, b) => b[1] - a[1] || index.get(a[0])! - index.get(b[0])!);
     const [className, best] = ranked[0];
     const confidence = totalWeight > 0 ? round6(best / totalWeight) : 0;
     const reasons: ReviewReason[] = [];
@@ -322,11 +334,43 @@ export function compileLabelTask(task: LabelTaskConfig): LabelCombiner {
       confidence,
       human: false,
       labeler: voters.length === 1 ? voters[0] : `vote:${voters.join('+')}`,
-      createdAt: new Date(now).toISOString(),
+      createdAt: isoTimestamp(now),
       votes,
     };
     return { route: reasons.length ? 'review' : 'auto', reasons, label, votes };
   };
+}
+
+const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
+
+/**
+ * `new Date(ms).toISOString()`, computed directly for 1970-01-01 to 9999-12-31 (the native one
+ * costs over a microsecond, more than the rest of the combination); anything else (before 1970,
+ * extended years, NaN: RangeError) goes to the native one.
+ */
+function isoTimestamp(ms: number): string {
+  if (!(ms >= 0 && ms < 253402300800000)) return new Date(ms).toISOString();
+  const t = Math.floor(ms); // TimeClip truncates; for ms >= 0 that is floor
+  const days = Math.floor(t / 86400000);
+  let rest = t - days * 86400000;
+  // Civil date from days since 1970-01-01 (H. Hinnant, "chrono-compatible low-level date algorithms").
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const h = Math.floor(rest / 3600000);
+  rest -= h * 3600000;
+  const m = Math.floor(rest / 60000);
+  rest -= m * 60000;
+  const sec = Math.floor(rest / 1000);
+  const milli = rest - sec * 1000;
+  return String(year) + '-' + pad2(month) + '-' + pad2(day)
+    + 'T' + pad2(h) + ':' + pad2(m) + ':' + pad2(sec) + '.' + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
 /** A deterministic number in [0, 1) from a salt and a record id (SHA-256, first 52 bits). */
