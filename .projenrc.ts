@@ -131,7 +131,9 @@ project.eslint?.allowDevDeps('src/*/logic/**');
 project.eslint?.allowDevDeps('src/*/handlers/**');
 
 // Handler sources are bundled into assets/; their compiled copies in lib/ are never loaded.
-for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/lib/**/*.handler.js', '/lib/**/*.handler.d.ts', '/lib/**/logic/', '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
+for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/lib/**/*.handler.js', '/lib/**/*.handler.d.ts', '/lib/**/handlers/',
+  // Logic only the bundled handlers use (LabelingPipeline's logic is also compiled at synth: kept).
+  '/lib/secure-data-lake/logic/', '/lib/serverless-model-endpoint/logic/', '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
 

@@ -1,4 +1,4 @@
-import { Aws, Duration, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { Aws, Duration, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -932,6 +932,9 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
 
     const timeoutSeconds = (maxWait ?? maxRuntime) + 2 * 3600;
     const machine = new sfn.StateMachine(this, 'StateMachine', {
+      // A name known at synth: with a customer-managed key, the role may use the key only for the
+      // encryption context of this state machine's ARN, which CDK builds from the name.
+      stateMachineName: `${Names.uniqueResourceName(this, { maxLength: 67 })}-StateMachine`,
       definitionBody: sfn.DefinitionBody.fromChainable(validate),
       comment: `Trains ${this.modelName} on SageMaker from a dataset version`,
       stateMachineType: sfn.StateMachineType.STANDARD,

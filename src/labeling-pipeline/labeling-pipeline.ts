@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -684,7 +684,16 @@ export class LabelingPipeline extends Construct {
       labelers: props.labelers.map((l) => l._spec()),
       task,
       split,
-      ...(props.qualityGates ? { gates: { ...props.qualityGates } } : {}),
+      // Field by field, in a fixed order: the staged file (and so the asset hash) must not depend on
+      // the key order a caller (or jsii, for Python) delivers.
+      ...(props.qualityGates ? {
+        gates: definedOnly({
+          minRecords: props.qualityGates.minRecords,
+          maxQuarantineRate: props.qualityGates.maxQuarantineRate,
+          minPerSplit: props.qualityGates.minPerSplit,
+          maxUnlabelledRate: props.qualityGates.maxUnlabelledRate,
+        }),
+      } : {}),
       manifestSource: props.manifestSource ?? ManifestSource.INLINE,
       libraryVersion: LIBRARY_VERSION,
     };
@@ -761,6 +770,9 @@ export class LabelingPipeline extends Construct {
   private stateMachine(id: string, definition: sfn.IChainable, comment: string): sfn.StateMachine {
     const logGroup = createEncryptedLogGroup(this, `${id}Logs`, this.encryptionKey, this.handlerRetention, RemovalPolicy.RETAIN);
     const machine = new sfn.StateMachine(this, id, {
+      // A name known at synth: with a customer-managed key, the role may use the key only for the
+      // encryption context of this state machine's ARN, which CDK builds from the name.
+      stateMachineName: `${Names.uniqueResourceName(this, { maxLength: 80 - id.length - 1 })}-${id}`,
       comment: `${this.node.path}: ${comment}`,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
@@ -930,7 +942,8 @@ export class LabelingPipeline extends Construct {
       },
     });
     this.grantLedger(fn, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
-    this.reviewStateMachine.grantTaskResponse(fn);
+    // The handler answers reviews: SendTaskSuccess only (no failure, no heartbeat).
+    this.reviewStateMachine.grant(fn, 'states:SendTaskSuccess');
 
     const validator = new apigw.RequestValidator(scope, 'RequestValidator', {
       restApi: route.restApi,
@@ -964,6 +977,11 @@ export class LabelingPipeline extends Construct {
     });
     return route;
   }
+}
+
+/** The object without its undefined members. */
+function definedOnly<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
 /**

@@ -187,17 +187,17 @@ describe('state machine role', () => {
   test('its policies allow no action beyond the reviewed inventory', () => {
     expect(built.sim.allowedActionsOf(s.machineRole)).toEqual(INVENTORY.machine);
   });
-  test('its key grant names no state machine (known gap: needs a stateMachineName)', () => {
+  test('it may use its key for its own state machine\'s encryption context', () => {
     // CDK's CustomerManagedEncryptionConfiguration conditions the role's kms:Decrypt/GenerateDataKey on
     // kms:EncryptionContext:aws:states:stateMachineArn = `…:stateMachine:<name>`; without a name the
-    // value ends in `stateMachine:` and never equals the real ARN. (The simulator ignores
-    // kms:EncryptionContext:* keys, so this is checked on the resolved statement.)
+    // value would end in `stateMachine:` and never match (so the construct names its state machine).
+    // (The simulator ignores kms:EncryptionContext:* keys, so this is checked on the resolved statement.)
+    const name: string = (built.job.stateMachine.node.defaultChild as any).stateMachineName;
     const contexts = built.sim.identityPoliciesOf(s.machineRole)
       .flatMap((p) => p.policy.Statement)
       .filter((st: any) => st.Resource === s.jobKey && [st.Action].flat().includes('kms:Decrypt'))
       .map((st: any) => st.Condition?.StringEquals?.['kms:EncryptionContext:aws:states:stateMachineArn']);
-    expect(contexts).toEqual([`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:`]);
-    expect(contexts).not.toContain(s.machineArn);
+    expect(contexts).toEqual([`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${name}`]);
   });
 });
 

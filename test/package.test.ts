@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * What npm (and, through jsii, PyPI) users get: every relative `require` of the compiled library
+ * resolves to a file inside the package, and the handler bundles the constructs stage are there.
+ * (The package once left out `lib/**\/logic/`, which LabelingPipeline compiles at synth.)
+ * Needs the compiled library (`npx projen compile`, which `test:all` runs first).
+ */
+const ROOT = path.join(__dirname, '..');
+
+const packed: string[] = (() => {
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'index.js'))) {
+    throw new Error('lib/index.js is missing: run `npx projen compile` before this test (test:all does)');
+  }
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
+})();
+const files = new Set(packed);
+
+test('every relative require of the packaged library resolves inside the package', () => {
+  const unresolved: string[] = [];
+  for (const file of packed.filter((f) => f.startsWith('lib/') && f.endsWith('.js'))) {
+    const source = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    for (const m of source.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
+      const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]));
+      if (![`${target}.js`, `${target}/index.js`, target].some((t) => files.has(t))) unresolved.push(`${file} -> ${m[1]}`);
+    }
+  }
+  expect(unresolved).toEqual([]);
+});
+
+test('the handler bundles the constructs stage are packaged; sources, tests and examples are not', () => {
+  for (const h of ['clean', 'label', 'review-api', 'review-record', 'dataset']) expect(files.has(`assets/labeling-pipeline/${h}.handler/index.js`)).toBe(true);
+  expect(files.has('assets/serverless-model-endpoint/predict.handler/index.js')).toBe(true);
+  expect(files.has('assets/secure-data-lake/upload-url.lambda/index.js')).toBe(true);
+  expect(packed.filter((f) => /^(src|test|examples|python-tests)\//.test(f) || /\.lambda\.js$|\.handler\.js$/.test(f) && f.startsWith('lib/'))).toEqual([]);
+  expect(packed.filter((f) => f.startsWith('lib/') && f.includes('/handlers/'))).toEqual([]);
+});
