@@ -164,11 +164,6 @@ def test_same_properties_as_typescript_after_normalization(reference_json: dict[
     assert ts == py  # parameters, outputs, conditions, rules too
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "LabelingPipeline copies `qualityGates` into the handlers' pipeline-config.json in the key order "
-    "it receives; jsii hands a Python DatasetQualityGates to JavaScript with its keys in another order "
-    "than the JSON object app.ts passes, so the five labeling handler assets (not the template) differ. "
-    "Remove this marker once the construct writes the gates in a fixed order."))
 def test_same_asset_hashes_as_typescript(reference_json: dict[str, Any], ts_reference_template: dict[str, Any]) -> None:
     # Stronger than the normalized comparison: the wheel stages byte-identical handler bundles,
     # training context and model package.
