@@ -15,8 +15,9 @@
  * value from the input.
  */
 // Ajv is bundled into the handler by esbuild, so it is a devDependency (conventions: Handlers).
-import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import Ajv, { ErrorObject, FormatDefinition, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { fullFormats } from 'ajv-formats/dist/formats';
 import {
   canonicalJson, collectNames, compilePath, depthExceeds, findAll, forEachMatch, getPath, isObject, JsonObject,
   PathPattern, PointerRedactor, setOwn, sha256Hex,
@@ -185,6 +186,7 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
   if (config.schema !== undefined) {
     const ajv = new Ajv({ allErrors: true, strict: true, messages: false });
     addFormats(ajv);
+    ajv.addFormat('date-time', DATE_TIME);
     try {
       validate = ajv.compile(config.schema);
     } catch (e) {
@@ -299,6 +301,40 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
     },
   };
 }
+
+/** ajv-formats' (full) `date-time`, with a fast path for the common shape; see `isCommonDateTime`. */
+const DATE_TIME: FormatDefinition<string> = ((full) => {
+  const validate = full.validate as (s: string) => boolean;
+  return { ...full, validate: (s: string) => isCommonDateTime(s) || validate(s) };
+})(fullFormats['date-time'] as FormatDefinition<string>);
+
+/** True when the UTF-16 unit at `i` is an ASCII digit. */
+function isDigit(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * True for `YYYY-MM-DDTHH:mm:ssZ` and `YYYY-MM-DDTHH:mm:ss.<digits>Z` with month 1–12, a day of
+ * that month, hour ≤ 23, minute ≤ 59 and second ≤ 59: ajv-formats' full `date-time` accepts all of
+ * these (one `T`, a valid date, a time below 24:00:00 with zone `Z`). False says nothing: the
+ * caller asks ajv-formats (other separators and zones, leap seconds, invalid strings).
+ */
+function isCommonDateTime(s: string): boolean {
+  const n = s.length;
+  if (n < 20 || s.charCodeAt(10) !== 84 /* T */ || s.charCodeAt(n - 1) !== 90 /* Z */) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return false;
+  for (const i of COMMON_DIGITS) if (!isDigit(s, i)) return false;
+  if (n > 20) {
+    if (n < 22 || s.charCodeAt(19) !== 46 /* . */) return false;
+    for (let i = 20; i < n - 1; i++) if (!isDigit(s, i)) return false;
+  }
+  const d2 = (i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+  const month = d2(5);
+  const day = d2(8);
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(d2(0) * 100 + d2(2), month) && d2(11) <= 23 && d2(14) <= 59 && d2(17) <= 59;
+}
+const COMMON_DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18];
 
 /** Days in a month of the proleptic Gregorian calendar. */
 function daysInMonth(year: number, month: number): number {

@@ -61,7 +61,10 @@ export function canonicalJson(value: JsonValue, omitTopLevel?: ReadonlySet<strin
 interface KeyOrder {
   readonly keys: readonly string[];
   readonly sorted: readonly string[];
-  readonly quoted: readonly string[];
+  /** `{"key":` per sorted key (the member that opens the object)… */
+  readonly first: readonly string[];
+  /** …and `,"key":` (any later member). */
+  readonly next: readonly string[];
 }
 
 /** Key orders seen before, by first key; bounded (entries, keys per entry, key length) so input cannot grow it without limit. */
@@ -81,7 +84,8 @@ function keyOrder(keys: string[]): KeyOrder {
     if (i === n) return seen;
   }
   const sorted = keys.slice().sort();
-  const order: KeyOrder = { keys, sorted, quoted: sorted.map((k) => JSON.stringify(k)) };
+  const quoted = sorted.map((k) => JSON.stringify(k) + ':');
+  const order: KeyOrder = { keys, sorted, first: quoted.map((q) => '{' + q), next: quoted.map((q) => ',' + q) };
   if (n <= MAX_ORDER_KEYS && (seen !== undefined || ORDERS.size < MAX_ORDERS) && keys.every((k) => k.length <= MAX_ORDER_KEY_LENGTH)) {
     ORDERS.set(first, order);
   }
@@ -105,14 +109,20 @@ function canon(v: JsonValue, omit?: ReadonlySet<string>): string {
   }
   const keys = Object.keys(v);
   if (keys.length === 0) return '{}';
-  const { sorted, quoted } = keyOrder(keys);
-  let s = '{';
+  const { sorted, first, next } = keyOrder(keys);
+  let s: string;
+  if (omit === undefined) {
+    s = first[0] + canon(v[sorted[0]]);
+    for (let i = 1; i < sorted.length; i++) s += next[i] + canon(v[sorted[i]]);
+    return s + '}';
+  }
+  s = '';
   for (let i = 0; i < sorted.length; i++) {
     const k = sorted[i];
-    if (omit !== undefined && omit.has(k)) continue;
-    s += (s.length > 1 ? ',' : '') + quoted[i] + ':' + canon(v[k]);
+    if (omit.has(k)) continue;
+    s += (s === '' ? first[i] : next[i]) + canon(v[k]);
   }
-  return s + '}';
+  return s === '' ? '{}' : s + '}';
 }
 
 /** Depth of nesting of a parsed JSON value (a scalar is 0), stopping early above `limit`. */
@@ -237,13 +247,13 @@ function visitChild(
 /** The value at a path without wildcards, or undefined. */
 export function getPath(root: JsonValue, pattern: PathPattern): JsonValue | undefined {
   let node: JsonValue | undefined = root;
-  for (const seg of pattern) {
+  for (let i = 0; i < pattern.length; i++) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    const seg = pattern[i];
     if (Array.isArray(node)) {
-      node = /^\d+$/.test(seg) ? node[Number(seg)] : undefined;
-    } else if (isObject(node)) {
-      node = hasOwn.call(node, seg) ? node[seg] : undefined;
+      node = DIGITS.test(seg) ? node[Number(seg)] : undefined;
     } else {
-      return undefined;
+      node = hasOwn.call(node, seg) ? node[seg] : undefined;
     }
     if (node === undefined) return undefined;
   }
