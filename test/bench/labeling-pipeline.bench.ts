@@ -183,6 +183,14 @@ async function main(): Promise<void> {
     '',
     `Goal (issue 3): at least a third of the floor's records per second: ${ratio >= 1 / 3 ? 'met' : 'NOT met'} (${ratio.toFixed(2)} of the floor).`,
     '',
+    'What the pipeline does beyond the floor, per record: the floor parses once and serializes once, both in C++. The pipeline parses once too, '
+      + 'then walks the record in JavaScript several times: the depth limit (skipped when the text has fewer brackets than the limit), Ajv\'s compiled '
+      + 'validator (every property, `uuid` and `date-time` formats, string lengths in code points), the checks (12 thresholds on a 5 dB grid, '
+      + 'presence, timestamp, ratio), the labeler (8 thresholds, 3 conditions); it serializes once more as canonical JSON (sorted keys, in '
+      + 'JavaScript: about what `JSON.stringify` costs) and hashes twice with SHA-256 (record id; quality sample), a `crypto.hash` call costing about '
+      + 'half a microsecond even for a short input. The thresholds are objects keyed by frequency (`"250"` … `"8000"`): V8 stores such keys as '
+      + 'sparse (dictionary) elements, and every JavaScript read or enumeration of them costs several times a named property, in each of those walks.',
+    '',
     '### Where the time goes (context)',
     '',
     'Each stage on its own over the same records (median of interleaved rounds, same process, after the rounds above), in µs per record. '
