@@ -19,7 +19,7 @@ import Ajv, { ErrorObject, FormatDefinition, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import {
-  canonicalJson, collectNames, compilePath, depthExceeds, findAll, forEachMatch, getPath, isObject, JsonObject,
+  canonicalJson, collectNames, compileLookups, compilePath, depthExceeds, findAll, forEachMatch, getPath, isObject, JsonObject,
   PathPattern, PointerRedactor, setOwn, sha256Hex,
 } from './json';
 
@@ -453,11 +453,15 @@ function compileCheck(
         const pattern = path(p, what);
         return { pattern, text: p, exact: !pattern.includes('*') };
       });
+      const exact = paths.filter((p) => p.exact);
+      const lookups = compileLookups(exact.map((p) => p.pattern));
       return (record, _ctx, out) => {
+        const values = lookups(record);
+        let e = 0;
         for (const p of paths) {
           if (p.exact) {
             // At most one match: present and not null is the common case, and needs no match list.
-            const v = getPath(record, p.pattern);
+            const v = values[e++];
             if (v !== undefined && v !== null) continue;
           }
           const ms = findAll(record, p.pattern);

@@ -261,6 +261,34 @@ export function getPath(root: JsonValue, pattern: PathPattern): JsonValue | unde
 }
 
 /**
+ * The values at exact paths (no wildcards), in order, as `getPath` gives them: consecutive paths
+ * with the same parent path (`thresholds.left.500`, `thresholds.left.1000`) look the parent up once.
+ * @internal
+ */
+export function compileLookups(patterns: readonly PathPattern[]): (root: JsonValue) => Array<JsonValue | undefined> {
+  const parents: Array<PathPattern | undefined> = [];
+  const leaves: PathPattern[] = [];
+  let previous: PathPattern | undefined;
+  for (const p of patterns) {
+    const parent = p.slice(0, -1);
+    const same = previous !== undefined && previous.length === parent.length && parent.every((s, i) => s === previous![i]);
+    parents.push(same ? undefined : parent);
+    leaves.push(p.slice(-1));
+    previous = parent;
+  }
+  return (root) => {
+    const out = new Array<JsonValue | undefined>(leaves.length);
+    let node: JsonValue | undefined = root;
+    for (let i = 0; i < leaves.length; i++) {
+      const parent = parents[i];
+      if (parent !== undefined) node = getPath(root, parent);
+      out[i] = node === undefined ? undefined : getPath(node, leaves[i]);
+    }
+    return out;
+  };
+}
+
+/**
  * Builds JSON pointers that are safe to log: a segment is kept when it is a name the
  * configuration or schema declares, or a short decimal number (array index, frequency); any other
  * segment (a key that came only from the input) is written as `*`.

@@ -8,7 +8,7 @@
  *          `{ "kind": "abstain", "reason": "missing-input" }`
  * `confidence` is in [0, 1]; `className` must be one of the task's classes.
  */
-import { compilePath, forEachMatch, getPath, isObject, JsonObject, JsonValue, PathPattern, sha256Hex } from './json';
+import { compileLookups, compilePath, forEachMatch, getPath, isObject, JsonObject, JsonValue, PathPattern, sha256Hex } from './json';
 
 /** What a labeler is given. */
 export interface LabelInput {
@@ -112,10 +112,11 @@ export function compileRulesLabeler(c: RulesLabelerConfig): RulesLabeler {
   if (!within || !across) throw new Error(`${what}: within/across must be mean, min or max`);
   const groups = c.groups.map((g, i) => {
     if (!Array.isArray(g.fields) || g.fields.length === 0) throw new Error(`${what}: groups[${i}] needs fields`);
-    return g.fields.map((f) => {
+    const fields = g.fields.map((f) => {
       const p = compilePath(f, `${what} groups[${i}]`);
       return { p, wildcard: p.includes('*') };
     });
+    return { fields, lookups: compileLookups(fields.filter((f) => !f.wildcard).map((f) => f.p)) };
   });
   const margin = c.boundaryMargin ?? 0;
   const cMax = c.confidence?.max ?? 1;
@@ -150,9 +151,11 @@ export function compileRulesLabeler(c: RulesLabelerConfig): RulesLabeler {
     const perGroup: number[] = [];
     for (const g of groups) {
       const xs: number[] = [];
-      for (const { p, wildcard } of g) {
+      const values = g.lookups(record);
+      let e = 0;
+      for (const { p, wildcard } of g.fields) {
         if (!wildcard) {
-          const v = getPath(record, p);
+          const v = values[e++];
           if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
           xs.push(v);
         } else if (!pushNumbers(record, p, xs)) {
