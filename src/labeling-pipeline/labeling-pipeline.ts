@@ -27,6 +27,7 @@ import { compileLabelTask, LabelTaskConfig } from './logic/labeling';
 import { createApiRoute, createHandlerRole } from '../private/api-route';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { invalidProp } from '../private/errors';
+import { handlerDefaults } from '../private/handler-defaults';
 import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
 import { DataZone } from '../secure-data-lake/data-zone';
@@ -755,14 +756,7 @@ export class LabelingPipeline extends Construct {
       logGroup,
       memorySize,
       timeout,
-      architecture: lambda.Architecture.ARM_64,
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
+      ...handlerDefaults(props),
       environment,
     });
   }
@@ -928,14 +922,7 @@ export class LabelingPipeline extends Construct {
       logGroup,
       memorySize: 512,
       timeout: Duration.seconds(10),
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      architecture: lambda.Architecture.ARM_64,
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
+      ...handlerDefaults(props),
       environment: {
         ...env,
         [ENV.ALLOWED_ORIGINS]: JSON.stringify(props.reviewApi?.allowedOrigins ?? []),

@@ -10,6 +10,7 @@ import { ISecureDataLake } from './secure-data-lake';
 import { UploadUrlFunction } from './upload-url-function';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
+import { handlerDefaults } from '../private/handler-defaults';
 import { ApiAuthorization } from '../secure-api/api-authorization';
 import { HandlerOptions } from '../secure-api/handler-options';
 import { SecureApiOptions } from '../secure-api/secure-api-options';
@@ -122,14 +123,7 @@ export class SecureUploadApi extends Construct {
       logGroup,
       memorySize: 256,
       timeout: Duration.seconds(5),
-      architecture: lambda.Architecture.ARM_64,
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
+      ...handlerDefaults(props),
       environment: {
         BUCKET_NAME: rawBucket.bucketName,
         KMS_KEY_ARN: props.lake.encryptionKey.keyArn,
