@@ -562,7 +562,7 @@ export class LabelingPipeline extends Construct {
 
     // --- review API ---------------------------------------------------------------------------
     if (props.reviewApiEnabled ?? true) {
-      const api = this.reviewApiRoutes(props, env);
+      const api = this.reviewApiRoutes(props, config, env);
       this.reviewRestApi = api.restApi;
       this.reviewUserPool = api.userPool;
       this.reviewWebAcl = api.webAcl;
@@ -909,7 +909,7 @@ export class LabelingPipeline extends Construct {
     return machine;
   }
 
-  private reviewApiRoutes(props: LabelingPipelineProps, env: Record<string, string>) {
+  private reviewApiRoutes(props: LabelingPipelineProps, config: PipelineConfig, env: Record<string, string>) {
     const scope = new Construct(this, 'ReviewApi');
     const route = createApiRoute(scope, props.reviewApi ?? {}, `${this.node.path}: human review of records the labelers are unsure of`);
     const { role, logGroup } = createHandlerRole(scope, route, 'Lists pending reviews and accepts reviewers\' labels', props);
@@ -917,7 +917,7 @@ export class LabelingPipeline extends Construct {
       description: `${this.node.path}: review API`,
       runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(stageHandler('review-api', this.pipelineConfig(props))),
+      code: lambda.Code.fromAsset(stageHandler('review-api', config)),
       role,
       logGroup,
       memorySize: 512,
