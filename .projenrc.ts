@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { awscdk, javascript, JsonPatch } from 'projen';
 
 /**
@@ -34,20 +36,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   github: false,
   release: false,
 
-  lambdaOptions: {
-    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
-    bundlingOptions: {
-      // The AWS SDK v3 clients that the Lambda Node.js runtime provides stay external. Helper
-      // libraries that the runtime does not promise (e.g. @aws-sdk/s3-presigned-post) are bundled.
-      externals: ['@aws-sdk/client-*'],
-      sourcemap: false,
-    },
-    // SDK v3 reuses connections by default; the variable only mattered for SDK v2.
-    awsSdkConnectionReuse: false,
-  },
-  // Handlers are bundled at build time and shipped in assets/; nothing is bundled on the
-  // consumer's machine.
-  lambdaAutoDiscover: true,
+  // Handlers are bundled by the one rule below (src/<construct>/runtime/*.handler.ts), not by
+  // projen's *.lambda.ts discovery (which would generate a Function class per handler).
+  lambdaAutoDiscover: false,
 
   // JSON Schema validation of records: the cleaning handler bundles it, and LabelingPipeline
   // compiles the user's cleaning rules at synth with the same code, so a bad rule fails synth.
@@ -100,40 +91,35 @@ const project = new awscdk.AwsCdkConstructLibrary({
   excludeTypescript: ['examples/**'],
 });
 
-// The predict handler: bundled like the *.lambda.ts handlers, but packaged by
-// ServerlessModelEndpoint itself (with onnxruntime-node for one platform), so projen generates no
-// Function construct for it.
-project.bundler.addBundle('src/serverless-model-endpoint/predict.handler.ts', {
-  platform: 'node',
-  target: 'node22',
-  externals: ['@aws-sdk/client-*', 'onnxruntime-node'],
-  outfile: 'index.js',
-  sourcemap: false,
-});
-project.eslint?.allowDevDeps('src/serverless-model-endpoint/predict.handler.ts');
-
-// LabelingPipeline handlers: bundled like the others, but staged by the construct together with
-// the pipeline's configuration file (logic/contract.ts CONFIG_FILE), so projen generates no
-// Function construct for them.
-for (const h of ['clean', 'label', 'review-api', 'review-record', 'dataset']) {
-  project.bundler.addBundle(`src/labeling-pipeline/${h}.handler.ts`, {
-    platform: 'node',
-    target: 'node22',
-    externals: ['@aws-sdk/client-*'],
-    outfile: 'index.js',
-    sourcemap: false,
-  });
-  project.eslint?.allowDevDeps(`src/labeling-pipeline/${h}.handler.ts`);
+// One rule for every handler: each `src/<construct>/runtime/<name>.handler.ts` is bundled with
+// esbuild into `assets/<construct>/<name>.handler/index.js` when the library is built, and the
+// construct stages that bundle (with its configuration file, where it has one) through
+// src/private/function-code.ts. The AWS SDK v3 clients that the Lambda Node.js runtime provides
+// stay external, and so does onnxruntime-node (packaged for one platform at the consumer's synth).
+for (const dir of fs.readdirSync('src', { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+  const runtimeDir = path.join('src', dir, 'runtime');
+  if (!fs.existsSync(runtimeDir)) continue;
+  for (const file of fs.readdirSync(runtimeDir).filter((f) => f.endsWith('.handler.ts')).sort()) {
+    project.bundler.addBundle(path.join(runtimeDir, file), {
+      platform: 'node',
+      target: 'node22',
+      externals: ['@aws-sdk/client-*', 'onnxruntime-node'],
+      outfile: 'index.js',
+      sourcemap: false,
+    });
+  }
 }
-// Handler logic and handler shells are bundled into the handlers' assets (esbuild), so they may
-// use devDependencies.
-project.eslint?.allowDevDeps('src/*/logic/**');
-project.eslint?.allowDevDeps('src/*/handlers/**');
+// Run-time code (entries, handler factories, logic, the shared ground floor) is bundled into the
+// handlers' assets by esbuild, so it may use devDependencies.
+project.eslint?.allowDevDeps('src/*/runtime/**');
+project.eslint?.allowDevDeps('src/private/runtime/**');
 
-// Handler sources are bundled into assets/; their compiled copies in lib/ are never loaded.
-for (const p of ['/lib/**/*.lambda.js', '/lib/**/*.lambda.d.ts', '/lib/**/*.handler.js', '/lib/**/*.handler.d.ts', '/lib/**/handlers/',
-  // Logic only the bundled handlers use (LabelingPipeline's logic is also compiled at synth: kept).
-  '/lib/secure-data-lake/logic/', '/lib/serverless-model-endpoint/logic/', '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
+// Handler entries and the run-time code that only bundles use are never loaded from lib/.
+// LabelingPipeline's runtime is kept: the construct compiles the user's cleaning rules and
+// labelers at synth with the handlers' own code.
+for (const p of ['/lib/**/*.handler.js', '/lib/**/*.handler.d.ts',
+  '/lib/secure-data-lake/runtime/', '/lib/serverless-model-endpoint/runtime/', '/lib/private/runtime/',
+  '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
 

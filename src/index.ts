@@ -1,4 +1,4 @@
-export * from './secure-api';
+export * from './api-options';
 export * from './secure-data-lake';
 export * from './serverless-model-endpoint';
 export * from './labeling-pipeline';

@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { METRIC_DEFINITIONS, TRAIN_SCRIPT, writeChannel } from './hearing-dataset';
-import { runLocalTraining } from '../../src/gpu-training-job/local/local-training';
+import { runLocalTraining } from './local-training';
 
 const HYPERPARAMETERS = ['epochs', 'lr', 'batch-size', 'hidden-units', 'seed'];
 

@@ -14,7 +14,7 @@ import { Construct, IConstruct } from 'constructs';
 import { TrainingInstanceType } from './instance-type';
 import { IModelConsumer } from './model-consumer';
 import { TrainingImage } from './training-image';
-import { DATASET_FILES, DETAIL_TYPE, EVENT_SOURCE as DATASET_EVENT_SOURCE, KEYS } from '../labeling-pipeline/logic/contract';
+import { DATASET_FILES, DETAIL_TYPE, EVENT_SOURCE as DATASET_EVENT_SOURCE, KEYS } from '../labeling-pipeline/runtime/contract';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { conflictingProps, invalidProp } from '../private/errors';
 import { DataZone } from '../secure-data-lake/data-zone';

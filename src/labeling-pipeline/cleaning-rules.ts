@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { compileCleaner, CleaningConfig } from './logic/cleaning';
+import { compileCleaner, CleaningConfig } from './runtime/logic/cleaning';
 
 /**
  * The cleaning rules of a `LabelingPipeline`: a JSON document with the JSON Schema of the records,

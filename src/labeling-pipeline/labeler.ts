@@ -1,8 +1,8 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { LabelerSpec } from './logic/contract';
-import { compileRulesLabeler, RulesLabelerConfig } from './logic/labeling';
+import { LabelerSpec } from './runtime/contract';
 import { IServerlessModelEndpoint } from '../serverless-model-endpoint/serverless-model-endpoint';
+import { compileRulesLabeler, RulesLabelerConfig } from './runtime/logic/labeling';
 
 /** How numbers are aggregated by a rules labeler. */
 export enum ScoreAggregate {

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
@@ -21,17 +19,18 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { CleaningRules } from './cleaning-rules';
 import { Labeler } from './labeler';
-import { CONFIG_FILE, DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig } from './logic/contract';
-import { compileSplitter } from './logic/dataset';
-import { compileLabelTask, LabelTaskConfig } from './logic/labeling';
+import { CONFIG_FILE, DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig } from './runtime/contract';
+import { HandlerOptions } from '../api-options/handler-options';
+import { SecureApiOptions } from '../api-options/secure-api-options';
 import { createApiRoute, createHandlerRole } from '../private/api-route';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { invalidProp } from '../private/errors';
+import { handlerCode, handlerRuntime } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
-import { HandlerOptions } from '../secure-api/handler-options';
-import { SecureApiOptions } from '../secure-api/secure-api-options';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
+import { compileSplitter } from './runtime/logic/dataset';
+import { compileLabelTask, LabelTaskConfig } from './runtime/logic/labeling';
 
 /** How dataset manifests reference the records. */
 export enum ManifestSource {
@@ -282,9 +281,6 @@ export interface LabelingPipelineProps extends HandlerOptions {
 
 /** The pipeline's handlers. */
 type HandlerName = 'clean' | 'label' | 'review-api' | 'review-record' | 'dataset';
-
-/** Directory of the bundled handlers (`assets/labeling-pipeline/<name>.handler`). */
-const ASSETS = path.join(__dirname, '..', '..', 'assets', 'labeling-pipeline');
 
 /** This library's version, recorded in dataset cards (lib/labeling-pipeline → package.json). */
 const LIBRARY_VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
@@ -749,9 +745,9 @@ export class LabelingPipeline extends Construct {
     logGroup.grantWrite(role);
     return new lambda.Function(this, id, {
       description: `${this.node.path}: ${description}`,
-      runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
+      runtime: handlerRuntime(),
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(stageHandler(name, config)),
+      code: stageHandler(this, name, config),
       role,
       logGroup,
       memorySize,
@@ -915,9 +911,9 @@ export class LabelingPipeline extends Construct {
     const { role, logGroup } = createHandlerRole(scope, route, 'Lists pending reviews and accepts reviewers\' labels', props);
     const fn = new lambda.Function(scope, 'Handler', {
       description: `${this.node.path}: review API`,
-      runtime: new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS),
+      runtime: handlerRuntime(),
       handler: 'index.handler',
-      code: lambda.Code.fromAsset(stageHandler('review-api', config)),
+      code: stageHandler(this, 'review-api', config),
       role,
       logGroup,
       memorySize: 512,
@@ -971,32 +967,7 @@ function definedOnly<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-/**
- * Stage a handler bundle with the pipeline's configuration file in a directory of its own (named
- * by the content hash, so synths are deterministic and repeatable).
- */
-function stageHandler(name: HandlerName, config: PipelineConfig): string {
-  const bundle = path.join(ASSETS, `${name}.handler`, 'index.js');
-  let code: Buffer;
-  try {
-    code = fs.readFileSync(bundle);
-  } catch {
-    throw new Error(`LabelingPipeline: the bundled ${name} handler is missing at ${bundle} (run \`npx projen bundle\` when working on the library)`);
-  }
-  const configText = JSON.stringify(config, null, 2) + '\n';
-  const hash = createHash('sha256').update(code).update('\0').update(configText).digest('hex').slice(0, 32);
-  const dir = path.join(os.tmpdir(), 'cdk-secure-mlops-labeling', `${name}-${hash}`);
-  if (!fs.existsSync(path.join(dir, CONFIG_FILE))) {
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    const work = fs.mkdtempSync(`${dir}.tmp-`);
-    fs.writeFileSync(path.join(work, 'index.js'), code);
-    fs.writeFileSync(path.join(work, CONFIG_FILE), configText);
-    try {
-      fs.renameSync(work, dir);
-    } catch (e) {
-      fs.rmSync(work, { recursive: true, force: true });
-      if (!fs.existsSync(path.join(dir, CONFIG_FILE))) throw e;
-    }
-  }
-  return dir;
+/** A handler bundle staged with the pipeline's configuration file. */
+function stageHandler(scope: Construct, name: HandlerName, config: PipelineConfig): lambda.Code {
+  return handlerCode(scope, 'labeling-pipeline', name, { [CONFIG_FILE]: JSON.stringify(config, null, 2) + '\n' });
 }

@@ -10,9 +10,9 @@ import { createEncryptedLogGroup, createLogsKey, retentionAtLeast } from './encr
 import { invalidProp } from './errors';
 import { createHardenedRestApi } from './hardened-rest-api';
 import { createUserPool } from './user-pool';
-import { ApiAuthorization } from '../secure-api/api-authorization';
-import { HandlerOptions } from '../secure-api/handler-options';
-import { SecureApiOptions } from '../secure-api/secure-api-options';
+import { ApiAuthorization } from '../api-options/api-authorization';
+import { HandlerOptions } from '../api-options/handler-options';
+import { SecureApiOptions } from '../api-options/secure-api-options';
 
 /** @internal */
 export interface ApiRoute {

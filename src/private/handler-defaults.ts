@@ -1,5 +1,5 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { HandlerOptions } from '../secure-api/handler-options';
+import { HandlerOptions } from '../api-options/handler-options';
 
 /**
  * The settings every handler function of the library shares: arm64, X-Ray active tracing, JSON

@@ -8,9 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataZone } from './data-zone';
+import { ALL_ZONES, zoneConstructId } from './zones';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { conflictingProps, invalidProp } from '../private/errors';
-import { ALL_ZONES, zoneConstructId } from '../private/zones';
 
 /**
  * How object lock protects object versions from being overwritten or deleted.

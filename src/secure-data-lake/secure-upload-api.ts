@@ -7,13 +7,13 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { DataZone } from './data-zone';
 import { ISecureDataLake } from './secure-data-lake';
-import { UploadUrlFunction } from './upload-url-function';
+import { ApiAuthorization } from '../api-options/api-authorization';
+import { HandlerOptions } from '../api-options/handler-options';
+import { SecureApiOptions } from '../api-options/secure-api-options';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
+import { handlerCode, handlerRuntime } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
-import { ApiAuthorization } from '../secure-api/api-authorization';
-import { HandlerOptions } from '../secure-api/handler-options';
-import { SecureApiOptions } from '../secure-api/secure-api-options';
 
 /**
  * Properties of a `SecureUploadApi`.
@@ -118,7 +118,11 @@ export class SecureUploadApi extends Construct {
     const { role, logGroup } = createHandlerRole(this, route, 'Signs presigned POSTs for the raw zone of the data lake', props);
 
     const rawBucket = props.lake.bucket(DataZone.RAW);
-    const handler = new UploadUrlFunction(this, 'Handler', {
+    const handler = new lambda.Function(this, 'Handler', {
+      description: 'src/secure-data-lake/upload-url.lambda.ts',
+      runtime: handlerRuntime(),
+      handler: 'index.handler',
+      code: handlerCode(this, 'secure-data-lake', 'upload-url'),
       role,
       logGroup,
       memorySize: 256,

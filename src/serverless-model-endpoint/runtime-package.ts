@@ -14,7 +14,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 export const ONNXRUNTIME_VERSION = '1.30.0';
 
 /** The predict handler, bundled when the library is built (esbuild; onnxruntime-node external). */
-const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'serverless-model-endpoint', 'predict.handler');
+const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'serverless-model-endpoint', 'runtime', 'predict.handler');
 
 /** Files of the runtime packages that Lambda needs; everything else stays out of the package. */
 const RUNTIME_FILES: Record<string, string[]> = {

@@ -14,10 +14,10 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ModelArtifact } from './model-artifact';
 import { nodeArch, stageImageContext, zipCode } from './runtime-package';
+import { HandlerOptions } from '../api-options/handler-options';
+import { SecureApiOptions } from '../api-options/secure-api-options';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
-import { HandlerOptions } from '../secure-api/handler-options';
-import { SecureApiOptions } from '../secure-api/secure-api-options';
 
 /**
  * How the function and its ONNX runtime are packaged.

@@ -7,9 +7,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { checkDefinition, checkStateMachines, definitionOf } from './definition-checks';
 import { definition, ENV, logicalId, trainingStack } from './training-fixture';
 import { TrainingInstanceType } from '../../src/gpu-training-job';
-import { checkDefinition, checkStateMachines, definitionOf } from '../../src/gpu-training-job/definition-checks';
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v));
 const good = definition(trainingStack({ instanceType: TrainingInstanceType.ML_P3_2XLARGE, instanceCount: 2, useSpotInstances: true }));

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fc from 'fast-check';
-import { runLocalTraining, scrapeMetrics } from '../../src/gpu-training-job/local/local-training';
+import { runLocalTraining, scrapeMetrics } from '../../examples/training/local-training';
 
 const NODE = process.execPath;
 let tmp: string;

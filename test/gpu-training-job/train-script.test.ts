@@ -18,7 +18,7 @@ import * as ort from 'onnxruntime-node';
 import {
   CLASS_NAMES, METRIC_DEFINITIONS, TRAIN_SCRIPT, features, syntheticAudiograms, whoGrade, writeChannel,
 } from '../../examples/training/hearing-dataset';
-import { LocalTrainingOptions, LocalTrainingResult, runLocalTraining } from '../../src/gpu-training-job/local/local-training';
+import { LocalTrainingOptions, LocalTrainingResult, runLocalTraining } from '../../examples/training/local-training';
 
 const PYTHON = process.env.TRAINING_PYTHON ?? '/usr/bin/python3';
 const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends python3-torch python3-onnx';

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { definitionOf } from './definition-checks';
 import { GpuTrainingJob, GpuTrainingJobProps, MetricComparison, TrainingImage } from '../../src/gpu-training-job';
-import { definitionOf } from '../../src/gpu-training-job/definition-checks';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 
 export const ENV = { account: '111111111111', region: 'eu-central-1' };

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { METRIC_DEFINITIONS, TRAINING_DIR } from '../../examples/training/hearing-dataset';
-import { scrapeMetrics } from '../../src/gpu-training-job/local/local-training';
+import { scrapeMetrics } from '../../examples/training/local-training';
 
 const dockerfile = fs.readFileSync(path.join(TRAINING_DIR, 'Dockerfile'), 'utf8');
 const instructions = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));

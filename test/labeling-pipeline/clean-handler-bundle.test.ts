@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { record } from './hearing';
-import { CONFIG_FILE, DETAIL_TYPE, ENV, KEYS } from '../../src/labeling-pipeline/logic/contract';
+import { CONFIG_FILE, DETAIL_TYPE, ENV, KEYS } from '../../src/labeling-pipeline/runtime/contract';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 import {
@@ -15,7 +15,7 @@ import {
  * (PIPELINE_CONFIG_FILE points at a copy in a temporary directory), its SDK clients built from the
  * environment (AWS_ENDPOINT_URL → moto).
  */
-const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'labeling-pipeline', 'clean.handler');
+const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'labeling-pipeline', 'runtime', 'clean.handler');
 const aws = useLocalAws({ setEnv: true });
 let world: World;
 let tmp: string;

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import * as fc from 'fast-check';
 import { record, recordJson } from './hearing';
-import { DETAIL_TYPE } from '../../src/labeling-pipeline/logic/contract';
-import { reconcileIds } from '../../src/labeling-pipeline/logic/reconcile';
+import { DETAIL_TYPE } from '../../src/labeling-pipeline/runtime/contract';
+import { reconcileIds } from '../../src/labeling-pipeline/runtime/logic/reconcile';
 import { useLocalAws } from '../support/local-aws';
 import {
   cleanHandler, createKeys, createWorld, drainEvents, driveLikeSqs, Fault, FaultKind, FaultPlan, Keys, Message, messages,

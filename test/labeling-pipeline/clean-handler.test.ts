@@ -1,15 +1,15 @@
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { CLEANING, fakeMac, NOW, record, recordJson, recordNames } from './hearing';
-import { createCleanHandler } from '../../src/labeling-pipeline/handlers/clean';
-import { sourceHash } from '../../src/labeling-pipeline/handlers/clean-support';
-import { compileCleaner } from '../../src/labeling-pipeline/logic/cleaning';
-import { DETAIL_TYPE, KEYS, LEDGER } from '../../src/labeling-pipeline/logic/contract';
-import { reconcileCounts, reconcileIds } from '../../src/labeling-pipeline/logic/reconcile';
-import { useLocalAws } from '../support/local-aws';
 import {
   cleanHandler, createKeys, createWorld, drainEvents, driveLikeSqs, FaultPlan, getText, Keys, ledger, messages, objectCreated,
   pipelineConfig, placesFromZones, pseudonym, RAW_PREFIX, silentLog, sourceId, sqsEvent, sqsRecord, upload, Upload, versions, ZONE_PREFIX,
 } from './support/clean-world';
+import { createCleanHandler } from '../../src/labeling-pipeline/runtime/clean';
+import { sourceHash } from '../../src/labeling-pipeline/runtime/clean-support';
+import { DETAIL_TYPE, KEYS, LEDGER } from '../../src/labeling-pipeline/runtime/contract';
+import { compileCleaner } from '../../src/labeling-pipeline/runtime/logic/cleaning';
+import { reconcileCounts, reconcileIds } from '../../src/labeling-pipeline/runtime/logic/reconcile';
+import { useLocalAws } from '../support/local-aws';
 
 /**
  * The cleaning handler against moto over real HTTP (S3 with versioning and SSE-KMS, KMS

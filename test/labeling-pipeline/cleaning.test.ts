@@ -1,6 +1,6 @@
 import { cleaner, CLEANING, fakeMac, NOW, record, recordJson, recordNames } from './hearing';
-import { CleanResult, compileCleaner, QuarantinedRecord } from '../../src/labeling-pipeline/logic/cleaning';
-import { sha256Hex } from '../../src/labeling-pipeline/logic/json';
+import { CleanResult, compileCleaner, QuarantinedRecord } from '../../src/labeling-pipeline/runtime/logic/cleaning';
+import { sha256Hex } from '../../src/labeling-pipeline/runtime/logic/json';
 
 const ctx = { now: NOW };
 const c = cleaner();

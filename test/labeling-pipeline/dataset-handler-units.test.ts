@@ -7,12 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as fc from 'fast-check';
 import { CLEANING, LABELING, NOW } from './hearing';
+import { LEDGER, PipelineConfig, SourceItem } from '../../src/labeling-pipeline/runtime/contract';
 import {
   createDatasetHandler, currentLabel, DATASET_VERSION_PATTERN, defaultDatasetVersion, DatasetEnv, labelerRefs, mapLimit,
-} from '../../src/labeling-pipeline/handlers/dataset';
-import { fromAttributeValue, fromItem, scanLedger, sourceOutcomes } from '../../src/labeling-pipeline/handlers/dataset-ledger';
-import { LEDGER, PipelineConfig, SourceItem } from '../../src/labeling-pipeline/logic/contract';
-import { LabelRecord } from '../../src/labeling-pipeline/logic/labeling';
+} from '../../src/labeling-pipeline/runtime/dataset';
+import { fromAttributeValue, fromItem, scanLedger, sourceOutcomes } from '../../src/labeling-pipeline/runtime/dataset-ledger';
+import { LabelRecord } from '../../src/labeling-pipeline/runtime/logic/labeling';
 
 const CONFIG: PipelineConfig = {
   pipelineName: 'hearing',

@@ -20,20 +20,20 @@ import {
 } from '@aws-sdk/client-s3';
 import { CLEANING, fakeMac, LABELING, NOW } from './hearing';
 import { METRIC_DEFINITIONS, syntheticAudiograms, TRAIN_SCRIPT } from '../../examples/training/hearing-dataset';
-import { runLocalTraining } from '../../src/gpu-training-job/local/local-training';
-import { createDatasetHandler, DatasetEnv, DATASET_ENV } from '../../src/labeling-pipeline/handlers/dataset';
-import { compileCleaner } from '../../src/labeling-pipeline/logic/cleaning';
+import { runLocalTraining } from '../../examples/training/local-training';
 import {
   CONFIG_FILE, DATASET_FILES, DatasetTaskResult, KEYS, LEDGER, PipelineConfig, RecordItem, SourceItem,
-} from '../../src/labeling-pipeline/logic/contract';
-import { DatasetCard, QualityReport, readManifest, Split, SPLITS } from '../../src/labeling-pipeline/logic/dataset';
-import { compileLabelTask, compileRulesLabeler, LabelRecord } from '../../src/labeling-pipeline/logic/labeling';
+} from '../../src/labeling-pipeline/runtime/contract';
+import { createDatasetHandler, DatasetEnv, DATASET_ENV } from '../../src/labeling-pipeline/runtime/dataset';
+import { compileCleaner } from '../../src/labeling-pipeline/runtime/logic/cleaning';
+import { DatasetCard, QualityReport, readManifest, Split, SPLITS } from '../../src/labeling-pipeline/runtime/logic/dataset';
+import { compileLabelTask, compileRulesLabeler, LabelRecord } from '../../src/labeling-pipeline/runtime/logic/labeling';
 import { expectAssetLoads } from '../support/assets';
 import { REPO_ROOT, useLocalAws } from '../support/local-aws';
 
 jest.setTimeout(120_000);
 
-const ASSET_DIR = path.join(REPO_ROOT, 'assets', 'labeling-pipeline', 'dataset.handler');
+const ASSET_DIR = path.join(REPO_ROOT, 'assets', 'labeling-pipeline', 'runtime', 'dataset.handler');
 const ZONE_PREFIX = 'hearing/';
 const aws = useLocalAws();
 

@@ -2,7 +2,7 @@ import { cleaner, LABELING, NOW, record, recordNames, task, whoGrade } from './h
 import {
   buildDatasetVersion, compileSplitter, DatasetRecord, isoWithoutZone, ManifestError, MAX_MANIFEST_LINE, readManifest, readManifestLine,
   RowFailure, writeManifestLine,
-} from '../../src/labeling-pipeline/logic/dataset';
+} from '../../src/labeling-pipeline/runtime/logic/dataset';
 
 const FORMATS_LINE = '{"source-ref":"s3://lake-clean/hearing/rec-7f3c.json","record-id":"rec-7f3c","subject-pseudonym":"hmac:4b1e...","who-grade":2,"who-grade-metadata":{"class-name":"moderate","confidence":0.97,"type":"labeling-pipeline/classification","job-name":"labeling-pipeline/hearing/run-2026-03-01T12-00Z","human-annotated":"no","creation-date":"2026-03-01T12:03:55.118204","labeler":"rules:who-grade@1","dataset-version":"hearing-v12"}}';
 

@@ -2,10 +2,10 @@
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CleaningConfig, compileCleaner, MacFunction } from '../../src/labeling-pipeline/logic/cleaning';
-import { SplitConfig, QualityGates } from '../../src/labeling-pipeline/logic/dataset';
-import { JsonObject } from '../../src/labeling-pipeline/logic/json';
-import { compileLabelTask, compileRulesLabeler, LabelTaskConfig, RulesLabelerConfig } from '../../src/labeling-pipeline/logic/labeling';
+import { CleaningConfig, compileCleaner, MacFunction } from '../../src/labeling-pipeline/runtime/logic/cleaning';
+import { SplitConfig, QualityGates } from '../../src/labeling-pipeline/runtime/logic/dataset';
+import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
+import { compileLabelTask, compileRulesLabeler, LabelTaskConfig, RulesLabelerConfig } from '../../src/labeling-pipeline/runtime/logic/labeling';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'hearing');
 export const CLEANING: CleaningConfig = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'cleaning-config.json'), 'utf8'));

@@ -26,9 +26,9 @@ import {
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { cleaner, CLEANING, LABELING, NOW } from './hearing';
-import { toItem } from '../../src/labeling-pipeline/handlers/label-ledger';
-import { DETAIL_TYPE, EVENT_SOURCE, KEYS, LEDGER, PipelineConfig, RecordItem } from '../../src/labeling-pipeline/logic/contract';
-import { JsonObject } from '../../src/labeling-pipeline/logic/json';
+import { DETAIL_TYPE, EVENT_SOURCE, KEYS, LEDGER, PipelineConfig, RecordItem } from '../../src/labeling-pipeline/runtime/contract';
+import { toItem } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
 import { LocalAws } from '../support/local-aws';
 
 export const ZONE_PREFIX = 'hearing/';

@@ -10,11 +10,11 @@ import {
   captureOutput, createLake, drainEvents, FakeLambda, hearingConfig, Lake, placeCleanRecord, Placed, recordCleanedMessage,
   sqsMessage, throttled, versionsUnder, writeConfigFile, ZONE_PREFIX,
 } from './label-handler-support';
-import { createLabelHandler, executionName, LabelHandlerDeps, parseRecordCleaned } from '../../src/labeling-pipeline/handlers/label';
-import { fromItem } from '../../src/labeling-pipeline/handlers/label-ledger';
-import { DETAIL_TYPE, LEDGER, PipelineConfig, RecordItem, ReviewExecutionInput } from '../../src/labeling-pipeline/logic/contract';
-import { JsonObject } from '../../src/labeling-pipeline/logic/json';
-import { sampleFraction } from '../../src/labeling-pipeline/logic/labeling';
+import { DETAIL_TYPE, LEDGER, PipelineConfig, RecordItem, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
+import { createLabelHandler, executionName, LabelHandlerDeps, parseRecordCleaned } from '../../src/labeling-pipeline/runtime/label';
+import { fromItem } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
+import { sampleFraction } from '../../src/labeling-pipeline/runtime/logic/labeling';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 
@@ -411,7 +411,7 @@ describe('messages that are not labeling work', () => {
 });
 
 test('the bundled asset loads in a fresh Node process with its environment and configuration file', () => {
-  const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'label.handler'), {
+  const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'runtime', 'label.handler'), {
     env: {
       CLEAN_BUCKET: 'c',
       CURATED_BUCKET: 'k',

@@ -6,7 +6,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { hearingPipelineProps } from './pipeline-fixture';
 import { CleaningRules, Labeler, LabelingPipeline, LabelingPipelineProps, ScoreAggregate, SecureDataLake } from '../../src';
-import { CONFIG_FILE, ENV as HANDLER_ENV, PipelineConfig } from '../../src/labeling-pipeline/logic/contract';
+import { CONFIG_FILE, ENV as HANDLER_ENV, PipelineConfig } from '../../src/labeling-pipeline/runtime/contract';
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
 

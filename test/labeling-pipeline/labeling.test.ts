@@ -1,7 +1,7 @@
 import { hearingRecord, LABELING, NOW, recordJson, task, whoGrade } from './hearing';
 import {
   compileLabelTask, compileRulesLabeler, currentLabels, humanLabel, Labeler, LabelerOutput, labelerRef, sampleFraction,
-} from '../../src/labeling-pipeline/logic/labeling';
+} from '../../src/labeling-pipeline/runtime/logic/labeling';
 
 const who = whoGrade();
 const label = (r: ReturnType<typeof hearingRecord>) => who.label({ recordId: 'rec-x', record: r });

@@ -10,7 +10,7 @@ import { ACCOUNT, createPolicySimulator, PolicySimulator, REGION, RequestCheck }
 /**
  * Least privilege of the LabelingPipeline's handler roles, proven with an IAM policy simulator over
  * the synthesized identity, bucket and key policies (security.md item 5). Each role is allowed the
- * calls its handler makes (read from src/labeling-pipeline/handlers) and denied the neighbours:
+ * calls its handler makes (read from src/labeling-pipeline/runtime) and denied the neighbours:
  * another zone, another prefix of the same zone, deletes, the HMAC key, another state machine,
  * another table, another bus.
  *

@@ -4,12 +4,12 @@
  */
 import * as fc from 'fast-check';
 import { cleaner, fakeMac, LABELING, NOW, recordJson, task, whoGrade } from './hearing';
-import { CleanResult, compileCleaner } from '../../src/labeling-pipeline/logic/cleaning';
+import { CleanResult, compileCleaner } from '../../src/labeling-pipeline/runtime/logic/cleaning';
 import {
   buildDatasetVersion, compileSplitter, ManifestEntry, readManifest, readManifestLine, writeManifestLine,
-} from '../../src/labeling-pipeline/logic/dataset';
-import { JsonObject, JsonValue } from '../../src/labeling-pipeline/logic/json';
-import { Labeler } from '../../src/labeling-pipeline/logic/labeling';
+} from '../../src/labeling-pipeline/runtime/logic/dataset';
+import { JsonObject, JsonValue } from '../../src/labeling-pipeline/runtime/logic/json';
+import { Labeler } from '../../src/labeling-pipeline/runtime/logic/labeling';
 
 const c = cleaner();
 const ctx = { now: NOW };

@@ -1,4 +1,4 @@
-import { reconcileCounts, reconcileIds } from '../../src/labeling-pipeline/logic/reconcile';
+import { reconcileCounts, reconcileIds } from '../../src/labeling-pipeline/runtime/logic/reconcile';
 
 describe('reconciliation', () => {
   test('balanced counts', () => {

@@ -5,10 +5,10 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as fc from 'fast-check';
 import { hearingRecord, LABELING } from './hearing';
 import { captureOutput, createLake, FakeTaskApi, hearingConfig, Lake, placeCleanRecord, Placed, writeConfigFile } from './label-handler-support';
-import { createReviewApiHandler, readAllowedOrigins } from '../../src/labeling-pipeline/handlers/review-api';
-import { createReviewRecordHandler } from '../../src/labeling-pipeline/handlers/review-record';
-import { LEDGER, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/logic/contract';
-import { decodeNextToken, encodeNextToken, parseLimit, parseReviewAnswer } from '../../src/labeling-pipeline/logic/review-request';
+import { LEDGER, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
+import { decodeNextToken, encodeNextToken, parseLimit, parseReviewAnswer } from '../../src/labeling-pipeline/runtime/logic/review-request';
+import { createReviewApiHandler, readAllowedOrigins } from '../../src/labeling-pipeline/runtime/review-api';
+import { createReviewRecordHandler } from '../../src/labeling-pipeline/runtime/review-record';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 
@@ -346,7 +346,7 @@ describe('fuzzing (fast-check)', () => {
 });
 
 test('the bundled asset loads in a fresh Node process with its environment and configuration file', () => {
-  const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'review-api.handler'), {
+  const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'runtime', 'review-api.handler'), {
     env: { LEDGER_TABLE: 't', METRICS_NAMESPACE: 'ns', ALLOWED_ORIGINS: JSON.stringify([ORIGIN]), PIPELINE_CONFIG_FILE: writeConfigFile() },
   });
   // client-eventbridge comes with common.ts (readEnv / loadPipelineConfig live beside putEvents).

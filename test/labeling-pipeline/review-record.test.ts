@@ -7,10 +7,10 @@ import {
   captureOutput, createLake, drainEvents, FakeLambda, hearingConfig, Lake, placeCleanRecord, Placed, recordCleanedMessage,
   versionsUnder, writeConfigFile, ZONE_PREFIX,
 } from './label-handler-support';
-import { createLabelHandler } from '../../src/labeling-pipeline/handlers/label';
-import { fromItem, HumanLabelKept, RecordNotInLedger, setRecordState } from '../../src/labeling-pipeline/handlers/label-ledger';
-import { createReviewRecordHandler } from '../../src/labeling-pipeline/handlers/review-record';
-import { DETAIL_TYPE, LEDGER, RecordItem, ReviewAnswer, ReviewExecutionInput, ReviewItem, ReviewRecordEvent } from '../../src/labeling-pipeline/logic/contract';
+import { DETAIL_TYPE, LEDGER, RecordItem, ReviewAnswer, ReviewExecutionInput, ReviewItem, ReviewRecordEvent } from '../../src/labeling-pipeline/runtime/contract';
+import { createLabelHandler } from '../../src/labeling-pipeline/runtime/label';
+import { fromItem, HumanLabelKept, RecordNotInLedger, setRecordState } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { createReviewRecordHandler } from '../../src/labeling-pipeline/runtime/review-record';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 
@@ -224,7 +224,7 @@ test.each([
 });
 
 test('the bundled asset loads in a fresh Node process with its environment and configuration file', () => {
-  const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'review-record.handler'), {
+  const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'runtime', 'review-record.handler'), {
     env: {
       CURATED_BUCKET: 'k',
       ZONE_PREFIX: 'hearing/',

@@ -19,8 +19,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import { hearingPipelineProps } from './pipeline-fixture';
 import { LabelingPipeline, SecureDataLake } from '../../src';
-import { DETAIL_TYPE, EVENT_SOURCE } from '../../src/labeling-pipeline/logic/contract';
-import type { DatasetTaskResult, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/logic/contract';
+import { DETAIL_TYPE, EVENT_SOURCE } from '../../src/labeling-pipeline/runtime/contract';
+import type { DatasetTaskResult, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
 import { ACCOUNT, allStates, REGION, stateMachineDefinition, stateMachineProperties, statesOfType } from '../support/asl';
 
 // The package is an ES module with a CommonJS build for `require` (which jest's CommonJS runtime

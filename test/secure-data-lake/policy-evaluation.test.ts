@@ -3,7 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DataZone, SecureDataLake, SecureUploadApi } from '../../src';
-import { ALL_ZONES } from '../../src/private/zones';
+import { ALL_ZONES } from '../../src/secure-data-lake/zones';
 import { ACCOUNT, REGION, resolveTemplate } from '../support/resolve-template';
 
 /**

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataZone, ObjectLockMode, SecureDataLake, SecureDataLakeProps } from '../../src';
-import { ALL_ZONES, zoneConstructId } from '../../src/private/zones';
+import { ALL_ZONES, zoneConstructId } from '../../src/secure-data-lake/zones';
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
 

@@ -14,7 +14,7 @@ import { decodePostPolicy, postPresigned } from '../support/presigned-post';
  * construct synthesizes) against moto_server over real HTTP. moto does not enforce POST policy
  * conditions, so the limits are proven on the decoded, signed policy document.
  */
-const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'secure-data-lake', 'upload-url.lambda');
+const ASSET_DIR = path.join(__dirname, '..', '..', 'assets', 'secure-data-lake', 'runtime', 'upload-url.handler');
 const SUB = '7b0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1';
 
 const aws = useLocalAws({ setEnv: true });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as fc from 'fast-check';
-import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUploadConfig, UploadConfig } from '../../src/secure-data-lake/logic/upload-request';
+import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUploadConfig, UploadConfig } from '../../src/secure-data-lake/runtime/upload-request';
 
 const config: UploadConfig = {
   bucketName: 'lake-raw',

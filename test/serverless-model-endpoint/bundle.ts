@@ -17,7 +17,7 @@ import { stagePackage } from '../../src/serverless-model-endpoint/runtime-packag
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** The handler bundle that `npx projen bundle` writes (esbuild, onnxruntime-node external). */
-export const HANDLER_BUNDLE = path.join(REPO_ROOT, 'assets', 'serverless-model-endpoint', 'predict.handler');
+export const HANDLER_BUNDLE = path.join(REPO_ROOT, 'assets', 'serverless-model-endpoint', 'runtime', 'predict.handler');
 /**
  * The module ids the deployed bundle leaves to the runtime (the SDK clients) or to the zip's
  * node_modules (onnxruntime-node): the externals of the bundle task in .projenrc.ts.

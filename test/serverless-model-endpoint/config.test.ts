@@ -1,5 +1,5 @@
-import { readEndpointConfig } from '../../src/serverless-model-endpoint/logic/config';
-import { ModelInitError } from '../../src/serverless-model-endpoint/logic/errors';
+import { readEndpointConfig } from '../../src/serverless-model-endpoint/runtime/config';
+import { ModelInitError } from '../../src/serverless-model-endpoint/runtime/errors';
 
 const SHA = 'a'.repeat(64);
 const ASSET = { MODEL_SOURCE: 'asset', MODEL_PATH: 'model/model.onnx', MODEL_VERSION: 'hearing@1' };

@@ -148,8 +148,8 @@ export function expectNoLeak(message: string, body: string, vocabulary: string):
   }
 }
 
-export type HandlerModule = typeof import('../../src/serverless-model-endpoint/predict.handler');
-export const HANDLER = '../../src/serverless-model-endpoint/predict.handler';
+export type HandlerModule = typeof import('../../src/serverless-model-endpoint/runtime/predict.handler');
+export const HANDLER = '../../src/serverless-model-endpoint/runtime/predict.handler';
 
 /** Loads a fresh copy of the handler module with `env`; returns it and what it logged until the model was ready. */
 export async function loadHandler(env: Record<string, string | undefined>): Promise<{ mod: HandlerModule; lines: string[]; error?: unknown }> {

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { EXPECTED, METADATA, MODEL_PATH } from './fixture';
-import { TensorData } from '../../src/serverless-model-endpoint/logic/model-io';
-import { createPredictor, InferenceBackend } from '../../src/serverless-model-endpoint/logic/predictor';
+import { TensorData } from '../../src/serverless-model-endpoint/runtime/model-io';
+import { createPredictor, InferenceBackend } from '../../src/serverless-model-endpoint/runtime/predictor';
 
 /**
  * The committed reference model in the real onnxruntime-node: its own metadata is what model.json

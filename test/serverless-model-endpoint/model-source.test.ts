@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { METADATA, MODEL_PATH } from './fixture';
-import { ModelInitError } from '../../src/serverless-model-endpoint/logic/errors';
-import { fileModelSource, loadModelBytes, s3ModelSource, sha256Hex } from '../../src/serverless-model-endpoint/logic/model-source';
+import { ModelInitError } from '../../src/serverless-model-endpoint/runtime/errors';
+import { fileModelSource, loadModelBytes, s3ModelSource, sha256Hex } from '../../src/serverless-model-endpoint/runtime/model-source';
 
 async function initError(p: Promise<unknown>): Promise<ModelInitError> {
   try {

@@ -219,7 +219,7 @@ describe('initialization failures', () => {
   });
 
   test('a relative MODEL_PATH resolves against the handler\'s directory', async () => {
-    const relative = path.relative(path.join(__dirname, '..', '..', 'src', 'serverless-model-endpoint'), MODEL_PATH);
+    const relative = path.relative(path.join(__dirname, '..', '..', 'src', 'serverless-model-endpoint', 'runtime'), MODEL_PATH);
     const { error, lines } = await loadHandler(assetEnv({ MODEL_PATH: relative }));
     expect(error).toBeUndefined();
     expect(logRecords(lines).find((r) => r.message === 'model loaded')?.source).toBe(`file:${MODEL_PATH}`);

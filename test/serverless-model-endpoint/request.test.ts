@@ -1,8 +1,8 @@
 import * as fc from 'fast-check';
 import { expectKnownRefusal, expectNoLeak, HEARING_REFUSAL_VOCABULARY } from './fixture';
-import { InvalidRequestError, ModelInitError } from '../../src/serverless-model-endpoint/logic/errors';
-import { inputSpecs, ValueMetadataLike } from '../../src/serverless-model-endpoint/logic/model-io';
-import { decodeBody, describeRequest, parsePredictRequest, RequestLimits } from '../../src/serverless-model-endpoint/logic/request';
+import { InvalidRequestError, ModelInitError } from '../../src/serverless-model-endpoint/runtime/errors';
+import { inputSpecs, ValueMetadataLike } from '../../src/serverless-model-endpoint/runtime/model-io';
+import { decodeBody, describeRequest, parsePredictRequest, RequestLimits } from '../../src/serverless-model-endpoint/runtime/request';
 
 /** The reference model's metadata as onnxruntime-node 1.30 reports it. */
 const HEARING: ValueMetadataLike[] = [{ name: 'features', isTensor: true, type: 'float32', shape: ['batch', 12] }];

@@ -1,7 +1,7 @@
-import { ModelInitError } from '../../src/serverless-model-endpoint/logic/errors';
-import { emfLine, METRIC } from '../../src/serverless-model-endpoint/logic/metrics';
-import { outputSpecs } from '../../src/serverless-model-endpoint/logic/model-io';
-import { argmax, classifierSpec, classify, serializePrediction, softmax, toNestedArray } from '../../src/serverless-model-endpoint/logic/response';
+import { emfLine, METRIC } from '../../src/private/runtime/metrics';
+import { ModelInitError } from '../../src/serverless-model-endpoint/runtime/errors';
+import { outputSpecs } from '../../src/serverless-model-endpoint/runtime/model-io';
+import { argmax, classifierSpec, classify, serializePrediction, softmax, toNestedArray } from '../../src/serverless-model-endpoint/runtime/response';
 
 const CLASSES = ['normal', 'mild', 'moderate'];
 

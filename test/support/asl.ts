@@ -11,7 +11,7 @@
  * everything else as `resolveTemplate` resolves it (buckets `bucket-<logicalid>`, …).
  */
 import { ACCOUNT, REGION, resolveTemplate } from './resolve-template';
-import { definitionOf } from '../../src/gpu-training-job/definition-checks';
+import { definitionOf } from '../gpu-training-job/definition-checks';
 
 export { ACCOUNT, REGION };
 

@@ -1,6 +1,6 @@
 /**
  * Checks that a bundled Lambda handler asset (produced by `npx projen bundle`, e.g.
- * assets/secure-data-lake/upload-url.lambda/index.js) loads the way Lambda loads it:
+ * assets/secure-data-lake/runtime/upload-url.handler/index.js) loads the way Lambda loads it:
  *
  *   - in a fresh node process (process.execPath: Node 22 when run through npx/projen),
  *   - from a COPY of the asset directory outside the repository, so that require() cannot
@@ -15,7 +15,7 @@
  * bundle's require() calls are only Node built-ins and allowed externals (default: @aws-sdk
  * packages), which also catches requires that run only later, inside the handler.
  *
- *   expectAssetLoads('assets/secure-data-lake/upload-url.lambda', { env: { BUCKET_NAME: 'b' } });
+ *   expectAssetLoads('assets/secure-data-lake/runtime/upload-url.handler', { env: { BUCKET_NAME: 'b' } });
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';

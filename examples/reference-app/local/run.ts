@@ -31,16 +31,16 @@ import { App } from 'aws-cdk-lib';
 import type { SQSEvent } from 'aws-lambda';
 import { generateUploads, GeneratedUpload } from './generate';
 import { createWorld, World, WorldSpec } from './world';
-import { runLocalTraining } from '../../../src/gpu-training-job/local/local-training';
-import { createCleanHandler } from '../../../src/labeling-pipeline/handlers/clean';
-import { createDatasetHandler } from '../../../src/labeling-pipeline/handlers/dataset';
-import { fromItem } from '../../../src/labeling-pipeline/handlers/dataset-ledger';
-import { createLabelHandler } from '../../../src/labeling-pipeline/handlers/label';
-import { createReviewApiHandler } from '../../../src/labeling-pipeline/handlers/review-api';
-import { createReviewRecordHandler } from '../../../src/labeling-pipeline/handlers/review-record';
-import { CONFIG_FILE, DATASET_FILES, KEYS, PipelineConfig } from '../../../src/labeling-pipeline/logic/contract';
-import { readManifest } from '../../../src/labeling-pipeline/logic/dataset';
-import { reconcileCounts } from '../../../src/labeling-pipeline/logic/reconcile';
+import { runLocalTraining } from '../../training/local-training';
+import { createCleanHandler } from '../../../src/labeling-pipeline/runtime/clean';
+import { createDatasetHandler } from '../../../src/labeling-pipeline/runtime/dataset';
+import { fromItem } from '../../../src/labeling-pipeline/runtime/dataset-ledger';
+import { createLabelHandler } from '../../../src/labeling-pipeline/runtime/label';
+import { createReviewApiHandler } from '../../../src/labeling-pipeline/runtime/review-api';
+import { createReviewRecordHandler } from '../../../src/labeling-pipeline/runtime/review-record';
+import { CONFIG_FILE, DATASET_FILES, KEYS, PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
+import { readManifest } from '../../../src/labeling-pipeline/runtime/logic/dataset';
+import { reconcileCounts } from '../../../src/labeling-pipeline/runtime/logic/reconcile';
 import { startLocalAws } from '../../../test/support/local-aws';
 import { localSfn } from '../../../test/support/local-sfn';
 import { postPresigned } from '../../../test/support/presigned-post';
@@ -252,7 +252,7 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
 
     // 2. upload through the presigned POST of the bundled upload handler
     t = performance.now();
-    const upload = loadBundle('secure-data-lake/upload-url.lambda', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const upload = loadBundle('secure-data-lake/runtime/upload-url.handler', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, POWERTOOLS_LOG_LEVEL: 'WARN' });
     const keys = new Map<string, GeneratedUpload>();
     for (const u of uploads) {
       const res: any = await quietly(() => upload.handler({
@@ -353,7 +353,7 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     const modelKey = `hearing/${version.datasetVersion}/model.onnx`;
     await s3.send(new PutObjectCommand({ Bucket: world.modelsBucket, Key: modelKey, Body: modelBytes, ServerSideEncryption: 'aws:kms', SSEKMSKeyId: world.env.DATA_KEY_ARN }));
     const sha256 = createHash('sha256').update(modelBytes).digest('hex');
-    const predict = await quietly(async () => loadBundle('serverless-model-endpoint/predict.handler', {
+    const predict = await quietly(async () => loadBundle('serverless-model-endpoint/runtime/predict.handler', {
       MODEL_SOURCE: 's3', MODEL_BUCKET: world.modelsBucket, MODEL_KEY: modelKey, MODEL_SHA256: sha256,
       MODEL_VERSION: `hearing-who-grade@${version.datasetVersion}`, CLASS_NAMES: JSON.stringify(config.task.classes),
       METRICS_NAMESPACE: 'cdk-secure-mlops/ServerlessModelEndpoint', POWERTOOLS_SERVICE_NAME: 'predict', POWERTOOLS_LOG_LEVEL: 'WARN',

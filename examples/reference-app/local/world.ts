@@ -16,7 +16,7 @@ import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ENV, EVENT_SOURCE } from '../../../src/labeling-pipeline/logic/contract';
+import { ENV, EVENT_SOURCE } from '../../../src/labeling-pipeline/runtime/contract';
 import type { LocalAws } from '../../../test/support/local-aws';
 
 /** SDK clients pointed at moto. */

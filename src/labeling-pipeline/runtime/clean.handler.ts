@@ -1,6 +1,6 @@
 /**
  * Lambda entry point of the LabelingPipeline's cleaning handler (bundled to
- * assets/labeling-pipeline/clean.handler/index.js and staged by the construct with the pipeline
+ * assets/labeling-pipeline/runtime/clean.handler/index.js and staged by the construct with the pipeline
  * configuration). Two event shapes:
  *
  * - an SQS batch (`Records`) of EventBridge S3 `Object Created` events → `SQSBatchResponse`
@@ -14,9 +14,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { CLEAN_HANDLER_ENV, createCleanHandler } from './handlers/clean';
-import { loadPipelineConfig, readEnv } from './handlers/common';
-import type { BackfillBatch, BackfillResult } from './logic/contract';
+import { CLEAN_HANDLER_ENV, createCleanHandler } from './clean';
+import type { BackfillBatch, BackfillResult } from './contract';
+import { loadPipelineConfig, readEnv } from './pipeline-io';
 
 // Bounded retries that fit the function timeout (the construct's default is 60 s): 3 attempts per
 // call, each connection within 2 s and each request within 5 s, so one call gives up after about

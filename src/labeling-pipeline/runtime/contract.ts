@@ -6,9 +6,9 @@
  * Pure TypeScript (no aws-cdk-lib, no SDK): imported by the construct (synth time) and by the
  * handlers (bundled). Changing a name here is a breaking change for deployed pipelines.
  */
-import type { CleaningConfig, QuarantineReason } from './cleaning';
-import type { QualityGates, SplitConfig } from './dataset';
-import type { LabelRecord, LabelTaskConfig, ReviewReason, RulesLabelerConfig, Vote } from './labeling';
+import type { CleaningConfig, QuarantineReason } from './logic/cleaning';
+import type { QualityGates, SplitConfig } from './logic/dataset';
+import type { LabelRecord, LabelTaskConfig, ReviewReason, RulesLabelerConfig, Vote } from './logic/labeling';
 
 /** File name of the pipeline configuration, staged beside each handler's `index.js`. */
 export const CONFIG_FILE = 'pipeline-config.json';

@@ -4,9 +4,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { loadPipelineConfig, readEnv } from './handlers/common';
-import { createReviewApiHandler, readAllowedOrigins, REVIEW_API_ENV } from './handlers/review-api';
-import { ENV } from './logic/contract';
+import { ENV } from './contract';
+import { loadPipelineConfig, readEnv } from './pipeline-io';
+import { createReviewApiHandler, readAllowedOrigins, REVIEW_API_ENV } from './review-api';
 
 export const handler = createReviewApiHandler({
   ddb: new DynamoDBClient({}),

@@ -5,8 +5,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { loadPipelineConfig, readEnv } from './handlers/common';
-import { createReviewRecordHandler, REVIEW_RECORD_ENV } from './handlers/review-record';
+import { loadPipelineConfig, readEnv } from './pipeline-io';
+import { createReviewRecordHandler, REVIEW_RECORD_ENV } from './review-record';
 
 export const handler = createReviewRecordHandler({
   s3: new S3Client({}),

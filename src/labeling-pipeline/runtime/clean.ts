@@ -58,13 +58,13 @@ import {
   errorInfo, isConditionFailed, isInvalidRange, isMissing, isPreconditionFailed, KeyedMutex, lenientDecodedKey,
   parseObjectCreated, recordItemToDdb, settleAll, sourceHash, SourceRef, sourceItemFromDdb, sourceItemToDdb,
 } from './clean-support';
-import { metricWriter, PipelineEvent, putEvents, s3Uri } from './common';
-import { CleanResult, compileCleaner, QuarantineCode, QuarantineReason } from '../logic/cleaning';
 import {
   BackfillBatch, BackfillResult, DETAIL_TYPE, KEYS, LEDGER, PipelineConfig, PipelineEventDetail, QuarantineSidecar,
   RecordItem, SourceItem,
-} from '../logic/contract';
-import { sha256Hex } from '../logic/json';
+} from './contract';
+import { CleanResult, compileCleaner, QuarantineCode, QuarantineReason } from './logic/cleaning';
+import { sha256Hex } from './logic/json';
+import { metricWriter, PipelineEvent, putEvents, s3Uri } from './pipeline-io';
 
 /** The environment variables (names of `ENV`) the cleaning handler reads. */
 export const CLEAN_HANDLER_ENV = [

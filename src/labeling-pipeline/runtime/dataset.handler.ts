@@ -4,8 +4,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { loadPipelineConfig, readEnv } from './handlers/common';
-import { createDatasetHandler, DATASET_ENV } from './handlers/dataset';
+import { createDatasetHandler, DATASET_ENV } from './dataset';
+import { loadPipelineConfig, readEnv } from './pipeline-io';
 
 const s3 = new S3Client({});
 const ddb = new DynamoDBClient({});

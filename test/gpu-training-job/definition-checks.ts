@@ -27,7 +27,7 @@
  *
  * @internal
  */
-import { TrainingInstanceType } from './instance-type';
+import { TrainingInstanceType } from '../../src/gpu-training-job/instance-type';
 
 /** One rule violation. @internal */
 export interface DefinitionFinding {

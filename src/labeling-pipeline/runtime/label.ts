@@ -15,9 +15,6 @@
  *
  * Logs and events carry record ids, codes and error names only, never record values.
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -26,15 +23,15 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { metricWriter } from './common';
+import { DETAIL_TYPE, ENV, EVENT_SOURCE, KEYS, PipelineConfig, ReviewExecutionInput } from './contract';
 import { buildLabelers, LabelerUnavailable } from './label-labelers';
 import {
   announce, appendLabel, errorName, getRecordItem, HumanLabelKept, LABEL_ID, parseS3Uri, PendingEvent, RecordNotInLedger, setRecordState,
 } from './label-ledger';
-import { DETAIL_TYPE, ENV, EVENT_SOURCE, KEYS, PipelineConfig, ReviewExecutionInput } from '../logic/contract';
-import { isObject, JsonObject, sha256Hex } from '../logic/json';
-import { compileLabelTask, LabelerOutput, labelerRef, LabelRecord } from '../logic/labeling';
-import { RECORD_ID_PATTERN } from '../logic/review-request';
+import { isObject, JsonObject, sha256Hex } from './logic/json';
+import { compileLabelTask, LabelerOutput, labelerRef, LabelRecord } from './logic/labeling';
+import { RECORD_ID_PATTERN } from './logic/review-request';
+import { metricWriter } from './pipeline-io';
 
 /** Environment variables of the labeling handler. */
 export const LABEL_ENV = [

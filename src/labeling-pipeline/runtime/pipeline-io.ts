@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { emfEncoder, MetricDefinition } from '../../serverless-model-endpoint/logic/metrics';
-import { CONFIG_FILE, DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig, PipelineEventDetail } from '../logic/contract';
+import { CONFIG_FILE, DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig, PipelineEventDetail } from './contract';
+import { emfEncoder, MetricDefinition } from '../../private/runtime/metrics';
 
 /** Typed reader of the variables a handler needs; a missing one is a clear init error. */
 export function readEnv<K extends keyof typeof ENV>(env: NodeJS.ProcessEnv, names: readonly K[]): Record<K, string> {

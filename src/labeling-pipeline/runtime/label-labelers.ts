@@ -13,9 +13,9 @@
 // in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
 /* eslint-disable import/no-extraneous-dependencies */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { LabelerSpec } from '../logic/contract';
-import { compilePath, getPath, isObject, JsonObject } from '../logic/json';
-import { compileRulesLabeler, Labeler, LabelerOutput } from '../logic/labeling';
+import { LabelerSpec } from './contract';
+import { compilePath, getPath, isObject, JsonObject } from './logic/json';
+import { compileRulesLabeler, Labeler, LabelerOutput } from './logic/labeling';
 
 /** A remote labeler could not be asked; the message is retried. Its message carries no record value. */
 export class LabelerUnavailable extends Error {

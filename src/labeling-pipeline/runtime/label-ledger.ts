@@ -12,11 +12,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { PipelineEvent, putEvents } from './common';
+import { LEDGER, PendingRecordEvent, RecordItem } from './contract';
 import { fromItem, toAttr } from './label-attrs';
-import { LEDGER, PendingRecordEvent, RecordItem } from '../logic/contract';
-import { sha256Hex } from '../logic/json';
-import { LabelRecord } from '../logic/labeling';
+import { sha256Hex } from './logic/json';
+import { LabelRecord } from './logic/labeling';
+import { PipelineEvent, putEvents } from './pipeline-io';
 
 export { errorName, fromAttr, fromItem, toAttr, toItem } from './label-attrs';
 

@@ -8,8 +8,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { loadPipelineConfig, readEnv } from './handlers/common';
-import { createLabelHandler, LABEL_ENV } from './handlers/label';
+import { createLabelHandler, LABEL_ENV } from './label';
+import { loadPipelineConfig, readEnv } from './pipeline-io';
 
 export const handler = createLabelHandler({
   s3: new S3Client({}),

@@ -3,12 +3,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type * as S3 from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import * as ort from 'onnxruntime-node';
-import { EndpointConfig, readEndpointConfig } from './logic/config';
-import { InvalidRequestError, ModelInitError } from './logic/errors';
-import { EmfEncoder, emfEncoder, METRIC, MetricDefinition } from './logic/metrics';
-import { TensorData } from './logic/model-io';
-import { fileModelSource, loadModelBytes, ModelSource, s3ModelSource } from './logic/model-source';
-import { createPredictor, InferenceBackend, Predictor } from './logic/predictor';
+import { EndpointConfig, readEndpointConfig } from './config';
+import { InvalidRequestError, ModelInitError } from './errors';
+import { TensorData } from './model-io';
+import { fileModelSource, loadModelBytes, ModelSource, s3ModelSource } from './model-source';
+import { createPredictor, InferenceBackend, Predictor } from './predictor';
+import { EmfEncoder, emfEncoder, METRIC, MetricDefinition } from '../../private/runtime/metrics';
 
 /*
  * `POST /predict`: ONNX inference with onnxruntime-node.

@@ -5,8 +5,8 @@
  * outcome that counts per source.
  */
 import { AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { LEDGER, RecordItem, SourceItem } from '../logic/contract';
-import { RowFailure } from '../logic/dataset';
+import { LEDGER, RecordItem, SourceItem } from './contract';
+import { RowFailure } from './logic/dataset';
 
 /** Decode one DynamoDB attribute value (S, N, BOOL, NULL, M, L, SS, NS, B, BS). */
 export function fromAttributeValue(av: AttributeValue): unknown {

@@ -3,8 +3,8 @@
  * classification, a per-key mutex and the ledger items' DynamoDB attribute maps. No SDK clients.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { RecordItem, SourceItem } from '../logic/contract';
-import { sha256Hex } from '../logic/json';
+import type { RecordItem, SourceItem } from './contract';
+import { sha256Hex } from './logic/json';
 
 /** A raw object version to clean. */
 export interface SourceRef {

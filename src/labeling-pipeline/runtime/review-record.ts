@@ -15,12 +15,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { metricWriter } from './common';
+import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem, ReviewRecordEvent } from './contract';
 import { announce, appendLabel, LABEL_ID, PendingEvent, setRecordState, toItem } from './label-ledger';
-import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem, ReviewRecordEvent } from '../logic/contract';
-import { isObject } from '../logic/json';
-import { humanLabel } from '../logic/labeling';
-import { RECORD_ID_PATTERN } from '../logic/review-request';
+import { isObject } from './logic/json';
+import { humanLabel } from './logic/labeling';
+import { RECORD_ID_PATTERN } from './logic/review-request';
+import { metricWriter } from './pipeline-io';
 
 /** Environment variables of the review-record handler. */
 export const REVIEW_RECORD_ENV = [

@@ -7,9 +7,6 @@
  * `@aws-sdk/util-dynamodb`'s `marshall` with `removeUndefinedValues`, written out here to keep
  * the bundles small). `RecordItem.label` is stored as such a map.
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 
 /** A JSON value as a DynamoDB attribute value. */

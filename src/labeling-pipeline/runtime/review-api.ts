@@ -19,11 +19,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from './contract';
 import { errorName, fromItem } from './label-attrs';
-import { callerKeySegment } from '../../secure-data-lake/logic/upload-request';
-import { emfEncoder } from '../../serverless-model-endpoint/logic/metrics';
-import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from '../logic/contract';
-import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from '../logic/review-request';
+import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from './logic/review-request';
+import { emfEncoder } from '../../private/runtime/metrics';
+import { callerKeySegment } from '../../secure-data-lake/runtime/upload-request';
 
 /** Environment variables of the review API handler (ALLOWED_ORIGINS is optional). */
 export const REVIEW_API_ENV = ['LEDGER_TABLE', 'METRICS_NAMESPACE'] as const satisfies ReadonlyArray<keyof typeof ENV>;

@@ -14,12 +14,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { metricWriter, s3Uri } from './common';
+import { DATASET_FILES, DatasetTaskInput, DatasetTaskResult, KEYS, LabelerSpec, PipelineConfig } from './contract';
 import { scanLedger, sourceOutcomes } from './dataset-ledger';
-import { DATASET_FILES, DatasetTaskInput, DatasetTaskResult, KEYS, LabelerSpec, PipelineConfig } from '../logic/contract';
-import { buildDatasetVersion, compileSplitter, DatasetRecord, RowFailure, SPLITS } from '../logic/dataset';
-import { canonicalJson, isObject, JsonValue, sha256Hex } from '../logic/json';
-import { LabelRecord } from '../logic/labeling';
+import { buildDatasetVersion, compileSplitter, DatasetRecord, RowFailure, SPLITS } from './logic/dataset';
+import { canonicalJson, isObject, JsonValue, sha256Hex } from './logic/json';
+import { LabelRecord } from './logic/labeling';
+import { metricWriter, s3Uri } from './pipeline-io';
 
 /** The environment variables the dataset handler reads (logic/contract.ts ENV). */
 export const DATASET_ENV = ['CLEAN_BUCKET', 'CURATED_BUCKET', 'ZONE_PREFIX', 'DATA_KEY_ARN', 'LEDGER_TABLE', 'METRICS_NAMESPACE'] as const;

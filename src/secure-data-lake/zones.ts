@@ -1,4 +1,4 @@
-import { DataZone } from '../secure-data-lake/data-zone';
+import { DataZone } from './data-zone';
 
 /**
  * Every zone, in the order records flow through them.

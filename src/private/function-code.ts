@@ -1,0 +1,62 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as cxapi from 'aws-cdk-lib/cx-api';
+import { IConstruct } from 'constructs';
+
+/**
+ * Where the handler bundles live: `assets/<construct>/runtime/<name>.handler/index.js`, built from
+ * `src/<construct>/runtime/<name>.handler.ts` when the library is built (one projen rule).
+ */
+const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
+
+/** The oldest Node.js major the handlers are built and tested for. */
+const MIN_NODE_MAJOR = 24;
+
+/**
+ * The directory of one bundled handler, or a clear error when the library was not built.
+ *
+ * @internal
+ */
+export function bundleDir(construct: string, handler: string): string {
+  const dir = path.join(ASSETS_DIR, construct, 'runtime', `${handler}.handler`);
+  if (!fs.existsSync(path.join(dir, 'index.js'))) {
+    throw new Error(`cdk-secure-mlops: the bundled ${construct}/${handler} handler is missing at ${dir} (run \`npx projen bundle\` when working on the library)`);
+  }
+  return dir;
+}
+
+/**
+ * The Node.js Lambda runtime every function of the library uses: `nodejs24.x`.
+ *
+ * @internal
+ */
+export function handlerRuntime(): lambda.Runtime {
+  return new lambda.Runtime(`nodejs${MIN_NODE_MAJOR}.x`, lambda.RuntimeFamily.NODEJS);
+}
+
+/** Staging directories of this process, removed when it exits. */
+const staged: string[] = [];
+
+/**
+ * Code for one handler: its bundle, plus extra files staged beside it (a configuration file the
+ * construct built). With extra files, they are written into a fresh directory of this process
+ * (`mkdtemp`, mode 0700, never reused), so nothing another user of the build host planted can end
+ * up in the function; the asset hash is the hash of the content, as for any directory asset.
+ *
+ * @internal
+ */
+export function handlerCode(scope: IConstruct, construct: string, handler: string, files: Readonly<Record<string, string>> = {}): lambda.Code {
+  const dir = bundleDir(construct, handler);
+  if (Object.keys(files).length === 0) return lambda.Code.fromAsset(dir);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `cdk-secure-mlops-${handler}-`));
+  fs.copyFileSync(path.join(dir, 'index.js'), path.join(work, 'index.js'));
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(work, name), text, { mode: 0o600 });
+  // With asset staging disabled (SAM local), the template points at this directory: keep it.
+  if (!scope.node.tryGetContext(cxapi.DISABLE_ASSET_STAGING_CONTEXT)) {
+    if (staged.length === 0) process.once('exit', () => staged.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    staged.push(work);
+  }
+  return lambda.Code.fromAsset(work);
+}
