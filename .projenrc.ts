@@ -55,7 +55,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-s3',
     '@aws-sdk/client-kms',
     '@aws-sdk/s3-presigned-post',
+    // Handler ground floor (src/private/runtime/): structured logs, EMF metrics, X-Ray tracing of
+    // the SDK clients.
     '@aws-lambda-powertools/logger',
+    '@aws-lambda-powertools/metrics',
+    '@aws-lambda-powertools/tracer',
     'fast-check@^4',
     // AGPL-3.0: a test tool only, never a runtime dependency.
     '@cloud-copilot/iam-simulate',
