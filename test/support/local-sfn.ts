@@ -1,14 +1,6 @@
 /**
- * aws-local-stepfunctions (a local Amazon States Language interpreter; Node 22) for CommonJS code:
- * the package is `"type": "module"` with a CommonJS build for `require`, so its types are ES module
- * types. This module imports the types with `resolution-mode: import` and loads the CommonJS build.
- *
- *   import { localSfn } from '../support/local-sfn';
- *   const machine = new localSfn.StateMachine(definition, { validationOptions: { checkArn: false } });
+ * aws-local-stepfunctions (a local Amazon States Language interpreter) for the state machine
+ * tests: the loader of the reference app's local run (examples/local-aws/local-sfn.ts).
  */
-import type * as LocalSfn from 'aws-local-stepfunctions' with { 'resolution-mode': 'import' };
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-export const localSfn: typeof LocalSfn = require('aws-local-stepfunctions');
-
-export type { LocalSfn };
+export { localSfn } from '../../examples/local-aws/local-sfn';
+export type { LocalSfn } from '../../examples/local-aws/local-sfn';

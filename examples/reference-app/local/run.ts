@@ -41,9 +41,9 @@ import { createReviewRecordHandler } from '../../../src/labeling-pipeline/runtim
 import { CONFIG_FILE, DATASET_FILES, KEYS, PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
 import { readManifest } from '../../../src/labeling-pipeline/runtime/logic/dataset';
 import { reconcileCounts } from '../../../src/labeling-pipeline/runtime/logic/reconcile';
-import { startLocalAws } from '../../../test/support/local-aws';
-import { localSfn } from '../../../test/support/local-sfn';
-import { postPresigned } from '../../../test/support/presigned-post';
+import { startLocalAws } from '../../local-aws/local-aws';
+import { localSfn } from '../../local-aws/local-sfn';
+import { postPresigned } from '../../local-aws/presigned-post';
 import { METRIC_DEFINITIONS, TRAIN_SCRIPT } from '../../training/hearing-dataset';
 import { HYPERPARAMETERS, MIN_VALIDATION_ACCURACY, MODEL, MODEL_DIR, ReferenceAppStack } from '../app';
 
