@@ -10,6 +10,7 @@ import { ISecureDataLake } from './secure-data-lake';
 import { ApiAuthorization } from '../api-options/api-authorization';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
+import { acknowledgeReviewed, apiRouteAcknowledgments, iam5Resource, REASON } from '../private/acknowledgments';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
 import { handlerCode, handlerRuntime } from '../private/function-code';
@@ -154,6 +155,11 @@ export class SecureUploadApi extends Construct {
       },
       integration: new apigw.LambdaIntegration(handler, { proxy: true }),
     }).resource;
+
+    acknowledgeReviewed(this, [
+      { at: /^HandlerRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${rawBucket.bucketArn}/${keyPrefix}*`)], reason: REASON.uploadsPrefix },
+      ...apiRouteAcknowledgments(this, { handler: /^Handler\/Resource$/, handlerPolicy: /^HandlerRole\/DefaultPolicy\/Resource$/, reservedConcurrency: props.reservedConcurrency, inVpc: props.vpc !== undefined }),
+    ]);
   }
 
   /**

@@ -53,7 +53,6 @@ export interface SecurityAcknowledgment {
   readonly runs?: readonly string[];
 }
 
-const RAW_UPLOADS = 'AwsSolutions-IAM5[Resource::<LakeRaw8A880B75.Arn>/uploads/*]';
 const INLINE = 'customer-managed policies are reusable across principals; CDK grants write the role\'s own policy, attached to exactly this role and to nothing else, which is the narrower scope the rule is after.';
 
 /** Roles that CDK Pipelines defines in the reference pipeline (examples/reference-app/pipeline-stack.ts). */
@@ -63,90 +62,9 @@ const PIPELINE_ROLES = /(^|\/)Pipeline\/(Pipeline\/Role|Pipeline\/Source\/[^/]+\
  * The reviewed list: every acknowledged finding, where, and why.
  */
 export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
-  // ---- SecureDataLake -------------------------------------------------------------------------
-  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
-    id: `${pack}-S3BucketReplicationEnabled`,
-    path: /(^|\/)Lake\/(Raw|Clean|Curated|Quarantine|Models|AccessLogs|TrailBucket)\/Resource$/,
-    reason: 'Cross-region replication needs a destination bucket and key in a second region, which a single-region construct cannot create; it is the deployer\'s disaster-recovery decision. In-region, versioning, noncurrent-version retention, optional object lock and RETAIN protect against loss.',
-  })),
-  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
-    id: `${pack}-S3DefaultEncryptionKMS`,
-    path: '**/Lake/AccessLogs/Resource',
-    reason: 'S3 server access log delivery writes only to buckets with SSE-S3 default encryption; the access-log bucket holds request metadata, never record contents (security.md, static item 4).',
-  })),
-  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
-    id: `${pack}-IAMNoInlinePolicy`,
-    path: '**/Lake/DataEventsTrail/LogsRole/DefaultPolicy/Resource',
-    reason: `The CloudTrail-to-CloudWatch-Logs role of aws-cdk-lib's Trail: ${INLINE}`,
-  })),
+  // SecureDataLake ships its acknowledgments (src/private/acknowledgments.ts).
 
-  // ---- API-serving constructs (SecureUploadApi, ServerlessModelEndpoint) ---------------------
-  // Child ids below are fixed by src/private/api-route.ts and hardened-rest-api.ts.
-  {
-    id: RAW_UPLOADS,
-    path: '**/Uploads/HandlerRole/DefaultPolicy/Resource',
-    reason: 'Object-level permission under the upload prefix of the raw zone: object keys are created per upload (caller folder, date, random id) and cannot be enumerated in advance; the presigned POST policy pins each exact key.',
-  },
-  {
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    path: '**/HandlerRole/DefaultPolicy/Resource',
-    reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords) and, in a VPC, the ENI actions have no resource-level permissions.',
-  },
-  {
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:API-Gateway-Execution-Logs_*]',
-    path: '**/CloudWatchRole/DefaultPolicy/Resource',
-    reason: 'API Gateway creates one execution log group per API and stage, named API-Gateway-Execution-Logs_<apiId>/<stage>; the account-level role must cover that name pattern (and only it).',
-  },
-  {
-    id: 'AwsSolutions-IAM5[Resource::<PredictFunction51F85491.Arn>:*]',
-    path: '**/Predict/DeploymentRole/DefaultPolicy/Resource',
-    reason: 'CodeDeploy reads and moves the live alias between the function\'s versions; versions and aliases are qualified ARNs of this one function (<function arn>:<qualifier>), created by every deployment.',
-  },
-  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
-    {
-      id: `${pack}-IAMNoInlinePolicy`,
-      path: /(^|\/)(HandlerRole|CloudWatchRole|DeploymentRole)\/DefaultPolicy\/Resource$/,
-      reason: INLINE,
-    },
-    {
-      id: `${pack}-APIGWCacheEnabledAndEncrypted`,
-      path: '**/Api/DeploymentStage.v1/Resource',
-      reason: 'Caching is off on purpose: responses carry short-lived, caller-specific signed upload grants or predictions on personal data, which must not be cached (security.md: no API caching of personal data).',
-    },
-    {
-      id: `${pack}-APIGWSSLEnabled`,
-      path: '**/Api/DeploymentStage.v1/Resource',
-      reason: 'The rule asks for a client certificate that API Gateway presents to HTTP backends; the only integrations are Lambda, invoked over TLS with SigV4, where a client certificate is never used. Client TLS is enforced by API Gateway.',
-    },
-    {
-      id: `${pack}-LambdaDLQ`,
-      path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
-      reason: 'Invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations. Failures return a 5xx to the client and appear in metrics and alarms.',
-    },
-    {
-      id: `${pack}-LambdaConcurrency`,
-      path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
-      runs: ['secure-data-lake-minimal', 'serverless-model-endpoint-minimal', 'reference-app'],
-      reason: 'Reserved concurrency is opt-in (reservedConcurrency): accounts with the default quota of 10 cannot reserve any. The stage throttling (50 rps, burst 100 by default) and the WAF rate rule bound the invocation rate.',
-    },
-    {
-      id: `${pack}-LambdaInsideVPC`,
-      path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
-      runs: ['secure-data-lake-minimal', 'serverless-model-endpoint-minimal', 'reference-app'],
-      reason: 'Outside a VPC by default: the upload handler makes no network calls at all, and the model endpoint reads one object from S3 at init; a VPC would add cold-start time and no isolation. Opt in with the vpc prop.',
-    },
-  ]),
-  {
-    id: 'Serverless-LambdaDLQ',
-    path: /(^|\/)(Uploads\/Handler|Predict\/Function)\/Resource$/,
-    reason: 'Invoked synchronously by API Gateway; a dead-letter queue only applies to asynchronous invocations.',
-  },
-  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
-    id: `${pack}-CloudWatchAlarmAction`,
-    path: /(^|\/)Predict\/(ErrorsAlarm|LatencyAlarm)\/Resource$/,
-    runs: ['serverless-model-endpoint-minimal'],
-    reason: 'These alarms gate rollouts: CodeDeploy polls them and rolls back on ALARM, which needs no alarm action. Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration).',
-  })),
+  // SecureUploadApi and ServerlessModelEndpoint ship their acknowledgments (src/private/acknowledgments.ts).
 
   // ---- LabelingPipeline ---------------------------------------------------------------------------
   // Child ids below are fixed by src/labeling-pipeline/labeling-pipeline.ts; the logical ids in the
