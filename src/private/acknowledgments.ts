@@ -74,21 +74,17 @@ class AcknowledgeReviewed implements IAspect {
 }
 
 /**
- * Record one acknowledgment. `Validations.acknowledge` rejects ids with more than one `::` (it
- * reads the first as a prefix separator), which rules out most granular IAM5 ids
- * (`Resource::arn:<AWS::Partition>:...`); for those the same metadata entry it would write is
- * written directly, which is what cdk-nag reads.
+ * Record one acknowledgment as the metadata entry cdk-nag reads (`aws:cdk:acknowledged-rules`,
+ * key `Annotation::<id>`, which cdk-nag matches without its prefix), on this construct only.
+ *
+ * Not through `Validations.acknowledge`: aws-cdk-lib also suppresses, app-wide, every violation
+ * whose rule name equals an acknowledged id verbatim (granular cdk-nag ids such as
+ * `AwsSolutions-IAM5[Resource::*]` are such names), which would hide the same finding on the
+ * user's own resources. The prefixed key is read by cdk-nag on this construct and its children
+ * only. test/users-seat.test.ts proves the user's findings stay visible.
  */
 function acknowledge(node: IConstruct, id: string, reason: string): void {
-  if ((id.match(/::/g) ?? []).length <= 1) {
-    try {
-      Validations.of(node).acknowledge({ id, reason });
-      return;
-    } catch (e) {
-      if (!/Invalid validation rule ID/.test((e as Error).message)) throw e;
-    }
-  }
-  node.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [id]: reason });
+  node.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [`Annotation::${id}`]: reason });
 }
 
 /** An id with tokens, rendered the way cdk-nag renders a resolved policy resource. */
