@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { DataZone } from './data-zone';
+import { UPLOAD_ENV } from './runtime/contract';
 import { ISecureDataLake } from './secure-data-lake';
 import { ApiAuthorization } from '../api-options/api-authorization';
 import { HandlerOptions } from '../api-options/handler-options';
@@ -121,7 +122,7 @@ export class SecureUploadApi extends Construct {
     const rawBucket = props.lake.bucket(DataZone.RAW);
     const handler = new lambda.Function(this, 'Handler', {
       description: 'src/secure-data-lake/upload-url.lambda.ts',
-      runtime: handlerRuntime(),
+      runtime: handlerRuntime(this, props.runtime),
       handler: 'index.handler',
       code: handlerCode(this, 'secure-data-lake', 'upload-url'),
       role,
@@ -130,14 +131,14 @@ export class SecureUploadApi extends Construct {
       timeout: Duration.seconds(5),
       ...handlerDefaults(props),
       environment: {
-        BUCKET_NAME: rawBucket.bucketName,
-        KMS_KEY_ARN: props.lake.encryptionKey.keyArn,
-        KEY_PREFIX: keyPrefix,
-        MAX_BYTES: String(maxBytes),
-        ALLOWED_CONTENT_TYPES: JSON.stringify(contentTypes),
-        EXPIRY_SECONDS: String(expirySeconds),
-        ALLOWED_ORIGINS: JSON.stringify(props.allowedOrigins ?? []),
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        [UPLOAD_ENV.bucketName]: rawBucket.bucketName,
+        [UPLOAD_ENV.kmsKeyArn]: props.lake.encryptionKey.keyArn,
+        [UPLOAD_ENV.keyPrefix]: keyPrefix,
+        [UPLOAD_ENV.maxBytes]: String(maxBytes),
+        [UPLOAD_ENV.allowedContentTypes]: JSON.stringify(contentTypes),
+        [UPLOAD_ENV.expirySeconds]: String(expirySeconds),
+        [UPLOAD_ENV.allowedOrigins]: JSON.stringify(props.allowedOrigins ?? []),
+        [UPLOAD_ENV.logLevel]: 'INFO',
       },
     });
     this.handler = handler;
