@@ -51,6 +51,7 @@ import {
   REVIEWED_ACKNOWLEDGMENTS,
   SecurityAcknowledgment,
 } from './acknowledgments';
+import { globToRegExp } from './construct-path-glob';
 import { REASON } from '../../src/private/acknowledgments';
 
 // ---------------------------------------------------------------------------------------------
@@ -265,24 +266,7 @@ export function validateAcknowledgments(list: readonly SecurityAcknowledgment[])
   }
 }
 
-/** Turn a construct-path glob into an anchored RegExp (`*` within a segment, `**` any segments). */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    if (glob.startsWith('**/', i)) {
-      re += '(?:.*/)?';
-      i += 2;
-    } else if (glob.startsWith('**', i)) {
-      re += '.*';
-      i += 1;
-    } else if (glob[i] === '*') {
-      re += '[^/]*';
-    } else {
-      re += glob[i].replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${re}$`);
-}
+export { globToRegExp };
 
 function matchesPattern(pattern: string | RegExp, value: string): boolean {
   return typeof pattern === 'string' ? globToRegExp(pattern).test(value) : testRegExp(pattern, value);
