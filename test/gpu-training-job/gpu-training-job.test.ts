@@ -22,7 +22,7 @@ import { bucketNames, definition, ENV, GATES, IMAGE_DIR, logicalId, METRICS, Par
 import {
   ChannelDataType, ChannelInputMode, GpuTrainingJob, MetricComparison, ModelApprovalStatus, ModelConsumer, TrainingImage, TrainingInstanceType,
 } from '../../src/gpu-training-job';
-import { DETAIL_TYPE, EVENT_SOURCE } from '../../src/labeling-pipeline/runtime/contract';
+import { LABELING_DETAIL_TYPE as DETAIL_TYPE, LABELING_EVENT_SOURCE as EVENT_SOURCE } from '../../src/contract/events';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 
 const trainTask = (props: PartialProps = {}) => definition(trainingStack(props)).States.Train;
