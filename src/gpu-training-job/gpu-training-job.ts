@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { TrainingInstanceType } from './instance-type';
 import { IModelConsumer } from './model-consumer';
-import { resolveTrainingConfig, TrainingConfig } from './training-config';
+import { MODEL_KEYS, resolveTrainingConfig, TrainingConfig } from './training-config';
 import { TrainingImage } from './training-image';
 import {
   DatasetTrigger, MetricGate, ModelApprovalStatus, TrainingChannel, TrainingMetricDefinition, TrainingSchedule,
@@ -23,6 +23,7 @@ import { DATASET_KEYS } from '../contract/dataset-version';
 import {
   DatasetVersionPublishedDetail, LABELING_DETAIL_TYPE, LABELING_EVENT_SOURCE, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE,
 } from '../contract/events';
+import { acknowledgeReviewed, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
@@ -379,6 +380,34 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       this.addSchedule(props.schedule, config.datasetPrefix);
     }
     (props.consumers ?? []).forEach((consumer, i) => this.addModelConsumer(consumer, `Consumer${i}`));
+
+    this.acknowledgeReviewed(config, props);
+  }
+
+  /** The reviewed acknowledgments of this construct's own resources (see src/private/acknowledgments.ts). */
+  private acknowledgeReviewed(config: TrainingConfig, props: GpuTrainingJobProps) {
+    const stack = Stack.of(this);
+    const arn = (service: string, resource: string) => `arn:${stack.partition}:${service}:${stack.region}:${stack.account}:${resource}`;
+    const curated = this.lake.bucket(DataZone.CURATED).bucketArn;
+    const models = this.lake.bucket(DataZone.MODELS).bucketArn;
+    const trainingRole = /^TrainingRole\/DefaultPolicy\/Resource$/;
+    const machineRole = /^StateMachine\/Role\/DefaultPolicy\/Resource$/;
+    acknowledgeReviewed(this, [
+      { at: trainingRole, ids: [iam5Resource(`${curated}/${DATASET_KEYS.datasetPrefix(config.datasetPrefix, '*')}*`)], reason: REASON.trainingDatasets },
+      { at: trainingRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.trainingJobs(config.modelName)}*`)], reason: REASON.trainingOutput },
+      { at: trainingRole, ids: [iam5Resource(`${arn('logs', 'log-group:/aws/sagemaker/TrainingJobs')}:log-stream:*`)], reason: REASON.trainingLogs },
+      { at: trainingRole, ids: [iam5Resource('*')], reason: REASON.trainingNoResource },
+      ...(config.checkpoints ? [{ at: trainingRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.checkpoints(config.modelName)}*`)], reason: REASON.trainingCheckpoints }] : []),
+      ...(props.vpc ? [{ at: trainingRole, ids: [iam5Resource(arn('ec2', 'network-interface/*'))], reason: REASON.trainingEnis }] : []),
+      { at: machineRole, ids: [iam5Resource('*')], reason: REASON.stateMachineLogsAndTracing },
+      { at: machineRole, ids: [iam5Resource(arn('sagemaker', `training-job/${config.jobNamePrefix}-*`))], reason: REASON.trainingJobs },
+      { at: machineRole, ids: [iam5Resource(arn('sagemaker', `model-package/${config.modelName}/*`))], reason: REASON.modelPackages },
+      { at: machineRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.records(config.modelName)}*`)], reason: REASON.modelRecords },
+      { at: /^(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      { at: /^DeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
+      { at: /^DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
+      ...(props.alarmAction ? [] : [{ at: /^FailureAlarm\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: `${REASON.alarmAction} Every failure also puts a "Training Failed" event.` }]),
+    ]);
   }
 
   /**

@@ -68,6 +68,11 @@ export function resolveTrainingConfig(scope: IConstruct, props: GpuTrainingJobPr
   if (Token.isUnresolved(modelName) || !MODEL_NAME.test(modelName)) {
     invalidProp(scope, 'modelName', modelName, 'expected 1 to 40 lower-case letters, digits or "-" (no leading, trailing or double "-"), e.g. "hearing-who-grade"');
   }
+  if (props.datasetTrigger && props.datasetPrefix === undefined) {
+    // Without it the role could read, and the trigger would match, only datasets/ at the top of the
+    // curated zone: a pipeline with a zone prefix would never start a training, silently.
+    invalidProp(scope, 'datasetPrefix', undefined, 'datasetTrigger needs it: set it to the zone prefix of the labeling pipeline whose dataset versions start the training (datasetPrefix: pipeline.zonePrefix, e.g. "hearing/"; "" for a pipeline without one)');
+  }
   const datasetPrefix = props.datasetPrefix ?? '';
   if (Token.isUnresolved(datasetPrefix) || !DATASET_PREFIX.test(datasetPrefix)) {
     invalidProp(scope, 'datasetPrefix', datasetPrefix, 'expected "" or key segments each ending in "/" (letters, digits, ".", "_", "-"), e.g. "hearing/"');

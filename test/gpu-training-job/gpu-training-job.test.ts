@@ -332,6 +332,12 @@ describe('props', () => {
     }
   });
 
+  test('fails if datasetTrigger is set without datasetPrefix (the trigger and the role would silently miss the pipeline\'s prefix)', () => {
+    expect(() => trainingStack({ datasetTrigger: {}, datasetPrefix: undefined }))
+      .toThrow('Training/Job: invalid datasetPrefix: received undefined; datasetTrigger needs it: set it to the zone prefix of the labeling pipeline');
+    expect(() => trainingStack({ datasetTrigger: {}, datasetPrefix: '' })).not.toThrow();
+  });
+
   test('datasetTrigger: a rule on the labeling pipeline\'s "Dataset Version Published" under the dataset prefix, with a dead-letter queue', () => {
     const f = trainingStack((stack) => ({ datasetTrigger: { eventBus: new events.EventBus(stack, 'PipelineBus'), pipelineName: 'hearing' } }));
     const curated = logicalId(f.template, 'AWS::S3::Bucket', 'LakeCurated');

@@ -162,86 +162,25 @@ export const REVIEWED_ACKNOWLEDGMENTS: readonly SecurityAcknowledgment[] = [
     reason: 'Terminal dead-letter queues: they hold what failed for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
   },
 
-  // ---- GpuTrainingJob ------------------------------------------------------------------------------
-  // Child ids are fixed by src/gpu-training-job/gpu-training-job.ts; logical ids and ARN patterns are
-  // those of test/gpu-training-job/security.test.ts (lake 'Lake', job 'Training', model
-  // 'hearing-who-grade'; datasetPrefix '' in the minimal and 'hearing/' in the maximal configuration).
-  ...([[['gpu-training-job-minimal'], ''], [['gpu-training-job-maximal', 'reference-app'], 'hearing/']] as const).map(([runs, prefix]) => ({
-    id: `AwsSolutions-IAM5[Resource::<LakeCurated8ED8635F.Arn>/${prefix}datasets/*/*]`,
-    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs,
-    reason: 'Read-only (s3:GetObject, GetObjectVersion, kms:Decrypt) on the dataset versions of the curated zone, <prefix>datasets/<version>/<file>: versions are published by the labeling pipeline after deployment and named then, so they cannot be enumerated; each execution trains on the one version it names (validated against this prefix by the state machine). s3:ListBucket is limited to the same prefix by an s3:prefix condition.',
-  })),
-  ...([
-    ['<LakeModels0AE35E72.Arn>/hearing-who-grade/training-jobs/*', 'SageMaker writes each job\'s model.tar.gz under <output path>/<training job name>/output/, and job names are created per execution; write (PutObject, multipart) only, under this model\'s output prefix of the models zone.'],
-    ['arn:<AWS::Partition>:logs:eu-central-1:111111111111:log-group:/aws/sagemaker/TrainingJobs:log-stream:*', 'SageMaker training containers log to streams <job name>/algo-<n>-<timestamp> of the fixed log group /aws/sagemaker/TrainingJobs, created per job; only that group\'s streams.'],
-    ['*', 'ecr:GetAuthorizationToken and the ENI describe actions (in a VPC) have no resource-level permissions; cloudwatch:PutMetricData has none either and is limited to the /aws/sagemaker/TrainingJobs namespace by a cloudwatch:namespace condition.'],
-  ] as const).map(([resource, reason]) => ({
-    id: `AwsSolutions-IAM5[Resource::${resource}]`,
-    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal', 'reference-app'],
-    reason,
-  })),
-  {
-    id: 'AwsSolutions-IAM5[Resource::<LakeModels0AE35E72.Arn>/hearing-who-grade/checkpoints/*]',
-    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-maximal', 'reference-app'],
-    reason: 'Spot training syncs /opt/ml/checkpoints with <model>/checkpoints/<training job name>/ (read and write, no delete), and job names are created per execution; listing is limited to the same prefix by an s3:prefix condition.',
-  },
-  {
-    id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:eu-central-1:111111111111:network-interface/*]',
-    path: '**/Training/TrainingRole/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-maximal'],
-    reason: 'In a VPC, SageMaker creates and deletes the training instances\' network interfaces with this role; their ids are created per job. ec2:CreateNetworkInterface is also limited to the job\'s security group and subnets.',
-  },
-  ...([
-    ['*', 'Step Functions log delivery (logs:CreateLogDelivery and related) and X-Ray (xray:PutTraceSegments, GetSamplingRules) have no resource-level permissions; aws-cdk-lib adds exactly these for logging and tracing.'],
-    ['arn:<AWS::Partition>:sagemaker:eu-central-1:111111111111:training-job/hearing-who-grade-*', 'Create, describe and stop training jobs whose names start with this model\'s prefix; each execution creates one job named <model>-<hash of the execution id>, which cannot be enumerated in advance.'],
-    ['arn:<AWS::Partition>:sagemaker:eu-central-1:111111111111:model-package/hearing-who-grade/*', 'sagemaker:CreateModelPackage of new versions in this model\'s package group; the registry numbers versions (<group>/<n>) as they are created.'],
-    ['<LakeModels0AE35E72.Arn>/hearing-who-grade/records/*', 'Write (PutObject) of one model record per training job, <model>/records/<training job name>.json, named per execution; no read, no delete.'],
-  ] as const).map(([resource, reason]) => ({
-    id: `AwsSolutions-IAM5[Resource::${resource}]`,
-    path: '**/Training/StateMachine/Role/DefaultPolicy/Resource',
-    runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal', 'reference-app'],
-    reason,
-  })),
+  // GpuTrainingJob ships its acknowledgments (src/private/acknowledgments.ts). What stays here are
+  // the test's own resources (a model consumer's role and dead-letter queue in the maximal run).
   {
     id: 'AwsSolutions-IAM5[Resource::<LakeModels0AE35E72.Arn>/hearing-who-grade/*]',
     path: '**/ConsumerRole/DefaultPolicy/Resource',
     runs: ['gpu-training-job-maximal'],
     reason: 'A model consumer (grantReadModels) reads the artifacts and records of this one model, named per training job; read-only, one prefix of the models zone.',
   },
-  ...['HIPAA.Security', 'NIST.800.53.R5'].flatMap((pack) => [
-    {
-      id: `${pack}-IAMNoInlinePolicy`,
-      path: /(^|\/)Training\/(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/,
-      runs: ['gpu-training-job-minimal', 'gpu-training-job-maximal', 'reference-app'],
-      reason: INLINE,
-    },
-    {
-      id: `${pack}-IAMNoInlinePolicy`,
-      path: 'TrainingMaximal/ConsumerRole/DefaultPolicy/Resource',
-      runs: ['gpu-training-job-maximal'],
-      reason: `The test's model-consumer role: ${INLINE}`,
-    },
-    {
-      id: `${pack}-CloudWatchAlarmAction`,
-      path: '**/Training/FailureAlarm/Resource',
-      runs: ['gpu-training-job-minimal'],
-      reason: 'Notification targets are the deployer\'s choice (alarmAction prop, set in the maximal configuration); the alarm exists and shows in the console either way, and every failure also puts a "Training Failed" event.',
-    },
-  ]),
-  {
-    id: 'AwsSolutions-SQS3',
-    path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
-    runs: ['gpu-training-job-maximal', 'reference-app'],
-    reason: 'This queue IS a dead-letter queue: EventBridge rule targets name it as their deadLetterQueue, which the rule cannot see because it only recognises SQS redrive policies. It is terminal and alarmed (DeadLetterAlarm).',
-  },
+  ...['HIPAA.Security', 'NIST.800.53.R5'].map((pack) => ({
+    id: `${pack}-IAMNoInlinePolicy`,
+    path: 'TrainingMaximal/ConsumerRole/DefaultPolicy/Resource',
+    runs: ['gpu-training-job-maximal'],
+    reason: `The test's model-consumer role: ${INLINE}`,
+  })),
   {
     id: 'Serverless-SQSRedrivePolicy',
-    path: /(^|\/)(Training\/DeadLetterQueue|ConsumerDlq)\/Resource$/,
-    runs: ['gpu-training-job-maximal', 'reference-app'],
-    reason: 'Terminal dead-letter queues: they hold what could not be delivered for an operator to inspect and redrive; a dead-letter queue of a dead-letter queue would only move the problem (security.md: known legitimate residual).',
+    path: /(^|\/)ConsumerDlq\/Resource$/,
+    runs: ['gpu-training-job-maximal'],
+    reason: 'Terminal dead-letter queue of the test\'s consumer: it holds what could not be delivered for an operator to inspect and redrive.',
   },
 
   // ---- Reference pipeline (examples/reference-app/pipeline-stack.ts, run 'reference-pipeline') ----
