@@ -11,8 +11,9 @@ import { LEDGER, PipelineConfig, SourceItem } from '../../src/labeling-pipeline/
 import {
   createDatasetHandler, currentLabel, DATASET_VERSION_PATTERN, defaultDatasetVersion, DatasetEnv, labelerRefs, mapLimit,
 } from '../../src/labeling-pipeline/runtime/dataset';
-import { fromAttributeValue, fromItem, scanLedger, sourceOutcomes } from '../../src/labeling-pipeline/runtime/dataset-ledger';
+import { scanLedger, sourceOutcomes } from '../../src/labeling-pipeline/runtime/dataset-ledger';
 import { LabelRecord } from '../../src/labeling-pipeline/runtime/logic/labeling';
+import { fromAttributeValue, fromItem } from '../../src/private/runtime/dynamodb-codec';
 
 const CONFIG: PipelineConfig = {
   pipelineName: 'hearing',

@@ -27,8 +27,8 @@ import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesComman
 import type { SQSRecord } from 'aws-lambda';
 import { cleaner, CLEANING, LABELING, NOW } from './hearing';
 import { DETAIL_TYPE, EVENT_SOURCE, KEYS, LEDGER, PipelineConfig, RecordItem } from '../../src/labeling-pipeline/runtime/contract';
-import { toItem } from '../../src/labeling-pipeline/runtime/label-ledger';
 import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
+import { toItem } from '../../src/private/runtime/dynamodb-codec';
 import { LocalAws } from '../support/local-aws';
 
 export const ZONE_PREFIX = 'hearing/';

@@ -12,9 +12,9 @@ import {
 } from './label-handler-support';
 import { DETAIL_TYPE, LEDGER, PipelineConfig, RecordItem, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
 import { createLabelHandler, executionName, LabelHandlerDeps, parseRecordCleaned } from '../../src/labeling-pipeline/runtime/label';
-import { fromItem } from '../../src/labeling-pipeline/runtime/label-ledger';
 import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
 import { sampleFraction } from '../../src/labeling-pipeline/runtime/logic/labeling';
+import { fromItem } from '../../src/private/runtime/dynamodb-codec';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 

@@ -9,8 +9,9 @@ import {
 } from './label-handler-support';
 import { DETAIL_TYPE, LEDGER, RecordItem, ReviewAnswer, ReviewExecutionInput, ReviewItem, ReviewRecordEvent } from '../../src/labeling-pipeline/runtime/contract';
 import { createLabelHandler } from '../../src/labeling-pipeline/runtime/label';
-import { fromItem, HumanLabelKept, RecordNotInLedger, setRecordState } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { HumanLabelKept, RecordNotInLedger, setRecordState } from '../../src/labeling-pipeline/runtime/label-ledger';
 import { createReviewRecordHandler } from '../../src/labeling-pipeline/runtime/review-record';
+import { fromItem } from '../../src/private/runtime/dynamodb-codec';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 

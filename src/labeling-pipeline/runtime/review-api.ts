@@ -9,9 +9,6 @@
  * never echoes a received value; an unexpected fault is a 500 with a fixed message. Logs carry
  * outcomes, codes, known record ids and error names only.
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
@@ -20,9 +17,10 @@ import {
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from './contract';
-import { errorName, fromItem } from './label-attrs';
 import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from './logic/review-request';
+import { fromItem } from '../../private/runtime/dynamodb-codec';
 import { emfEncoder } from '../../private/runtime/metrics';
+import { errorName } from '../../private/runtime/sdk-errors';
 import { callerKeySegment } from '../../secure-data-lake/runtime/upload-request';
 
 /** Environment variables of the review API handler (ALLOWED_ORIGINS is optional). */
