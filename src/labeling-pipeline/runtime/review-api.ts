@@ -18,10 +18,10 @@ import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from './contract';
 import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from './logic/review-request';
+import { callerKeySegment } from '../../private/runtime/caller-identity';
 import { fromItem } from '../../private/runtime/dynamodb-codec';
 import { emfEncoder } from '../../private/runtime/metrics';
 import { errorName } from '../../private/runtime/sdk-errors';
-import { callerKeySegment } from '../../secure-data-lake/runtime/upload-request';
 
 /** Environment variables of the review API handler (ALLOWED_ORIGINS is optional). */
 export const REVIEW_API_ENV = ['LEDGER_TABLE', 'METRICS_NAMESPACE'] as const satisfies ReadonlyArray<keyof typeof ENV>;
