@@ -16,7 +16,7 @@ import {
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { CleanHandler, CleanHandlerDeps, CleanHandlerEnv, CleanLogger, createCleanHandler } from '../../../src/labeling-pipeline/runtime/clean';
-import { sourceHash } from '../../../src/labeling-pipeline/runtime/clean-support';
+import { sourceHash } from '../../../src/labeling-pipeline/runtime/clean-source';
 import { EVENT_SOURCE, LEDGER, PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
 import type { LocalAws } from '../../support/local-aws';
 import { CLEANING, LABELING, NOW } from '../hearing';
