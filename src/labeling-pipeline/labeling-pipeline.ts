@@ -27,6 +27,7 @@ import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../
 import { invalidProp } from '../private/errors';
 import { handlerCode, handlerRuntime } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
+import { defineHandlerRole } from '../private/handler-role';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
 import { compileSplitter } from './runtime/logic/dataset';
@@ -730,19 +731,14 @@ export class LabelingPipeline extends Construct {
     environment: Record<string, string>,
     memorySize = 1024,
   ): lambda.Function {
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    const { role, logGroup } = defineHandlerRole(this, {
+      roleId: `${id}Role`,
+      logGroupId: `${id}Logs`,
       description: `${this.node.path}: ${description}`,
+      vpc: props.vpc,
+      logsKey: this.encryptionKey,
+      retention: this.handlerRetention,
     });
-    if (props.vpc) {
-      // ENI actions have no resource-level permissions.
-      role.addToPolicy(new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      }));
-    }
-    const logGroup = createEncryptedLogGroup(this, `${id}Logs`, this.encryptionKey, this.handlerRetention, RemovalPolicy.RETAIN);
-    logGroup.grantWrite(role);
     return new lambda.Function(this, id, {
       description: `${this.node.path}: ${description}`,
       runtime: handlerRuntime(),
