@@ -3,12 +3,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { objectKey, parseUploadRequest, postPolicy, readUploadConfig } from './upload-request';
-import { callerKeySegment } from '../../private/runtime/caller-identity';
+import { UPLOAD_ENV } from './contract';
+import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUploadConfig } from './upload-request';
 
 // Built once per execution environment.
 const config = readUploadConfig(process.env);
-const allowedOrigins: string[] = JSON.parse(process.env.ALLOWED_ORIGINS ?? '[]');
+const allowedOrigins: string[] = JSON.parse(process.env[UPLOAD_ENV.allowedOrigins] ?? '[]');
 const s3 = new S3Client({});
 const logger = new Logger({ serviceName: 'secure-data-lake-upload' });
 
