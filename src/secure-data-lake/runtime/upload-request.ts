@@ -1,6 +1,7 @@
 /**
  * Pure logic of the upload route: parse and validate a client's request for an upload, derive
- * the object key bound to the caller, and build the POST policy conditions. No AWS SDK here.
+ * the object key bound to the caller (whose key segment comes from
+ * `private/runtime/caller-identity.ts`), and build the POST policy conditions. No AWS SDK here.
  */
 import { UPLOAD_ENV } from './contract';
 import { Environment, EnvironmentError } from '../../private/runtime/env';
@@ -70,38 +71,6 @@ export function parseUploadRequest(body: string | null | undefined, config: Uplo
 
 function fail(message: string): ParseResult {
   return { ok: false, message };
-}
-
-/** The identity claims the handler may see in the API Gateway request context. */
-export interface CallerContext {
-  /** Cognito user pool `sub` claim. */
-  readonly cognitoSub?: string;
-  /** Cognito identity pool id (IAM authorization through an identity pool). */
-  readonly cognitoIdentityId?: string;
-  /** IAM user or role ARN (IAM authorization). */
-  readonly userArn?: string;
-}
-
-/** A Cognito `sub` (a UUID) or similar opaque id: letters, digits, '-' and '_'. */
-const SAFE_SUB = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-/** A Cognito identity id: `<region>:<uuid>`. */
-const SAFE_IDENTITY_ID = /^[a-z0-9-]{1,32}:[A-Za-z0-9-]{1,64}$/;
-
-/**
- * Derive a key-safe identifier of the caller, or undefined when the request carries no usable
- * identity (the handler then answers 403). An IAM ARN is hashed by the caller.
- */
-export function callerKeySegment(caller: CallerContext, sha256Hex: (s: string) => string): string | undefined {
-  if (caller.cognitoSub && SAFE_SUB.test(caller.cognitoSub)) {
-    return caller.cognitoSub;
-  }
-  if (caller.cognitoIdentityId && SAFE_IDENTITY_ID.test(caller.cognitoIdentityId)) {
-    return caller.cognitoIdentityId.replace(':', '_');
-  }
-  if (caller.userArn && caller.userArn.startsWith('arn:')) {
-    return `iam-${sha256Hex(caller.userArn).slice(0, 32)}`;
-  }
-  return undefined;
 }
 
 const EXTENSIONS: Record<string, string> = {

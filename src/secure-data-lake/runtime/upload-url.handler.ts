@@ -4,7 +4,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { UPLOAD_ENV } from './contract';
-import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUploadConfig } from './upload-request';
+import { objectKey, parseUploadRequest, postPolicy, readUploadConfig } from './upload-request';
+import { callerKeySegment } from '../../private/runtime/caller-identity';
 
 // Built once per execution environment.
 const config = readUploadConfig(process.env);
