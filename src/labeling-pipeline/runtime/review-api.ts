@@ -20,7 +20,7 @@ import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from './contrac
 import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from './logic/review-request';
 import { callerKeySegment } from '../../private/runtime/caller-identity';
 import { fromItem } from '../../private/runtime/dynamodb-codec';
-import { emfEncoder } from '../../private/runtime/metrics';
+import { createMetrics, metricRecorder } from '../../private/runtime/metrics';
 import { errorName } from '../../private/runtime/sdk-errors';
 
 /** Environment variables of the review API handler (ALLOWED_ORIGINS is optional). */
@@ -87,10 +87,9 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
   const { ddb, sfn, env, config } = deps;
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
   const logger = deps.logger ?? new Logger({ serviceName: `${config.pipelineName}-review-api` });
-  // emfEncoder itself (not common.ts's metricWriter): this bundle loads no EventBridge client.
-  const encode = emfEncoder(env.METRICS_NAMESPACE, { service: config.pipelineName }, Object.values(REVIEW_API_METRICS).map((name) => ({ name, unit: 'Count' as const })));
-  const write = deps.writeMetrics ?? ((line: string) => process.stdout.write(line + '\n'));
-  const emit = (values: number[]) => write(encode(values));
+  // The recorder itself (not pipeline-io's metricWriter): this module loads no EventBridge client.
+  const emit = metricRecorder(createMetrics(env.METRICS_NAMESPACE, config.pipelineName),
+    Object.values(REVIEW_API_METRICS).map((name) => ({ name, unit: 'Count' as const })), deps.writeMetrics);
   const classes = config.task.classes;
 
   type Metric = keyof typeof REVIEW_API_METRICS;

@@ -6,11 +6,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { UPLOAD_ENV } from './contract';
 import { objectKey, parseUploadRequest, postPolicy, readUploadConfig } from './upload-request';
 import { callerKeySegment } from '../../private/runtime/caller-identity';
+import { traced } from '../../private/runtime/tracing';
 
 // Built once per execution environment.
 const config = readUploadConfig(process.env);
 const allowedOrigins: string[] = JSON.parse(process.env[UPLOAD_ENV.allowedOrigins] ?? '[]');
-const s3 = new S3Client({});
+const s3 = traced(new S3Client({}));
 const logger = new Logger({ serviceName: 'secure-data-lake-upload' });
 
 const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
