@@ -119,13 +119,18 @@ project.eslint?.allowDevDeps('src/*/runtime/**');
 project.eslint?.allowDevDeps('src/private/runtime/**');
 
 // Handler entries and the run-time code that only bundles use are never loaded from lib/.
-// LabelingPipeline's runtime is kept: the construct compiles the user's cleaning rules and
-// labelers at synth with the handlers' own code.
 for (const p of ['/lib/**/*.handler.js', '/lib/**/*.handler.d.ts',
-  '/lib/secure-data-lake/runtime/', '/lib/serverless-model-endpoint/runtime/', '/lib/private/runtime/',
+  '/lib/labeling-pipeline/runtime/*', '/lib/secure-data-lake/runtime/*', '/lib/serverless-model-endpoint/runtime/*', '/lib/private/runtime/',
   '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
+// Except what the constructs load at synth: the contracts (env names, staged files, metric names)
+// that construct and handler share, and LabelingPipeline's logic (the construct compiles the user's
+// cleaning rules and labelers with the handlers' own code).
+for (const dir of ['labeling-pipeline', 'secure-data-lake', 'serverless-model-endpoint']) {
+  project.npmignore?.include(`/lib/${dir}/runtime/contract.js`, `/lib/${dir}/runtime/contract.d.ts`);
+}
+project.npmignore?.include('/lib/labeling-pipeline/runtime/logic/');
 
 // onnxruntime-node's postinstall downloads CUDA binaries; its CPU binaries are in the package.
 project.npmrc.addConfig('onnxruntime-node-install', 'skip');
