@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Duration, Fn, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
@@ -22,6 +22,7 @@ import { Labeler } from './labeler';
 import { CONFIG_FILE, DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig } from './runtime/contract';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
+import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON, ReviewedAcknowledgment } from '../private/acknowledgments';
 import { createApiRoute, createHandlerRole } from '../private/api-route';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { invalidProp } from '../private/errors';
@@ -436,15 +437,23 @@ export class LabelingPipeline extends Construct {
       removalPolicy: this.removalPolicy,
     });
 
+    // TableV2 renders the replica's customer-managed key per region and refuses a stack without
+    // one; there the same two properties are written directly (the key of the deployment region).
+    const regionAgnostic = Token.isUnresolved(Stack.of(this).region);
     const ledger = new dynamodb.TableV2(this, 'Ledger', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
-      encryption: dynamodb.TableEncryptionV2.customerManagedKey(this.encryptionKey),
+      encryption: regionAgnostic ? undefined : dynamodb.TableEncryptionV2.customerManagedKey(this.encryptionKey),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: this.removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy: this.removalPolicy,
     });
+    if (regionAgnostic) {
+      const cfnLedger = ledger.node.defaultChild as dynamodb.CfnGlobalTable;
+      cfnLedger.addPropertyOverride('SSESpecification', { SSEEnabled: true, SSEType: 'KMS' });
+      cfnLedger.addPropertyOverride('Replicas.0.SSESpecification', { KMSMasterKeyId: this.encryptionKey.keyArn });
+    }
     this.ledger = ledger;
 
     const env: Record<string, string> = {
@@ -586,6 +595,62 @@ export class LabelingPipeline extends Construct {
     alarm('EventsDeadLettersAlarm', this.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }), 'EventBridge could not deliver pipeline events (see the dead-letter queue\'s message attributes for the error)');
     alarm('DatasetFailedAlarm', this.datasetStateMachine.metricFailed({ period: Duration.minutes(5) }), 'a dataset version build failed');
     alarm('BackfillFailedAlarm', this.backfillStateMachine.metricFailed({ period: Duration.minutes(5) }), 'a backfill failed');
+
+    this.acknowledgeReviewed(props, config, { clean, label, reviewRecord, dataset }, sourcePrefix);
+  }
+
+  /** The reviewed acknowledgments of this construct's own resources (see src/private/acknowledgments.ts). */
+  private acknowledgeReviewed(
+    props: LabelingPipelineProps,
+    config: PipelineConfig,
+    fns: Record<'clean' | 'label' | 'reviewRecord' | 'dataset', lambda.IFunction>,
+    sourcePrefix: string,
+  ) {
+    const stack = Stack.of(this);
+    const p = this.zonePrefix;
+    const zone = (z: DataZone) => props.lake.bucket(z).bucketArn;
+    const role = (names: string) => new RegExp(`^(${names})Role/DefaultPolicy/Resource$`);
+    const machineRole = (name: string) => new RegExp(`^${name}StateMachine/Role/DefaultPolicy/Resource$`);
+    const handlers = /^(Clean|Label|ReviewRecord|Dataset)\/Resource$/;
+    const objects = (names: string, resource: string): ReviewedAcknowledgment => ({ at: role(names), ids: [iam5Resource(resource)], reason: REASON.pipelinePrefix });
+    const functionLabelers = config.labelers.flatMap((l) => (l.kind === 'rules' ? [] : [l.functionArn]));
+    acknowledgeReviewed(this, [
+      objects('Clean', `${zone(DataZone.RAW)}/${sourcePrefix}*`),
+      objects('Clean|Label|Dataset', `${zone(DataZone.CLEAN)}/${p}records/*`),
+      objects('Clean', `${zone(DataZone.QUARANTINE)}/${p}quarantine/*`),
+      objects('Label|ReviewRecord', `${zone(DataZone.CURATED)}/${p}labels/*`),
+      objects('Dataset', `${zone(DataZone.CURATED)}/${p}datasets/*`),
+      { at: role('Clean|Label|ReviewRecord|Dataset'), ids: [iam5Resource('*')], reason: REASON.xray },
+      ...functionLabelers.map((arn) => ({ at: role('Label'), ids: [iam5Resource(`${arn}:*`)], reason: REASON.customLabeler })),
+      { at: /^(Review|Dataset|Backfill)StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.stateMachineLogsAndTracing },
+      { at: machineRole('Review'), ids: [iam5Resource(`${fns.reviewRecord.functionArn}:*`)], reason: REASON.lambdaVersions },
+      { at: machineRole('Dataset'), ids: [iam5Resource(`${fns.dataset.functionArn}:*`)], reason: REASON.lambdaVersions },
+      { at: machineRole('Backfill'), ids: [iam5Resource(`${fns.clean.functionArn}:*`)], reason: REASON.lambdaVersions },
+      {
+        at: /^BackfillStateMachine\/DistributedMapPolicy\/Resource$/,
+        ids: ['', '/*'].map((child) => iam5Resource(`arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${Fn.select(6, Fn.split(':', this.backfillStateMachine.stateMachineArn))}${child}:*`)),
+        reason: REASON.distributedMap,
+      },
+      {
+        at: /^((Clean|Label|ReviewRecord|Dataset)Role\/DefaultPolicy|(Review|Dataset|Backfill)StateMachine\/(Role\/DefaultPolicy|DistributedMapPolicy|EventsRole\/DefaultPolicy))\/Resource$/,
+        ids: compliance('IAMNoInlinePolicy'),
+        reason: REASON.inlinePolicy,
+      },
+      { at: /^(Clean|Label)\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.sqsLambdaDlq },
+      { at: /^(ReviewRecord|Dataset)\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
+      ...(props.reservedConcurrency === undefined ? [{ at: handlers, ids: compliance('LambdaConcurrency'), reason: REASON.concurrency }] : []),
+      ...(props.vpc === undefined ? [{ at: handlers, ids: compliance('LambdaInsideVPC'), reason: REASON.vpc }] : []),
+      { at: /^(Clean|Label)\/SqsEventSource:[A-Za-z0-9]+\/Resource$/, ids: ['Serverless-LambdaEventSourceMappingDestination'], reason: REASON.eventSourceDestination },
+      { at: /^EventsDeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
+      { at: /^(Cleaning|Labeling|Events)DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
+      ...(props.alarmAction ? [] : [{ at: /^(CleaningDeadLetters|LabelingDeadLetters|EventsDeadLetters|DatasetFailed|BackfillFailed)Alarm\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: REASON.alarmAction }]),
+      ...(props.reviewApiEnabled ?? true ? apiRouteAcknowledgments(this, {
+        handler: /^ReviewApi\/Handler\/Resource$/,
+        handlerPolicy: /^ReviewApi\/HandlerRole\/DefaultPolicy\/Resource$/,
+        reservedConcurrency: props.reservedConcurrency,
+        inVpc: props.vpc !== undefined,
+      }) : []),
+    ]);
   }
 
   /**
@@ -741,7 +806,7 @@ export class LabelingPipeline extends Construct {
     });
     return new lambda.Function(this, id, {
       description: `${this.node.path}: ${description}`,
-      runtime: handlerRuntime(),
+      runtime: handlerRuntime(this, props.runtime),
       handler: 'index.handler',
       code: stageHandler(this, name, config),
       role,
@@ -907,7 +972,7 @@ export class LabelingPipeline extends Construct {
     const { role, logGroup } = createHandlerRole(scope, route, 'Lists pending reviews and accepts reviewers\' labels', props);
     const fn = new lambda.Function(scope, 'Handler', {
       description: `${this.node.path}: review API`,
-      runtime: handlerRuntime(),
+      runtime: handlerRuntime(this, props.runtime),
       handler: 'index.handler',
       code: stageHandler(this, 'review-api', config),
       role,

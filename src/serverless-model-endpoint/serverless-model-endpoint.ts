@@ -17,6 +17,7 @@ import { ENDPOINT_ENV, ENDPOINT_METRIC, METRICS_NAMESPACE } from './runtime/cont
 import { nodeArch, stageImageContext, zipCode } from './runtime-package';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
+import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
 import { handlerRuntime } from '../private/function-code';
@@ -376,6 +377,13 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
     });
     this.resource = post.resource;
     this.method = post.method;
+
+    acknowledgeReviewed(this, [
+      ...apiRouteAcknowledgments(this, { handler: /^Function\/Resource$/, handlerPolicy: /^HandlerRole\/DefaultPolicy\/Resource$/, reservedConcurrency: props.reservedConcurrency, inVpc: props.vpc !== undefined }),
+      { at: /^DeploymentRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${this.handler.functionArn}:*`)], reason: REASON.deploymentVersions },
+      { at: /^DeploymentRole\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      ...(props.alarmAction ? [] : [{ at: /^(ErrorsAlarm|LatencyAlarm)\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: REASON.rolloutAlarm }]),
+    ]);
   }
 
   /**
