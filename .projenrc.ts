@@ -193,6 +193,28 @@ project.addTask('main', {
   ],
 });
 
+// --- Review console (src/review-console/) ---------------------------------------------------------
+// The reviewers' single-page app (src/review-console/web/: TypeScript for the browser, index.html,
+// console.css) is type-checked with the DOM library and bundled with esbuild into
+// assets/review-console/web/ when the library is built, like the handlers. jsii compiles the
+// library without it (browser code, with its own tsconfig).
+project.tsconfig?.addExclude('src/review-console/web/**');
+const consoleWeb = 'src/review-console/web';
+const consoleOut = 'assets/review-console/web';
+const bundleConsole = project.addTask('bundle:review-console', {
+  description: 'Type-check the review console (DOM) and bundle it with esbuild into assets/review-console/web/',
+  steps: [
+    { exec: `tsc --noEmit -p ${consoleWeb}/tsconfig.json` },
+    { exec: `esbuild ${consoleWeb}/main.ts --bundle --format=esm --target=es2022 --minify --legal-comments=none --log-level=warning --outfile=${consoleOut}/console.js` },
+    { exec: `node -e "for (const f of ['index.html', 'console.css']) require('fs').copyFileSync('${consoleWeb}/' + f, '${consoleOut}/' + f)"` },
+  ],
+});
+project.bundler.bundleTask.spawn(bundleConsole);
+// Its browser test (test/review-console/) drives Debian's chromium (installed by
+// .ci/setup-system.sh) with playwright-core, and checks accessibility with axe-core.
+project.addDevDeps('playwright-core', 'axe-core');
+// --- end of review console ----------------------------------------------------------------------
+
 project.tryFindObjectFile('package.json')?.patch(JsonPatch.add('/engines/node', '>= 22.0.0'));
 
 project.synth();
