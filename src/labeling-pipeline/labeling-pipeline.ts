@@ -612,7 +612,9 @@ export class LabelingPipeline extends Construct {
     const role = (names: string) => new RegExp(`^(${names})Role/DefaultPolicy/Resource$`);
     const machineRole = (name: string) => new RegExp(`^${name}StateMachine/Role/DefaultPolicy/Resource$`);
     const handlers = /^(Clean|Label|ReviewRecord|Dataset)\/Resource$/;
-    const objects = (names: string, resource: string): ReviewedAcknowledgment => ({ at: role(names), ids: [iam5Resource(resource)], reason: REASON.pipelinePrefix });
+    const objects = (names: string, resource: string): ReviewedAcknowledgment => (
+      { at: role(names), ids: [iam5Resource(resource)], reason: REASON.pipelinePrefix }
+    );
     const functionLabelers = config.labelers.flatMap((l) => (l.kind === 'rules' ? [] : [l.functionArn]));
     acknowledgeReviewed(this, [
       objects('Clean', `${zone(DataZone.RAW)}/${sourcePrefix}*`),
