@@ -46,8 +46,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   bundledDeps: ['ajv@^8.20.0', 'ajv-formats@^3.0.1'],
 
   devDeps: [
-    // Node 22 for every npm script and projen task (Lambda runs 22; the local Step Functions
-    // interpreter needs it).
+    // Node 22 for every npm script and projen task (the handlers are built for Node 22 and run on
+    // the newest Lambda Node.js runtime, nodejs24.x or later; the local Step Functions interpreter
+    // needs Node 22).
     'node@22',
     'cdk-nag@^3.0.2',
     'esbuild@^0.28.0',
@@ -88,6 +89,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       maxWorkers: 2,
       collectCoverage: false,
+      // Every property test prints its fast-check seed (replay with FC_SEED=<n>).
+      setupFilesAfterEnv: ['<rootDir>/test/support/fast-check-seed.ts'],
     },
   },
 
@@ -166,6 +169,8 @@ project.addTask('test:all', {
   steps: [
     { spawn: 'default' },
     { spawn: 'compile' },
+    // API.md is generated from the compiled library; CI fails when the committed one differs.
+    { spawn: 'docgen' },
     // ts-jest transpiles test files without type-checking them (isolatedModules): check tests,
     // test support and examples here.
     { exec: 'tsc --noEmit -p test/tsconfig.json' },
