@@ -155,16 +155,6 @@ function openRecord(s: Session, item: ReviewItem, viewIndex = 0): void {
         'type': 'button', 'aria-pressed': String(i === s.viewIndex), 'onclick': () => openRecord(s, item, i),
       }, v.name)))
     : null;
-  try {
-    const cleanup = fitting[s.viewIndex].view.render(container, item.record, {
-      recordId: item.recordId, reasons: item.reasons, proposal: item.proposal, classes,
-    });
-    if (typeof cleanup === 'function') s.cleanup = cleanup;
-  } catch {
-    clear(container);
-    append(container, [h('p', { class: 'problem' }, `The ${fitting[s.viewIndex].name} view could not show this record; use the Table view.`)]);
-  }
-
   const votes = h('ul', { class: 'votes' }, ...item.votes.map((v) => h('li', {},
     h('span', { class: 'labeler' }, v.labeler),
     v.className !== undefined
@@ -202,6 +192,17 @@ function openRecord(s: Session, item: ReviewItem, viewIndex = 0): void {
       h('div', { class: 'record-actions' },
         h('button', { 'type': 'button', 'id': 'skip', 'aria-keyshortcuts': 'S', 'onclick': () => skip(s) }, h('kbd', { 'aria-hidden': 'true' }, 'S'), ' Skip'),
         h('button', { 'type': 'button', 'id': 'back', 'aria-keyshortcuts': 'Escape', 'onclick': () => void showQueue(s, false) }, 'Back to queue'))))]);
+  // The view renders into a container that is in the document (it may measure its width).
+  try {
+    const cleanup = fitting[s.viewIndex].view.render(container, item.record, {
+      recordId: item.recordId, reasons: item.reasons, proposal: item.proposal, classes,
+    });
+    if (typeof cleanup === 'function') s.cleanup = cleanup;
+  } catch {
+    clear(container);
+    append(container, [h('p', { class: 'problem' }, `The ${fitting[s.viewIndex].name} view could not show this record; use the Table view.`)]);
+  }
+
   focusHeading();
 }
 

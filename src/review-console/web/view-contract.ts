@@ -5,7 +5,7 @@
  *   export function matches(record: unknown): boolean;      // can this view show the record?
  *   export function render(container: HTMLElement, record: unknown, context: ViewContext): void;
  *
- * `render` builds DOM nodes inside `container` (never innerHTML with record values: the record
+ * `render` builds DOM nodes inside `container` (already in the document, so it may measure its width) (never innerHTML with record values: the record
  * is data, not markup) and may return a function that cleans up when the view is closed. The
  * console's Content-Security-Policy allows no inline scripts or styles: set SVG presentation
  * attributes or classes, not `style` attributes. The console is served with the view, so a view
