@@ -47,7 +47,8 @@ export interface SecureUploadApiProps extends SecureApiOptions, HandlerOptions {
 
   /**
    * Key prefix in the raw zone under which each caller gets its own folder
-   * (`<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId>.<ext>`).
+   * (`<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId>.<ext>`, where `<caller>` is the caller's
+   * pseudonym: 32 hex digits).
    *
    * @default 'uploads/'
    */
@@ -56,9 +57,11 @@ export interface SecureUploadApiProps extends SecureApiOptions, HandlerOptions {
 
 /**
  * Define the secure upload route of a data lake: `POST /uploads` returns a presigned POST for
- * one object in the raw zone. The object key is bound to the caller's identity; the POST policy
- * caps the size, fixes the content type and requires SSE-KMS with the lake's key; it expires
- * within 5 minutes.
+ * one object in the raw zone. The object key is bound to the caller: its folder is the caller's
+ * keyed pseudonym (HMAC-SHA-256 of the caller's identity with the lake's pseudonymization key,
+ * never the identity itself); the POST policy caps the size, fixes the content type and requires
+ * SSE-KMS with the lake's key; it expires within 5 minutes. The lake must have a
+ * pseudonymization key.
  *
  * @example
  * import { Stack } from 'aws-cdk-lib';
@@ -111,6 +114,12 @@ export class SecureUploadApi extends Construct {
       invalidProp(this, 'keyPrefix', keyPrefix, 'expected "" or path segments of letters, digits, ".", "_" or "-", each followed by "/" (e.g. "uploads/")');
     }
 
+    const hmacKey = props.lake.pseudonymizationKey;
+    if (!hmacKey) {
+      invalidProp(this, 'lake', 'a lake without a pseudonymization key',
+        'the upload route names each caller\'s folder by a keyed pseudonym: pass a SecureDataLake, or import one with pseudonymizationKeyArn');
+    }
+
     const route = createApiRoute(this, props, `${this.node.path}: secure uploads to the data lake`);
     this.restApi = route.restApi;
     this.webAcl = route.webAcl;
@@ -133,6 +142,7 @@ export class SecureUploadApi extends Construct {
       environment: {
         [UPLOAD_ENV.bucketName]: rawBucket.bucketName,
         [UPLOAD_ENV.kmsKeyArn]: props.lake.encryptionKey.keyArn,
+        [UPLOAD_ENV.hmacKeyId]: hmacKey.keyArn,
         [UPLOAD_ENV.keyPrefix]: keyPrefix,
         [UPLOAD_ENV.maxBytes]: String(maxBytes),
         [UPLOAD_ENV.allowedContentTypes]: JSON.stringify(contentTypes),
@@ -145,6 +155,8 @@ export class SecureUploadApi extends Construct {
     // The presigned POST is signed with the handler's credentials: S3 authorizes the client's
     // upload as this role, so the role may put objects under the upload prefix only.
     props.lake.grantWrite(role, DataZone.RAW, `${keyPrefix}*`);
+    // The caller's folder is its keyed pseudonym (GenerateMac on the lake's HMAC key).
+    props.lake.grantPseudonymize(role);
 
     this.uploadsResource = addValidatedPost(this, route, {
       path: 'uploads',

@@ -4,6 +4,7 @@ import { objectKey, parseUploadRequest, postPolicy, readUploadConfig, UploadConf
 const config: UploadConfig = {
   bucketName: 'lake-raw',
   kmsKeyArn: 'arn:aws:kms:eu-central-1:111111111111:key/11111111-2222-3333-4444-555555555555',
+  hmacKeyId: 'arn:aws:kms:eu-central-1:111111111111:key/66666666-7777-8888-9999-000000000000',
   keyPrefix: 'uploads/',
   maxBytes: 5 * 1024 * 1024,
   allowedContentTypes: ['application/json', 'text/csv'],
@@ -109,15 +110,16 @@ describe('objectKey and postPolicy', () => {
 
 describe('readUploadConfig', () => {
   const env = {
-    BUCKET_NAME: 'b', KMS_KEY_ARN: 'arn', KEY_PREFIX: 'uploads/', MAX_BYTES: '100', ALLOWED_CONTENT_TYPES: '["application/json"]', EXPIRY_SECONDS: '300',
+    BUCKET_NAME: 'b', KMS_KEY_ARN: 'arn', HMAC_KEY_ID: 'hmac-arn', KEY_PREFIX: 'uploads/', MAX_BYTES: '100', ALLOWED_CONTENT_TYPES: '["application/json"]', EXPIRY_SECONDS: '300',
   };
   test('reads a complete environment', () => {
     expect(readUploadConfig(env)).toEqual({
-      bucketName: 'b', kmsKeyArn: 'arn', keyPrefix: 'uploads/', maxBytes: 100, allowedContentTypes: ['application/json'], expirySeconds: 300,
+      bucketName: 'b', kmsKeyArn: 'arn', hmacKeyId: 'hmac-arn', keyPrefix: 'uploads/', maxBytes: 100, allowedContentTypes: ['application/json'], expirySeconds: 300,
     });
   });
   test('fails if a variable is missing or out of range', () => {
     expect(() => readUploadConfig({ ...env, BUCKET_NAME: undefined })).toThrow('upload handler: environment variable BUCKET_NAME is missing');
+    expect(() => readUploadConfig({ ...env, HMAC_KEY_ID: undefined })).toThrow('upload handler: environment variable HMAC_KEY_ID is missing');
     expect(() => readUploadConfig({ ...env, EXPIRY_SECONDS: '301' })).toThrow('upload handler: EXPIRY_SECONDS must be an integer from 1 to 300');
     expect(() => readUploadConfig({ ...env, ALLOWED_CONTENT_TYPES: '[]' })).toThrow('ALLOWED_CONTENT_TYPES must be a non-empty JSON array of strings');
     expect(() => readUploadConfig({ ...env, ALLOWED_CONTENT_TYPES: 'json' })).toThrow('ALLOWED_CONTENT_TYPES must be a JSON array of strings');

@@ -252,7 +252,7 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
 
     // 2. upload through the presigned POST of the bundled upload handler
     t = performance.now();
-    const upload = loadBundle('secure-data-lake/runtime/upload-url.handler', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const upload = loadBundle('secure-data-lake/runtime/upload-url.handler', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, HMAC_KEY_ID: world.env.HMAC_KEY_ID, POWERTOOLS_LOG_LEVEL: 'WARN' });
     const keys = new Map<string, GeneratedUpload>();
     for (const u of uploads) {
       const res: any = await quietly(() => upload.handler({

@@ -10,6 +10,8 @@ export const UPLOAD_ENV = {
   bucketName: 'BUCKET_NAME',
   /** ARN of the lake's KMS key (the POST policy requires SSE-KMS with it). */
   kmsKeyArn: 'KMS_KEY_ARN',
+  /** The lake's pseudonymization key (HMAC_256; GenerateMac): the caller's folder is its keyed pseudonym. */
+  hmacKeyId: 'HMAC_KEY_ID',
   /** Key prefix of uploads (`''` or segments ending in `/`). */
   keyPrefix: 'KEY_PREFIX',
   /** Largest upload in bytes. */

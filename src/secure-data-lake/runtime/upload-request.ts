@@ -1,6 +1,6 @@
 /**
  * Pure logic of the upload route: parse and validate a client's request for an upload, derive
- * the object key bound to the caller (whose key segment comes from
+ * the object key bound to the caller (whose key segment is the caller's keyed pseudonym, from
  * `private/runtime/caller-identity.ts`), and build the POST policy conditions. No AWS SDK here.
  */
 import { UPLOAD_ENV } from './contract';
@@ -10,6 +10,8 @@ import { Environment, EnvironmentError } from '../../private/runtime/env';
 export interface UploadConfig {
   readonly bucketName: string;
   readonly kmsKeyArn: string;
+  /** The pseudonymization key (GenerateMac) that turns a caller into its key segment. */
+  readonly hmacKeyId: string;
   readonly keyPrefix: string;
   readonly maxBytes: number;
   readonly allowedContentTypes: readonly string[];
@@ -80,7 +82,10 @@ const EXTENSIONS: Record<string, string> = {
   'application/octet-stream': '.bin',
 };
 
-/** The object key of a new upload: `<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId><ext>`. */
+/**
+ * The object key of a new upload: `<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId><ext>`, where
+ * `caller` is the caller's pseudonym segment (never a raw identity).
+ */
 export function objectKey(config: UploadConfig, caller: string, uploadId: string, contentType: string, now: Date): string {
   const yyyy = now.getUTCFullYear().toString().padStart(4, '0');
   const mm = (now.getUTCMonth() + 1).toString().padStart(2, '0');
@@ -93,7 +98,7 @@ export type PostCondition = Record<string, string> | [string, string, string] | 
 
 /**
  * The conditions and fields of the presigned POST: exact key (which carries the caller's
- * identity), size range, content type, and SSE-KMS with the lake's key.
+ * pseudonym), size range, content type, and SSE-KMS with the lake's key.
  */
 export function postPolicy(
   config: UploadConfig,
@@ -146,6 +151,7 @@ export function readUploadConfig(env: Environment): UploadConfig {
   return {
     bucketName: required(UPLOAD_ENV.bucketName),
     kmsKeyArn: required(UPLOAD_ENV.kmsKeyArn),
+    hmacKeyId: required(UPLOAD_ENV.hmacKeyId),
     keyPrefix: env[UPLOAD_ENV.keyPrefix] ?? '',
     maxBytes: integer(UPLOAD_ENV.maxBytes, 1, 5 * 1024 ** 3),
     allowedContentTypes: contentTypes as string[],
