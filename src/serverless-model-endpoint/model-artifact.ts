@@ -43,7 +43,15 @@ export interface S3ModelOptions extends ModelMetadata {
 export interface AssetModelOptions extends ModelMetadata {}
 
 /**
- * Where the function finds its ONNX model.
+ * Where the function of a `ServerlessModelEndpoint` finds its ONNX model, and what is known about
+ * it (version, class names).
+ *
+ * Create one with the static factories, never with `new` (the class is abstract; the
+ * constructor that API references list is not for use): `ModelArtifact.fromAsset(...)` (a local
+ * `.onnx` file packaged with the function), `ModelArtifact.fromBucket(...)` (an object in any
+ * bucket) and `ModelArtifact.fromDataLake(...)` (an object in a lake's models zone). In Python:
+ * `ModelArtifact.from_asset(...)`, `ModelArtifact.from_bucket(...)`,
+ * `ModelArtifact.from_data_lake(...)`.
  */
 export abstract class ModelArtifact {
   /**
