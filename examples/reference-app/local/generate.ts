@@ -25,6 +25,9 @@ export interface GeneratedUpload {
   readonly borderline?: boolean;
   /** Index of the upload this one duplicates. */
   readonly duplicateOf?: number;
+  /** The raw identifiers in the body (patient id, session id): the run's identifier census looks for them. */
+  readonly patientId: string;
+  readonly sessionId: string;
 }
 
 /** Shares of the generated uploads (the rest are plain valid sessions). */
@@ -124,18 +127,22 @@ export function generateUploads(options: GenerateOptions): GeneratedUpload[] {
     if (r < duplicateShare && validIndexes.length > 0) {
       const of = pick(validIndexes);
       const original = out[of];
-      out.push({ index, body: original.body, expect: 'duplicate', duplicateOf: of, grade: original.grade, borderline: original.borderline });
+      out.push({
+        index, body: original.body, expect: 'duplicate', duplicateOf: of, grade: original.grade, borderline: original.borderline,
+        patientId: original.patientId, sessionId: original.sessionId,
+      });
       continue;
     }
     const person = pick(people);
     if (r < duplicateShare + invalidShare) {
       const kind = INVALID_KINDS[index % INVALID_KINDS.length];
-      out.push({ index, body: kind.make(session(person, false).record, now), expect: 'quarantine', expectCode: kind.code });
+      const { record } = session(person, false);
+      out.push({ index, body: kind.make(record, now), expect: 'quarantine', expectCode: kind.code, patientId: person.id, sessionId: record.sessionId });
       continue;
     }
     const borderline = r < duplicateShare + invalidShare + borderlineShare;
     const { record, grade } = session(person, borderline);
-    out.push({ index, body: json(record), expect: 'clean', grade, borderline });
+    out.push({ index, body: json(record), expect: 'clean', grade, borderline, patientId: person.id, sessionId: record.sessionId });
     validIndexes.push(index);
   }
   return out;

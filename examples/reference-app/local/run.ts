@@ -15,8 +15,10 @@
  *  6. the model lands in the models zone; the bundled endpoint handler loads it from there and
  *     answers predictions for the test split.
  * It prints a report (records in and out by destination, reconciled; quarantine reasons; labels and
- * human reviews; accuracy on the test split; prediction latency) and exits 1 when the
- * reconciliation does not hold. Without PyTorch it says so and serves the committed example model.
+ * human reviews; accuracy on the test split; prediction latency; the identifier census) and exits 1
+ * when the reconciliation does not hold or the census finds a raw identifier (a Cognito sub, a
+ * patient id or a session id the run used) anywhere the run wrote (census.ts). Without PyTorch it
+ * says so and serves the committed example model.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
@@ -29,6 +31,7 @@ import { DescribeExecutionCommand, ListExecutionsCommand, SendTaskSuccessCommand
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { App } from 'aws-cdk-lib';
 import type { SQSEvent } from 'aws-lambda';
+import { CensusItem, censusLine, CensusPlace, countIdentifiers, Identifier, s3Items, tableItems } from './census';
 import { generateUploads, GeneratedUpload } from './generate';
 import { createWorld, World, WorldSpec } from './world';
 import { runLocalTraining } from '../../training/local-training';
@@ -174,6 +177,19 @@ async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 const log = (line: string) => realWrite(line + '\n');
+
+// ---- what the census searches (besides S3, the ledger and the log lines, read at the end) -------
+
+const censusItems: CensusItem[] = [];
+const observe = (place: CensusPlace, value: unknown) => {
+  censusItems.push({ place, text: typeof value === 'string' ? value : JSON.stringify(value) ?? '' });
+};
+
+/** A Cognito `sub` as the user pool issues it (a UUID), derived from the run's seed. */
+function cognitoSub(seed: number, who: string): string {
+  const h = createHash('sha256').update(`${seed}:${who}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
 const sink = { info: (m: string, x?: any) => captured.push(JSON.stringify({ m, ...x })), warn: (m: string, x?: any) => captured.push(JSON.stringify({ m, ...x })), error: (m: string, x?: any) => captured.push(JSON.stringify({ m, ...x })) };
 const writeMetrics = (l: string) => captured.push(l);
 
@@ -204,6 +220,7 @@ async function drain(world: World, queueUrl: string, handle: (e: SQSEvent) => Pr
     }
     idle = 0;
     invocations++;
+    for (const m of msgs) observe('event', m.Body ?? '');
     const event: SQSEvent = {
       Records: msgs.map((m) => ({
         messageId: m.MessageId!, receiptHandle: m.ReceiptHandle!, body: m.Body!,
@@ -254,13 +271,15 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     t = performance.now();
     const upload = loadBundle('secure-data-lake/runtime/upload-url.handler', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, HMAC_KEY_ID: world.env.HMAC_KEY_ID, POWERTOOLS_LOG_LEVEL: 'WARN' });
     const keys = new Map<string, GeneratedUpload>();
+    const uploaderSubs = Array.from({ length: 17 }, (_, i) => cognitoSub(opts.seed, `uploader-${i}`));
     for (const u of uploads) {
       const res: any = await quietly(() => upload.handler({
         body: JSON.stringify({ contentType: 'application/json', contentLength: u.body.length }),
         isBase64Encoded: false,
         headers: {},
-        requestContext: { authorizer: { claims: { sub: `user-${u.index % 17}` } }, identity: {} },
+        requestContext: { authorizer: { claims: { sub: uploaderSubs[u.index % uploaderSubs.length] } }, identity: {} },
       }));
+      observe('api-response', res);
       if (res.statusCode !== 200) throw new Error(`upload ${u.index}: the upload handler answered ${res.statusCode}: ${res.body}`);
       const grant = JSON.parse(res.body);
       const posted = await postPresigned(grant.url, grant.fields, u.body, 'application/json');
@@ -284,7 +303,8 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     // 3c. reviews: each started execution runs in the local interpreter; a simulated reviewer
     // answers through the review API, whose SendTaskSuccess resumes the waiting execution.
     t = performance.now();
-    const reviewOutcome = await runReviews(world, synth);
+    const reviewerSub = cognitoSub(opts.seed, 'reviewer');
+    const reviewOutcome = await runReviews(world, synth, reviewerSub);
     mark('human review (simulated reviewer)', t);
 
     // 4. dataset version
@@ -292,15 +312,18 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     const dataset = createDatasetHandler({ s3, ddb, env: world.env, config, log: (m, f) => captured.push(JSON.stringify({ m, ...f })), writeMetrics });
     const published: any[] = [];
     const datasetRun = new localSfn.StateMachine(synth.datasetDefinition, { validationOptions: { checkArn: false, checkPaths: false } });
-    const datasetResult: any = await datasetRun.run({ datasetVersion: 'hearing-local-1' }, {
+    const datasetInput = { datasetVersion: 'hearing-local-1' };
+    observe('state-machine', datasetInput);
+    const datasetResult: any = await datasetRun.run(datasetInput, {
       overrides: {
-        taskResourceLocalHandlers: overrides({
+        taskResourceLocalHandlers: overrides(observedTasks({
           BuildDatasetVersion: (input: any) => quietly(() => dataset(input)),
           PublishDatasetVersion: async (input: any) => { published.push(input); return { Entries: [{ EventId: randomUUID() }], FailedEntryCount: 0 }; },
           ReportBlockedDatasetVersion: async (input: any) => { published.push(input); return { Entries: [{ EventId: randomUUID() }], FailedEntryCount: 0 }; },
-        }),
+        })),
       },
     }).result.catch((e: Error) => ({ error: e.name, cause: e.message }));
+    observe('state-machine', datasetResult);
     mark('dataset version', t);
     const version = datasetResult.result;
     if (!version?.publish) throw new Error(`the dataset version was not published: ${JSON.stringify(datasetResult)}`);
@@ -413,6 +436,26 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     const identifiers = [...new Set(uploads.map((u) => { try { return JSON.parse(u.body.toString()).patientId; } catch { return undefined; } }).filter(Boolean))] as string[];
     const leaks = captured.filter((l) => identifiers.some((id) => l.includes(id))).length;
 
+    // The identifier census: every key and object, ledger item, event, execution input/output,
+    // API response and log line of the run, searched for the raw identifiers it used.
+    t = performance.now();
+    for (const m of await receiveAll(world, [world.queues.observer, world.queues.cleaningDlq, world.queues.labelingDlq])) observe('event', m);
+    for (const bucket of [world.env.RAW_BUCKET, world.env.CLEAN_BUCKET, world.env.QUARANTINE_BUCKET, world.env.CURATED_BUCKET, world.modelsBucket]) {
+      // The uploads themselves (raw zone, quarantine input copies) hold the identifiers by design: their keys are searched, not their bodies.
+      const uploadsThemselves = (key: string) => bucket === world.env.RAW_BUCKET || (bucket === world.env.QUARANTINE_BUCKET && key.endsWith('/input'));
+      censusItems.push(...await s3Items(s3, bucket, uploadsThemselves));
+    }
+    censusItems.push(...await tableItems(ddb, world.env.LEDGER_TABLE));
+    for (const line of captured) observe('log', line);
+    const rawIdentifiers: Identifier[] = [
+      ...uploaderSubs.map((value) => ({ kind: 'cognito-sub' as const, value })),
+      { kind: 'cognito-sub', value: reviewerSub },
+      ...uploads.map((u) => ({ kind: 'patient-id' as const, value: u.patientId })),
+      ...uploads.map((u) => ({ kind: 'session-id' as const, value: u.sessionId })),
+    ];
+    const census = countIdentifiers(censusItems, rawIdentifiers);
+    mark('identifier census', t);
+
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
     const report = {
@@ -432,12 +475,13 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
       testSplit: { examples: test.length, accuracy: test.length ? correct / test.length : 0 },
       predictionLatencyMs: { p50: round(q(0.5)), p99: round(q(0.99)), firstRequest: round(coldMs), note: 'warm handler calls in-process (request parse, validation, onnxruntime, response), no network' },
       logs: { linesScanned: captured.length, linesWithAPatientIdentifier: leaks },
+      identifierCensus: { line: censusLine(census), ...census },
       phasesMs: phase,
       totalMs: Math.round(performance.now() - t0),
     };
     fs.writeFileSync(path.join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     printReport(report);
-    const ok = report.reconciled && leaks === 0 && report.testSplit.examples > 0;
+    const ok = report.reconciled && leaks === 0 && census.total === 0 && report.testSplit.examples > 0;
     log(ok ? 'local end-to-end run: OK' : 'local end-to-end run: FAILED (see above)');
     return ok ? 0 : 1;
   } finally {
@@ -445,8 +489,31 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
   }
 }
 
+/** Task handlers whose inputs and outputs the census sees (the execution history of a real state machine). */
+function observedTasks(handlers: Record<string, Override>): Record<string, Override> {
+  return Object.fromEntries(Object.entries(handlers).map(([name, fn]) => [name, async (input: any) => {
+    observe('state-machine', input);
+    const output = await fn(input);
+    observe('state-machine', output);
+    return output;
+  }]));
+}
+
+/** Every message left in the queues (read once each; the run is over). */
+async function receiveAll(world: World, queueUrls: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const url of queueUrls) {
+    for (;;) {
+      const res = await world.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
+      if (!res.Messages?.length) break;
+      out.push(...res.Messages.map((m) => m.Body ?? ''));
+    }
+  }
+  return out;
+}
+
 /** Run every review execution the labeling handler started, with a simulated reviewer. */
-async function runReviews(world: World, synth: Synthesized) {
+async function runReviews(world: World, synth: Synthesized, reviewerSub: string) {
   const { sfn } = world.clients;
   const config = synth.config;
   const record = createReviewRecordHandler({ ...world.clients, env: world.env, config, logger: sink, writeMetrics });
@@ -470,11 +537,12 @@ async function runReviews(world: World, synth: Synthesized) {
 
   const runs = executions.map(async (e) => {
     const input = JSON.parse((await sfn.send(new DescribeExecutionCommand({ executionArn: e.executionArn }))).input ?? '{}');
+    observe('state-machine', input);
     const token = `token-${randomUUID()}`;
     return machine.run(input, {
       context: { Execution: { Id: e.executionArn, Input: input, Name: e.name, StartTime: new Date().toISOString() }, Task: { Token: token } },
       overrides: {
-        taskResourceLocalHandlers: overrides({
+        taskResourceLocalHandlers: overrides(observedTasks({
           RequestReview: async (payload: any) => {
             const answer = new Promise((resolve) => waiting.set(payload.taskToken ?? token, resolve));
             await quietly(() => record({ ...payload, taskToken: payload.taskToken ?? token }));
@@ -482,18 +550,22 @@ async function runReviews(world: World, synth: Synthesized) {
           },
           RecordReview: async (payload: any) => ({ Payload: await quietly(() => record(payload)) }),
           ExpireReview: async (payload: any) => ({ Payload: await quietly(() => record(payload)) }),
-        }),
+        })),
       },
-    }).result.then(() => 'succeeded', (e: Error) => `failed: ${e.message}`);
+    }).result.then((output: unknown) => {
+      observe('state-machine', output);
+      return 'succeeded';
+    }, (e: Error) => `failed: ${e.message}`);
   });
 
   // The simulated reviewer: list pending reviews through the API, answer each with the true grade.
-  const reviewer = { requestContext: { authorizer: { claims: { sub: 'reviewer-1' } }, identity: {} }, headers: {}, isBase64Encoded: false };
+  const reviewer = { requestContext: { authorizer: { claims: { sub: reviewerSub } }, identity: {} }, headers: {}, isBase64Encoded: false };
   let answered = 0;
   let pages = 0;
   for (let idle = 0; idle < 20 && (answered < executions.length);) {
     const list = await quietly(() => api({ ...reviewer, httpMethod: 'GET', resource: '/reviews', path: '/reviews', queryStringParameters: { limit: '25' }, pathParameters: null, body: null } as any));
     pages++;
+    observe('api-response', list);
     const items = list.statusCode === 200 ? JSON.parse(list.body).items ?? [] : [];
     if (items.length === 0) {
       idle++;
@@ -503,6 +575,7 @@ async function runReviews(world: World, synth: Synthesized) {
     for (const item of items) {
       const className = config.task.classes[trueGrade(item.record)];
       const res = await quietly(() => api({ ...reviewer, httpMethod: 'POST', resource: '/reviews/{recordId}', path: `/reviews/${item.recordId}`, pathParameters: { recordId: item.recordId }, queryStringParameters: null, body: JSON.stringify({ className }) } as any));
+      observe('api-response', res);
       if (res.statusCode === 200) answered++;
     }
   }
@@ -575,6 +648,7 @@ function printReport(r: any): void {
     `model accuracy on the test split: ${(r.testSplit.accuracy * 100).toFixed(1)}% of ${r.testSplit.examples}`,
     `prediction latency: p50 ${r.predictionLatencyMs.p50} ms, p99 ${r.predictionLatencyMs.p99} ms (${r.predictionLatencyMs.note}); first request with the model load from S3 ${r.predictionLatencyMs.firstRequest} ms`,
     `logs: ${r.logs.linesScanned} lines scanned, ${r.logs.linesWithAPatientIdentifier} with a patient identifier`,
+    r.identifierCensus.line,
     `phases (ms): ${Object.entries(r.phasesMs).map(([k, v]) => `${k} ${v}`).join(', ')}; total ${r.totalMs}`,
   ];
   log(lines.join('\n'));
