@@ -330,7 +330,7 @@ if "${TWINE[@]}" --verbose "$WHEEL" > "$LOGS/twine-reupload.log" 2>&1; then
   record "twine upload of the same version refused (twine)" failed $((SECONDS - start)) "the second upload succeeded"
 elif grep -q 'already exists' "$LOGS/twine-reupload.log"; then
   record "twine upload of the same version refused (twine)" ok $((SECONDS - start)) \
-    "$(sed 's/\x1b\[[0-9;]*m//g' "$LOGS/twine-reupload.log" | grep -o 'HTTPError: [0-9]\{3\} [A-Za-z]* [A-Za-z]*' | head -n 1): $(grep -m1 -o "Package '[^']*' already exists!" "$LOGS/twine-reupload.log")"
+    "$(sed 's/\x1b\[[0-9;]*m//g' "$LOGS/twine-reupload.log" | grep -o 'HTTPError: [0-9]\{3\} [A-Za-z]* [A-Za-z]*' | head -n 1): $(sed "s/&#039;/'/g; s/&#x27;/'/g" "$LOGS/twine-reupload.log" | grep -m1 -o "Package '[^']*' already exists!")"
 else
   record "twine upload of the same version refused (twine)" failed $((SECONDS - start)) \
     "failed, but without the server's 'already exists': $(grep -m1 'HTTPError' "$LOGS/twine-reupload.log")"
