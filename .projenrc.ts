@@ -106,8 +106,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   bundledDeps: ['ajv@^8.20.0', 'ajv-formats@^3.0.1'],
 
   devDeps: [
-    // Node 22 for every npm script and projen task (Lambda runs 22; the local Step Functions
-    // interpreter needs it).
+    // Node 22 for every npm script and projen task (the handlers are built for Node 22 and run on
+    // the newest Lambda Node.js runtime, nodejs24.x or later; the local Step Functions interpreter
+    // needs Node 22).
     'node@22',
     'cdk-nag@^3.0.2',
     'esbuild@^0.28.0',
@@ -115,7 +116,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-s3',
     '@aws-sdk/client-kms',
     '@aws-sdk/s3-presigned-post',
+    // Handler ground floor (src/private/runtime/): structured logs, EMF metrics, X-Ray tracing of
+    // the SDK clients.
     '@aws-lambda-powertools/logger',
+    '@aws-lambda-powertools/metrics',
+    '@aws-lambda-powertools/tracer',
     'fast-check@^4',
     // AGPL-3.0: a test tool only, never a runtime dependency.
     '@cloud-copilot/iam-simulate',
@@ -144,6 +149,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       maxWorkers: 2,
       collectCoverage: false,
+      // Every property test prints its fast-check seed (replay with FC_SEED=<n>).
+      setupFilesAfterEnv: ['<rootDir>/test/support/fast-check-seed.ts'],
     },
   },
 
@@ -175,13 +182,18 @@ project.eslint?.allowDevDeps('src/*/runtime/**');
 project.eslint?.allowDevDeps('src/private/runtime/**');
 
 // Handler entries and the run-time code that only bundles use are never loaded from lib/.
-// LabelingPipeline's runtime is kept: the construct compiles the user's cleaning rules and
-// labelers at synth with the handlers' own code.
 for (const p of ['/lib/**/*.handler.js', '/lib/**/*.handler.d.ts',
-  '/lib/secure-data-lake/runtime/', '/lib/serverless-model-endpoint/runtime/', '/lib/private/runtime/',
+  '/lib/labeling-pipeline/runtime/*', '/lib/secure-data-lake/runtime/*', '/lib/serverless-model-endpoint/runtime/*', '/lib/private/runtime/',
   '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
+// Except what the constructs load at synth: the contracts (env names, staged files, metric names)
+// that construct and handler share, and LabelingPipeline's logic (the construct compiles the user's
+// cleaning rules and labelers with the handlers' own code).
+for (const dir of ['labeling-pipeline', 'secure-data-lake', 'serverless-model-endpoint']) {
+  project.npmignore?.include(`/lib/${dir}/runtime/contract.js`, `/lib/${dir}/runtime/contract.d.ts`);
+}
+project.npmignore?.include('/lib/labeling-pipeline/runtime/logic/');
 
 // onnxruntime-node's postinstall downloads CUDA binaries; its CPU binaries are in the package.
 project.npmrc.addConfig('onnxruntime-node-install', 'skip');
@@ -245,6 +257,8 @@ project.addTask('test:all', {
   steps: [
     { spawn: 'default' },
     { spawn: 'compile' },
+    // API.md is generated from the compiled library; CI fails when the committed one differs.
+    { spawn: 'docgen' },
     ...checkSteps,
   ],
 });
@@ -358,6 +372,28 @@ new YamlFile(project, '.github/actionlint.yaml', {
     },
   },
 });
+
+// --- Review console (src/review-console/) ---------------------------------------------------------
+// The reviewers' single-page app (src/review-console/web/: TypeScript for the browser, index.html,
+// console.css) is type-checked with the DOM library and bundled with esbuild into
+// assets/review-console/web/ when the library is built, like the handlers. jsii compiles the
+// library without it (browser code, with its own tsconfig).
+project.tsconfig?.addExclude('src/review-console/web/**');
+const consoleWeb = 'src/review-console/web';
+const consoleOut = 'assets/review-console/web';
+const bundleConsole = project.addTask('bundle:review-console', {
+  description: 'Type-check the review console (DOM) and bundle it with esbuild into assets/review-console/web/',
+  steps: [
+    { exec: `tsc --noEmit -p ${consoleWeb}/tsconfig.json` },
+    { exec: `esbuild ${consoleWeb}/main.ts --bundle --format=esm --target=es2022 --minify --legal-comments=none --log-level=warning --outfile=${consoleOut}/console.js` },
+    { exec: `node -e "for (const f of ['index.html', 'console.css']) require('fs').copyFileSync('${consoleWeb}/' + f, '${consoleOut}/' + f)"` },
+  ],
+});
+project.bundler.bundleTask.spawn(bundleConsole);
+// Its browser test (test/review-console/) drives Debian's chromium (installed by
+// .ci/setup-system.sh) with playwright-core, and checks accessibility with axe-core.
+project.addDevDeps('playwright-core', 'axe-core');
+// --- end of review console ----------------------------------------------------------------------
 
 project.tryFindObjectFile('package.json')?.patch(JsonPatch.add('/engines/node', '>= 22.0.0'));
 

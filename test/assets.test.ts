@@ -65,3 +65,15 @@ test('bundleExternals ignores relative paths and built-ins', () => {
   expect(bundleExternals('require("./x"); require("fs"); require("node:path"); require("fs/promises"); require("@aws-sdk/client-kms");'))
     .toEqual(['@aws-sdk/client-kms']);
 });
+
+test('bundleExternals skips the lines that are comments, and only those', () => {
+  expect(bundleExternals([
+    '/**',
+    ' * const AWS = tracer.captureAWS(require(\'aws-sdk\'));',
+    ' */',
+    '// require("left-pad")',
+    '/* require("is-odd") */',
+    'const a = require("@aws-sdk/client-s3"); // then require("b")',
+    'const x = 2 * require("real-dep").y;',
+  ].join('\n'))).toEqual(['@aws-sdk/client-s3', 'b', 'real-dep']);
+});

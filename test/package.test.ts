@@ -36,7 +36,15 @@ test('the handler bundles the constructs stage are packaged; sources, tests and 
   expect(files.has('assets/serverless-model-endpoint/runtime/predict.handler/index.js')).toBe(true);
   expect(files.has('assets/secure-data-lake/runtime/upload-url.handler/index.js')).toBe(true);
   expect(packed.filter((f) => /^(src|test|examples|python-tests)\//.test(f) || /\.lambda\.js$|\.handler\.js$/.test(f) && f.startsWith('lib/'))).toEqual([]);
-  // Run-time code that only the bundles use is not shipped twice (LabelingPipeline's runtime is:
-  // the construct compiles cleaning rules and labelers at synth with it).
-  expect(packed.filter((f) => /^lib\/(secure-data-lake|serverless-model-endpoint|private)\/runtime\//.test(f))).toEqual([]);
+  // Run-time code that only the bundles use is not shipped twice. What the constructs load at synth
+  // is: the contracts (env names, packaged paths, metric names) and LabelingPipeline's logic (the
+  // construct compiles cleaning rules and labelers with it).
+  expect(packed.filter((f) => f.startsWith('lib/labeling-pipeline/runtime/') && !/^lib\/labeling-pipeline\/runtime\/(contract\.(js|d\.ts)|logic\/)/.test(f))).toEqual([]);
+  expect(files.has('lib/labeling-pipeline/runtime/logic/cleaning.js')).toBe(true);
+  expect(packed.filter((f) => /^lib\/(secure-data-lake|serverless-model-endpoint|private)\/runtime\//.test(f)).sort()).toEqual([
+    'lib/secure-data-lake/runtime/contract.d.ts',
+    'lib/secure-data-lake/runtime/contract.js',
+    'lib/serverless-model-endpoint/runtime/contract.d.ts',
+    'lib/serverless-model-endpoint/runtime/contract.js',
+  ]);
 });

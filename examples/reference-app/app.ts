@@ -18,8 +18,9 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { hearingLabelingProps } from './labeling-props';
 import {
-  CleaningRules, GpuTrainingJob, Labeler, LabelingPipeline, MetricComparison, ModelArtifact, SecureDataLake,
+  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, SecureDataLake,
   SecureUploadApi, ServerlessModelEndpoint, TrainingImage, TrainingInstanceType,
 } from '../../src';
 
@@ -70,22 +71,13 @@ export class ReferenceAppStack extends Stack {
     this.api = this.uploads.restApi;
     const shared = { restApi: this.api, authorization: this.uploads.authorization, logsKey: this.uploads.logsKey };
 
+    const hearing = hearingLabelingProps(LABELING, path.join(CONFIG_DIR, 'cleaning-rules.json'));
     this.pipeline = new LabelingPipeline(this, 'Hearing', {
+      ...hearing,
       lake: this.lake,
       pipelineName: 'hearing',
-      cleaningRules: CleaningRules.fromFile(path.join(CONFIG_DIR, 'cleaning-rules.json')),
-      labelAttribute: LABELING.task.attribute,
-      classes: LABELING.task.classes,
-      labelers: [Labeler.rulesFromObject(LABELING.rules)],
-      review: {
-        minConfidence: LABELING.task.review.minConfidence,
-        qualitySampleRate: LABELING.task.review.sampleRate,
-        qualitySampleSalt: LABELING.task.review.sampleSalt,
-        timeout: Duration.days(3),
-      },
+      review: { ...hearing.review, timeout: Duration.days(3) },
       reviewApi: shared,
-      datasetSplit: LABELING.split,
-      qualityGates: LABELING.gates,
       datasetSchedule: events.Schedule.cron({ hour: '2', minute: '0' }),
       alarmAction,
     });

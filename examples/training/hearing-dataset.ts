@@ -1,6 +1,6 @@
 /**
  * A seeded synthetic hearing-test dataset, written as SageMaker training channels of augmented
- * manifests (/work/shared/formats.md), for the local training runs of the example script.
+ * manifests (docs/formats.md), for the local training runs of the example script.
  *
  * Audiograms are drawn as in test/fixtures/models/make_reference_model.py (a level per subject, a
  * high-frequency slope, ear asymmetry, noise; 5 dB steps within -10..120 dB HL) and labelled with
@@ -67,7 +67,7 @@ export function syntheticAudiograms(seed: number, n: number): Audiogram[] {
   return out;
 }
 
-/** A clean record (formats.md), pseudonymized. */
+/** A clean record (docs/formats.md), pseudonymized. */
 export function cleanRecord(a: Audiogram, id: string): Record<string, unknown> {
   const byFrequency = (ear: number[]) => Object.fromEntries(FREQUENCIES.map((f, i) => [String(f), ear[i]]));
   return {

@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 
 /**
  * Where and how much a construct's request handler (a Lambda function) runs. Shared by every
@@ -25,4 +26,12 @@ export interface HandlerOptions {
    * @default - private subnets with egress
    */
   readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The Node.js runtime of the construct's Lambda functions (Node.js 22 or newer; the handlers are
+   * built for it and tested on Node.js 22 and 24).
+   *
+   * @default - the newest Node.js runtime that the installed aws-cdk-lib knows, at least `nodejs24.x`
+   */
+  readonly runtime?: lambda.Runtime;
 }

@@ -8,12 +8,18 @@ import { compileCleaner, CleaningConfig } from './runtime/logic/cleaning';
  * content-derived record id is formed.
  *
  * The document is validated at synth (the same compiler the handler runs), so a bad rule fails
- * `cdk synth` with a message that names it. Its format is documented in the README
- * ("Cleaning rules").
+ * `cdk synth` with a message that names it. Every rule of `normalize` and `checks` needs an `id`.
+ *
+ * The format (every key, its type and default, an example per check type, the quarantine reason
+ * codes) is documented in `docs/cleaning-rules.md` of the package's repository. The document's
+ * keys are JSON keys, camelCase in every language: from Python, pass a `dict` with the keys as
+ * documented (`CleaningRules.from_object({"subjectField": "patientId"})`), not snake_case; keys
+ * the format does not know are ignored.
  */
 export class CleaningRules {
   /**
-   * Rules from a JSON-compatible object (a TypeScript object literal, a Python dict).
+   * Rules from a JSON-compatible object (a TypeScript object literal, a Python dict), with the
+   * keys of the JSON format: camelCase in Python too (`"subjectField"`, `"maxBytes"`).
    *
    * @param document the cleaning rules
    */

@@ -146,6 +146,13 @@ export interface ModelLabelerOptions {
  * A labeler of a `LabelingPipeline`: declarative rules, any Lambda function (any language), or a
  * `ServerlessModelEndpoint`. Each returns a class and a confidence, or abstains.
  *
+ * Create one with the static factories, never with `new` (the class is abstract; the
+ * constructor that API references list is not for use): `Labeler.rules(...)` (declarative rules),
+ * `Labeler.rulesFromObject(...)` (the same rules as a JSON document), `Labeler.fromFunction(...)`
+ * (any Lambda function) and `Labeler.fromModelEndpoint(...)` (a `ServerlessModelEndpoint`). In
+ * Python: `Labeler.rules(...)`, `Labeler.rules_from_object(...)`, `Labeler.from_function(...)`,
+ * `Labeler.from_model_endpoint(...)`.
+ *
  * The JSON contract of a function labeler: it is invoked synchronously with
  * `{"recordId": "rec-…", "record": {…the clean, pseudonymized record…}}` and answers
  * `{"kind": "label", "className": "<one of the classes>", "confidence": 0.93}` or

@@ -6,8 +6,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { createEncryptedLogGroup, createLogsKey, retentionAtLeast } from './encrypted-logs';
+import { createLogsKey, retentionAtLeast } from './encrypted-logs';
 import { invalidProp } from './errors';
+import { defineHandlerRole } from './handler-role';
 import { createHardenedRestApi } from './hardened-rest-api';
 import { createUserPool } from './user-pool';
 import { ApiAuthorization } from '../api-options/api-authorization';
@@ -65,7 +66,8 @@ export function createApiRoute(scope: Construct, options: SecureApiOptions, desc
 
 /**
  * Define the execution role of a handler (no AWS-managed policies) and its KMS-encrypted log
- * group, which the role may write to; validate the handler options.
+ * group, which the role may write to (`defineHandlerRole`: ids `HandlerRole`, `HandlerLogs`, the
+ * route's logs key); validate the handler options.
  *
  * @internal
  */
@@ -78,20 +80,14 @@ export function createHandlerRole(
   if (options.vpcSubnets && !options.vpc) {
     invalidProp(scope, 'vpcSubnets', 'a selection', 'vpcSubnets needs vpc');
   }
-  const role = new iam.Role(scope, 'HandlerRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+  return defineHandlerRole(scope, {
+    roleId: 'HandlerRole',
+    logGroupId: 'HandlerLogs',
     description,
+    vpc: options.vpc,
+    logsKey: route.logsKey,
+    retention: retentionAtLeast(route.logRetention),
   });
-  if (options.vpc) {
-    // ENI actions have no resource-level permissions.
-    role.addToPolicy(new iam.PolicyStatement({
-      actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-      resources: ['*'],
-    }));
-  }
-  const logGroup = createEncryptedLogGroup(scope, 'HandlerLogs', route.logsKey, retentionAtLeast(route.logRetention), RemovalPolicy.RETAIN);
-  logGroup.grantWrite(role);
-  return { role, logGroup };
 }
 
 /** @internal */

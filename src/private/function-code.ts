@@ -11,8 +11,10 @@ import { IConstruct } from 'constructs';
  */
 const ASSETS_DIR = path.join(__dirname, '..', '..', 'assets');
 
-/** The oldest Node.js major the handlers are built and tested for. */
-const MIN_NODE_MAJOR = 24;
+/** The Node.js majors the handlers are built for (esbuild target node22) and tested on. */
+const MIN_NODE_MAJOR = 22;
+/** The default when aws-cdk-lib knows nothing newer. */
+const DEFAULT_NODE_MAJOR = 24;
 
 /**
  * The directory of one bundled handler, or a clear error when the library was not built.
@@ -28,12 +30,38 @@ export function bundleDir(construct: string, handler: string): string {
 }
 
 /**
- * The Node.js Lambda runtime every function of the library uses: `nodejs24.x`.
+ * The Node.js runtime of the library's functions: the user's choice (validated), else the newest
+ * Node.js runtime that the installed aws-cdk-lib knows (at least `nodejs24.x`), so that cdk-nag's
+ * "latest runtime" rules, which follow what aws-cdk-lib knows, hold with any aws-cdk-lib version.
  *
  * @internal
  */
-export function handlerRuntime(): lambda.Runtime {
-  return new lambda.Runtime(`nodejs${MIN_NODE_MAJOR}.x`, lambda.RuntimeFamily.NODEJS);
+export function handlerRuntime(scope: IConstruct, runtime?: lambda.Runtime): lambda.Runtime {
+  if (runtime) {
+    const major = nodeMajor(runtime);
+    if (runtime.family !== lambda.RuntimeFamily.NODEJS || major === undefined || major < MIN_NODE_MAJOR) {
+      throw new Error(`${scope.node.path}: invalid runtime: ${runtime.name}; expected a Node.js runtime, nodejs${MIN_NODE_MAJOR}.x or newer (the handlers are built for Node.js ${MIN_NODE_MAJOR}), or leave it unset for the newest one aws-cdk-lib knows`);
+    }
+    return runtime;
+  }
+  return latestNodeRuntime();
+}
+
+let latest: lambda.Runtime | undefined;
+function latestNodeRuntime(): lambda.Runtime {
+  if (!latest) {
+    latest = new lambda.Runtime(`nodejs${DEFAULT_NODE_MAJOR}.x`, lambda.RuntimeFamily.NODEJS);
+    for (const r of Object.values(lambda.Runtime)) {
+      if (!(r instanceof lambda.Runtime) || r.family !== lambda.RuntimeFamily.NODEJS || r.isVariable) continue;
+      if ((nodeMajor(r) ?? 0) > nodeMajor(latest)!) latest = r;
+    }
+  }
+  return latest;
+}
+
+function nodeMajor(runtime: lambda.Runtime): number | undefined {
+  const m = /^nodejs(\d+)\.x$/.exec(runtime.name);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** Staging directories of this process, removed when it exits. */

@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataZone } from './data-zone';
 import { ALL_ZONES, zoneConstructId } from './zones';
+import { acknowledgeReviewed, compliance, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { conflictingProps, invalidProp } from '../private/errors';
 
@@ -467,6 +468,12 @@ export class SecureDataLake extends SecureDataLakeBase {
     if (props.dataEventsTrail) {
       this.dataEventsTrail = this.createDataEventsTrail(props.dataEventsTrail, removalPolicy, destroy, noncurrentExpiration);
     }
+
+    acknowledgeReviewed(this, [
+      { at: /^(Raw|Clean|Curated|Quarantine|Models|AccessLogs|TrailBucket)\/Resource$/, ids: compliance('S3BucketReplicationEnabled'), reason: REASON.replication },
+      { at: /^AccessLogs\/Resource$/, ids: compliance('S3DefaultEncryptionKMS'), reason: REASON.accessLogSse },
+      { at: /^DataEventsTrail\/LogsRole\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: `The CloudTrail-to-CloudWatch-Logs role of aws-cdk-lib's Trail: ${REASON.inlinePolicy}` },
+    ]);
   }
 
   /** The raw zone: uploads exactly as received. */

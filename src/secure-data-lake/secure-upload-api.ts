@@ -6,10 +6,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { DataZone } from './data-zone';
+import { UPLOAD_ENV } from './runtime/contract';
 import { ISecureDataLake } from './secure-data-lake';
 import { ApiAuthorization } from '../api-options/api-authorization';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
+import { acknowledgeReviewed, apiRouteAcknowledgments, iam5Resource, REASON } from '../private/acknowledgments';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
 import { handlerCode, handlerRuntime } from '../private/function-code';
@@ -45,7 +47,8 @@ export interface SecureUploadApiProps extends SecureApiOptions, HandlerOptions {
 
   /**
    * Key prefix in the raw zone under which each caller gets its own folder
-   * (`<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId>.<ext>`).
+   * (`<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId>.<ext>`, where `<caller>` is the caller's
+   * pseudonym: 32 hex digits).
    *
    * @default 'uploads/'
    */
@@ -54,9 +57,11 @@ export interface SecureUploadApiProps extends SecureApiOptions, HandlerOptions {
 
 /**
  * Define the secure upload route of a data lake: `POST /uploads` returns a presigned POST for
- * one object in the raw zone. The object key is bound to the caller's identity; the POST policy
- * caps the size, fixes the content type and requires SSE-KMS with the lake's key; it expires
- * within 5 minutes.
+ * one object in the raw zone. The object key is bound to the caller: its folder is the caller's
+ * keyed pseudonym (HMAC-SHA-256 of the caller's identity with the lake's pseudonymization key,
+ * never the identity itself); the POST policy caps the size, fixes the content type and requires
+ * SSE-KMS with the lake's key; it expires within 5 minutes. The lake must have a
+ * pseudonymization key.
  *
  * @example
  * import { Stack } from 'aws-cdk-lib';
@@ -109,6 +114,12 @@ export class SecureUploadApi extends Construct {
       invalidProp(this, 'keyPrefix', keyPrefix, 'expected "" or path segments of letters, digits, ".", "_" or "-", each followed by "/" (e.g. "uploads/")');
     }
 
+    const hmacKey = props.lake.pseudonymizationKey;
+    if (!hmacKey) {
+      invalidProp(this, 'lake', 'a lake without a pseudonymization key',
+        'the upload route names each caller\'s folder by a keyed pseudonym: pass a SecureDataLake, or import one with pseudonymizationKeyArn');
+    }
+
     const route = createApiRoute(this, props, `${this.node.path}: secure uploads to the data lake`);
     this.restApi = route.restApi;
     this.webAcl = route.webAcl;
@@ -120,7 +131,7 @@ export class SecureUploadApi extends Construct {
     const rawBucket = props.lake.bucket(DataZone.RAW);
     const handler = new lambda.Function(this, 'Handler', {
       description: 'src/secure-data-lake/upload-url.lambda.ts',
-      runtime: handlerRuntime(),
+      runtime: handlerRuntime(this, props.runtime),
       handler: 'index.handler',
       code: handlerCode(this, 'secure-data-lake', 'upload-url'),
       role,
@@ -129,20 +140,23 @@ export class SecureUploadApi extends Construct {
       timeout: Duration.seconds(5),
       ...handlerDefaults(props),
       environment: {
-        BUCKET_NAME: rawBucket.bucketName,
-        KMS_KEY_ARN: props.lake.encryptionKey.keyArn,
-        KEY_PREFIX: keyPrefix,
-        MAX_BYTES: String(maxBytes),
-        ALLOWED_CONTENT_TYPES: JSON.stringify(contentTypes),
-        EXPIRY_SECONDS: String(expirySeconds),
-        ALLOWED_ORIGINS: JSON.stringify(props.allowedOrigins ?? []),
-        POWERTOOLS_LOG_LEVEL: 'INFO',
+        [UPLOAD_ENV.bucketName]: rawBucket.bucketName,
+        [UPLOAD_ENV.kmsKeyArn]: props.lake.encryptionKey.keyArn,
+        [UPLOAD_ENV.hmacKeyId]: hmacKey.keyArn,
+        [UPLOAD_ENV.keyPrefix]: keyPrefix,
+        [UPLOAD_ENV.maxBytes]: String(maxBytes),
+        [UPLOAD_ENV.allowedContentTypes]: JSON.stringify(contentTypes),
+        [UPLOAD_ENV.expirySeconds]: String(expirySeconds),
+        [UPLOAD_ENV.allowedOrigins]: JSON.stringify(props.allowedOrigins ?? []),
+        [UPLOAD_ENV.logLevel]: 'INFO',
       },
     });
     this.handler = handler;
     // The presigned POST is signed with the handler's credentials: S3 authorizes the client's
     // upload as this role, so the role may put objects under the upload prefix only.
     props.lake.grantWrite(role, DataZone.RAW, `${keyPrefix}*`);
+    // The caller's folder is its keyed pseudonym (GenerateMac on the lake's HMAC key).
+    props.lake.grantPseudonymize(role);
 
     this.uploadsResource = addValidatedPost(this, route, {
       path: 'uploads',
@@ -154,6 +168,11 @@ export class SecureUploadApi extends Construct {
       },
       integration: new apigw.LambdaIntegration(handler, { proxy: true }),
     }).resource;
+
+    acknowledgeReviewed(this, [
+      { at: /^HandlerRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${rawBucket.bucketArn}/${keyPrefix}*`)], reason: REASON.uploadsPrefix },
+      ...apiRouteAcknowledgments(this, { handler: /^Handler\/Resource$/, handlerPolicy: /^HandlerRole\/DefaultPolicy\/Resource$/, reservedConcurrency: props.reservedConcurrency, inVpc: props.vpc !== undefined }),
+    ]);
   }
 
   /**

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
+import { ENDPOINT_ENV, MODEL_SOURCE, PACKAGED_MODEL_PATH } from './runtime/contract';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
 
@@ -42,7 +43,15 @@ export interface S3ModelOptions extends ModelMetadata {
 export interface AssetModelOptions extends ModelMetadata {}
 
 /**
- * Where the function finds its ONNX model.
+ * Where the function of a `ServerlessModelEndpoint` finds its ONNX model, and what is known about
+ * it (version, class names).
+ *
+ * Create one with the static factories, never with `new` (the class is abstract; the
+ * constructor that API references list is not for use): `ModelArtifact.fromAsset(...)` (a local
+ * `.onnx` file packaged with the function), `ModelArtifact.fromBucket(...)` (an object in any
+ * bucket) and `ModelArtifact.fromDataLake(...)` (an object in a lake's models zone). In Python:
+ * `ModelArtifact.from_asset(...)`, `ModelArtifact.from_bucket(...)`,
+ * `ModelArtifact.from_data_lake(...)`.
  */
 export abstract class ModelArtifact {
   /**
@@ -86,7 +95,7 @@ export abstract class ModelArtifact {
  */
 export interface ModelBinding {
   readonly environment: Record<string, string>;
-  /** A file to copy into the package as `model/model.onnx`. */
+  /** A file to copy into the package as `model/model.onnx` (`PACKAGED_MODEL_PATH`). */
   readonly packagedFile?: string;
   /** SHA-256 of the model (part of the code asset hash when packaged). */
   readonly sha256: string;
@@ -111,7 +120,11 @@ class AssetModelArtifact extends ModelArtifact {
     }
     const sha256 = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
     return {
-      environment: { MODEL_SOURCE: 'asset', MODEL_PATH: 'model/model.onnx', MODEL_SHA256: sha256 },
+      environment: {
+        [ENDPOINT_ENV.modelSource]: MODEL_SOURCE.asset,
+        [ENDPOINT_ENV.modelPath]: PACKAGED_MODEL_PATH,
+        [ENDPOINT_ENV.modelSha256]: sha256,
+      },
       packagedFile: file,
       sha256,
     };
@@ -143,10 +156,10 @@ class S3ModelArtifact extends ModelArtifact {
     this.grant(grantee);
     return {
       environment: {
-        MODEL_SOURCE: 's3',
-        MODEL_BUCKET: this.bucket.bucketName,
-        MODEL_KEY: this.key,
-        MODEL_SHA256: this.options.sha256,
+        [ENDPOINT_ENV.modelSource]: MODEL_SOURCE.s3,
+        [ENDPOINT_ENV.modelBucket]: this.bucket.bucketName,
+        [ENDPOINT_ENV.modelKey]: this.key,
+        [ENDPOINT_ENV.modelSha256]: this.options.sha256,
       },
       sha256: this.options.sha256,
     };

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { PACKAGED_MODEL_DIR, PACKAGED_MODEL_FILE } from './runtime/contract';
 
 /**
  * The onnxruntime-node release the predict handler is built and tested against.
@@ -26,7 +27,7 @@ const RUNTIME_FILES: Record<string, string[]> = {
 export interface StageOptions {
   /** `x64` or `arm64`. */
   readonly arch: string;
-  /** A model file to include as `model/model.onnx`. */
+  /** A model file to include as `model/model.onnx` (`PACKAGED_MODEL_PATH`). */
   readonly modelFile?: string;
 }
 
@@ -58,8 +59,8 @@ export function stagePackage(outDir: string, options: StageOptions): void {
   fs.mkdirSync(outDir, { recursive: true });
   fs.copyFileSync(path.join(HANDLER_DIR, 'index.js'), path.join(outDir, 'index.js'));
   if (options.modelFile) {
-    fs.mkdirSync(path.join(outDir, 'model'), { recursive: true });
-    fs.copyFileSync(options.modelFile, path.join(outDir, 'model', 'model.onnx'));
+    fs.mkdirSync(path.join(outDir, PACKAGED_MODEL_DIR), { recursive: true });
+    fs.copyFileSync(options.modelFile, path.join(outDir, PACKAGED_MODEL_DIR, PACKAGED_MODEL_FILE));
   }
   const modules = resolveRuntimeModules();
   for (const [name, entries] of Object.entries(RUNTIME_FILES)) {

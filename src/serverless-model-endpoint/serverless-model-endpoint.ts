@@ -13,11 +13,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ModelArtifact } from './model-artifact';
+import { ENDPOINT_ENV, ENDPOINT_METRIC, METRICS_NAMESPACE } from './runtime/contract';
 import { nodeArch, stageImageContext, zipCode } from './runtime-package';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
+import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
+import { handlerRuntime } from '../private/function-code';
+import { handlerDefaults } from '../private/handler-defaults';
 
 /**
  * How the function and its ONNX runtime are packaged.
@@ -249,34 +253,29 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
     const { role, logGroup } = createHandlerRole(this, route, 'Serves predictions of an ONNX model', props);
 
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
-    const runtime = lambda.Runtime.NODEJS_24_X;
+    const runtime = handlerRuntime(this, props.runtime);
     const model = props.model._bind(this, role);
     this.modelVersion = props.model.version;
     const stage = { arch: nodeArch(architecture), modelFile: model.packagedFile };
 
     const common: lambda.FunctionOptions = {
+      ...handlerDefaults(props),
+      // The library's other handlers run on arm64; ONNX Runtime defaults to x86_64 (see the prop).
+      architecture,
       role,
       logGroup,
-      architecture,
       memorySize,
       timeout,
-      tracing: lambda.Tracing.ACTIVE,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      reservedConcurrentExecutions: props.reservedConcurrency,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
       description: `${this.node.path}: serves ${props.model.version}`,
       environment: {
         ...model.environment,
-        MODEL_VERSION: props.model.version,
-        CLASS_NAMES: JSON.stringify(props.model.classNames ?? []),
-        MAX_BODY_BYTES: String(maxBytes),
-        MAX_BATCH: String(maxBatch),
-        ALLOWED_ORIGINS: JSON.stringify(props.allowedOrigins ?? []),
-        POWERTOOLS_SERVICE_NAME: this.serviceName,
-        METRICS_NAMESPACE,
+        [ENDPOINT_ENV.modelVersion]: props.model.version,
+        [ENDPOINT_ENV.classNames]: JSON.stringify(props.model.classNames ?? []),
+        [ENDPOINT_ENV.maxBodyBytes]: String(maxBytes),
+        [ENDPOINT_ENV.maxBatch]: String(maxBatch),
+        [ENDPOINT_ENV.allowedOrigins]: JSON.stringify(props.allowedOrigins ?? []),
+        [ENDPOINT_ENV.serviceName]: this.serviceName,
+        [ENDPOINT_ENV.metricsNamespace]: METRICS_NAMESPACE,
       },
     };
     if ((props.packaging ?? ModelPackaging.ZIP) === ModelPackaging.CONTAINER_IMAGE) {
@@ -316,7 +315,7 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
         expression: 'FILL(invocationErrors, 0) + FILL(serverErrors, 0)',
         usingMetrics: {
           invocationErrors: this.alias.metricErrors({ statistic: cloudwatch.Stats.SUM }),
-          serverErrors: this.handlerMetric('ServerErrors', { statistic: cloudwatch.Stats.SUM }),
+          serverErrors: this.handlerMetric(ENDPOINT_METRIC.serverErrors, { statistic: cloudwatch.Stats.SUM }),
         },
         period: Duration.minutes(1),
         label: 'Errors and 5xx answers',
@@ -378,6 +377,13 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
     });
     this.resource = post.resource;
     this.method = post.method;
+
+    acknowledgeReviewed(this, [
+      ...apiRouteAcknowledgments(this, { handler: /^Function\/Resource$/, handlerPolicy: /^HandlerRole\/DefaultPolicy\/Resource$/, reservedConcurrency: props.reservedConcurrency, inVpc: props.vpc !== undefined }),
+      { at: /^DeploymentRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${this.handler.functionArn}:*`)], reason: REASON.deploymentVersions },
+      { at: /^DeploymentRole\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      ...(props.alarmAction ? [] : [{ at: /^(ErrorsAlarm|LatencyAlarm)\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: REASON.rolloutAlarm }]),
+    ]);
   }
 
   /**
@@ -404,7 +410,7 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
    * handler).
    */
   public metricModelLoadTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerMetric('ModelLoadTime', props);
+    return this.handlerMetric(ENDPOINT_METRIC.modelLoadTime, props);
   }
 
   /**
@@ -412,14 +418,14 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
    * metric does not count them).
    */
   public metricServerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerMetric('ServerErrors', { statistic: cloudwatch.Stats.SUM, ...props });
+    return this.handlerMetric(ENDPOINT_METRIC.serverErrors, { statistic: cloudwatch.Stats.SUM, ...props });
   }
 
   /**
    * Time of `session.run` per request (EMF metric of the handler).
    */
   public metricInferenceLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerMetric('InferenceLatency', props);
+    return this.handlerMetric(ENDPOINT_METRIC.inferenceLatency, props);
   }
 
   /** Invocations of the live alias. */
@@ -449,6 +455,3 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
     });
   }
 }
-
-/** CloudWatch namespace of the handler's own (EMF) metrics. */
-const METRICS_NAMESPACE = 'cdk-secure-mlops/ServerlessModelEndpoint';

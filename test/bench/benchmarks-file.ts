@@ -21,3 +21,22 @@ export function writeBenchmarkSection(heading: string, section: string): string 
   fs.writeFileSync(FILE, updated);
   return FILE;
 }
+
+/** The command-line arguments of a benchmark: `--name <number>` values and `--flag` switches. */
+export interface BenchArgs {
+  /** The number after `name`, or `fallback` when `name` is not given. */
+  value(name: string, fallback: number): number;
+  /** Whether `name` is given. */
+  has(name: string): boolean;
+}
+
+/** Reads a benchmark's arguments (default: this process's). */
+export function benchArgs(argv: readonly string[] = process.argv.slice(2)): BenchArgs {
+  return {
+    value: (name, fallback) => {
+      const i = argv.indexOf(name);
+      return i >= 0 ? Number(argv[i + 1]) : fallback;
+    },
+    has: (name) => argv.includes(name),
+  };
+}

@@ -27,24 +27,20 @@ import * as path from 'node:path';
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { writeBenchmarkSection } from './benchmarks-file';
+import { benchArgs, writeBenchmarkSection } from './benchmarks-file';
 import { compileCleaner, MacFunction } from '../../src/labeling-pipeline/runtime/logic/cleaning';
 import { canonicalJson, JsonObject, sha256Hex } from '../../src/labeling-pipeline/runtime/logic/json';
 import { CLEANING, fakeMac, LABELING, NOW, recordJson, task, whoGrade } from '../labeling-pipeline/hearing';
 import { cleanHandler, createKeys, createWorld, FaultPlan, objectCreated, sqsEvent, sqsRecord, upload, Upload } from '../labeling-pipeline/support/clean-world';
 import { MOTO_SERVER_BIN, startLocalAws } from '../support/local-aws';
 
-const args = process.argv.slice(2);
-const argValue = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const RECORDS = argValue('--records', 5000);
-const ROUNDS = argValue('--rounds', 15);
-const BATCHES = argValue('--batches', 20);
+const args = benchArgs();
+const RECORDS = args.value('--records', 5000);
+const ROUNDS = args.value('--rounds', 15);
+const BATCHES = args.value('--batches', 20);
 const BATCH_SIZE = 10;
-const MOTO = !args.includes('--no-moto');
-const WRITE = !args.includes('--no-write');
+const MOTO = !args.has('--no-moto');
+const WRITE = !args.has('--no-write');
 
 /** Deterministic PRNG (Park–Miller) so every run benchmarks the same records. */
 function prng(seed: number): () => number {

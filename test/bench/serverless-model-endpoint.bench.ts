@@ -27,19 +27,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
-import { writeBenchmarkSection } from './benchmarks-file';
+import { benchArgs, writeBenchmarkSection } from './benchmarks-file';
 import { buildArtifact, BuiltArtifact } from '../serverless-model-endpoint/bundle';
 import { EXPECTED, METADATA } from '../serverless-model-endpoint/fixture';
 
-const args = process.argv.slice(2);
-const argValue = (name: string, fallback: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const ITERATIONS = argValue('--iterations', 2000);
-const WARMUP = argValue('--warmup', 500);
-const COLD_RUNS = argValue('--cold', 15);
-const WRITE = !args.includes('--no-write');
+const args = benchArgs();
+const ITERATIONS = args.value('--iterations', 2000);
+const WARMUP = args.value('--warmup', 500);
+const COLD_RUNS = args.value('--cold', 15);
+const WRITE = !args.has('--no-write');
 const GOAL_OVERHEAD_US = 100;
 const GOAL_COLD_MS = 300;
 

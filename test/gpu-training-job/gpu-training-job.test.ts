@@ -22,7 +22,7 @@ import { bucketNames, definition, ENV, GATES, IMAGE_DIR, logicalId, METRICS, Par
 import {
   ChannelDataType, ChannelInputMode, GpuTrainingJob, MetricComparison, ModelApprovalStatus, ModelConsumer, TrainingImage, TrainingInstanceType,
 } from '../../src/gpu-training-job';
-import { DETAIL_TYPE, EVENT_SOURCE } from '../../src/labeling-pipeline/runtime/contract';
+import { LABELING_DETAIL_TYPE as DETAIL_TYPE, LABELING_EVENT_SOURCE as EVENT_SOURCE } from '../../src/contract/events';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 
 const trainTask = (props: PartialProps = {}) => definition(trainingStack(props)).States.Train;
@@ -330,6 +330,12 @@ describe('props', () => {
     for (const name of ['PublishModelTrained', 'PublishTrainingFailed']) {
       expect(states[name].Parameters.Entries[0]).toMatchObject({ EventBusName: `${bus}.Arn`, Source: GpuTrainingJob.EVENT_SOURCE });
     }
+  });
+
+  test('fails if datasetTrigger is set without datasetPrefix (the trigger and the role would silently miss the pipeline\'s prefix)', () => {
+    expect(() => trainingStack({ datasetTrigger: {}, datasetPrefix: undefined }))
+      .toThrow('Training/Job: invalid datasetPrefix: received undefined; datasetTrigger needs it: set it to the zone prefix of the labeling pipeline');
+    expect(() => trainingStack({ datasetTrigger: {}, datasetPrefix: '' })).not.toThrow();
   });
 
   test('datasetTrigger: a rule on the labeling pipeline\'s "Dataset Version Published" under the dataset prefix, with a dead-letter queue', () => {

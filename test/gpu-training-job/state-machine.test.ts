@@ -5,8 +5,8 @@
  * with a recorded cause, and gate rejections.
  */
 import { createHash } from 'node:crypto';
-import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import { bucketNames, definition, Fixture, GATES, METRICS, trainingStack } from './training-fixture';
+import { awsError, localSfn, LocalSfn, startLocalExecution, TaskHandler } from '../support/local-sfn';
 
 // A short id: the interpreter's own MD5 (States.Hash) is wrong for inputs of 56 bytes or more (its
 // padding), which real execution ARNs are; Step Functions computes a correct MD5.
@@ -14,10 +14,7 @@ const EXECUTION_ID = 'execution:Training:run-1';
 const TASKS = ['Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'PublishModelRejected', 'PublishTrainingFailed'] as const;
 type TaskName = typeof TASKS[number];
 
-// The package is an ES module with a CommonJS build for `require` (which jest's CommonJS runtime
-// needs); its types are the ES module's.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine, ExecutionError } = require('aws-local-stepfunctions') as typeof LocalStepFunctions;
+const { StateMachine, ExecutionError } = localSfn;
 
 const fixture: Fixture = trainingStack({
   metricDefinitions: METRICS,
@@ -32,13 +29,6 @@ const INPUT = { datasetVersion: 'hearing-v12', location: LOCATION };
 const JOB_NAME = `hearing-who-grade-${createHash('md5').update(EXECUTION_ID).digest('hex')}`;
 const ARTIFACT = `s3://${models}/hearing-who-grade/training-jobs/${JOB_NAME}/output/model.tar.gz`;
 const PACKAGE_ARN = 'arn:aws:sagemaker:eu-central-1:111111111111:model-package/hearing-who-grade/3';
-
-/** An error as the service integration reports it: the interpreter matches Retry/Catch on `name`. */
-function awsError(name: string, message: string): Error {
-  const e = new Error(message);
-  e.name = name;
-  return e;
-}
 
 function trainingResult(metrics?: Array<{ MetricName: string; Value: number }>) {
   return {
@@ -55,8 +45,6 @@ const GOOD_METRICS = [
   { MetricName: 'validation:loss', Value: 0.31 },
 ];
 
-type Handler = (input: any) => unknown;
-
 /** The context object (the interpreter fills in Execution.Input and StartTime, not State). */
 const CONTEXT = (input: unknown): any => ({
   Execution: { Id: EXECUTION_ID, Name: 'run-1', Input: input },
@@ -66,15 +54,14 @@ const CONTEXT = (input: unknown): any => ({
 
 interface Run {
   readonly output?: any;
-  readonly error?: LocalStepFunctions.ExecutionError;
+  readonly error?: LocalSfn.ExecutionError;
   readonly calls: Record<TaskName, any[]>;
   readonly events: any[];
 }
 
 /** Run the definition; each task's handler gets its effective input (after Parameters). */
-async function run(handlers: Partial<Record<TaskName, Handler>>, input: unknown = INPUT): Promise<Run> {
-  const calls = Object.fromEntries(TASKS.map((t) => [t, []])) as unknown as Record<TaskName, any[]>;
-  const defaults: Record<TaskName, Handler> = {
+async function run(handlers: Partial<Record<TaskName, TaskHandler>>, input: unknown = INPUT): Promise<Run> {
+  const defaults: Record<TaskName, TaskHandler> = {
     Train: () => trainingResult(GOOD_METRICS),
     RegisterModel: () => ({ ModelPackageArn: PACKAGE_ARN }),
     WriteModelRecord: () => ({ ETag: '"abc"' }),
@@ -82,29 +69,13 @@ async function run(handlers: Partial<Record<TaskName, Handler>>, input: unknown 
     PublishModelRejected: () => ({ Entries: [{ EventId: '2' }], FailedEntryCount: 0 }),
     PublishTrainingFailed: () => ({ Entries: [{ EventId: '3' }], FailedEntryCount: 0 }),
   };
-  const taskResourceLocalHandlers = Object.fromEntries(TASKS.map((t) => [t, async (i: any) => {
-    calls[t].push(i);
-    return ((handlers[t] ?? defaults[t])(i)) as any;
-  }]));
   const machine = new StateMachine(asl as any, { validationOptions: { checkArn: false } });
-  const execution = machine.run(input as any, {
-    overrides: {
-      taskResourceLocalHandlers,
-      retryIntervalOverrides: Object.fromEntries(TASKS.map((t) => [t, 0])),
-    },
+  const { done } = startLocalExecution(machine, input, {
+    taskNames: TASKS,
+    handlerOf: (t) => handlers[t as TaskName] ?? defaults[t as TaskName],
     context: CONTEXT(input),
   });
-  const events: any[] = [];
-  const collect = (async () => { for await (const e of execution.eventLogs) events.push(e); })();
-  try {
-    const output = await execution.result;
-    await collect;
-    return { output, calls, events };
-  } catch (e) {
-    await collect.catch(() => undefined);
-    if (e instanceof ExecutionError) return { error: e, calls, events };
-    throw e;
-  }
+  return (await done) as Run;
 }
 
 const detailOf = (call: any) => call.Entries[0].Detail;

@@ -1,7 +1,7 @@
 import * as fc from 'fast-check';
 import { record, recordJson, recordNames } from './hearing';
 import { powertoolsLog } from '../../src/labeling-pipeline/runtime/clean';
-import { parseObjectCreated } from '../../src/labeling-pipeline/runtime/clean-support';
+import { parseObjectCreated } from '../../src/labeling-pipeline/runtime/clean-source';
 import { useLocalAws } from '../support/local-aws';
 import {
   cleanHandler, createKeys, createWorld, objectCreated, sourceItemOf, sqsEvent, sqsRecord, upload, Upload, World,

@@ -5,7 +5,7 @@ import {
   pipelineConfig, placesFromZones, pseudonym, RAW_PREFIX, silentLog, sourceId, sqsEvent, sqsRecord, upload, Upload, versions, ZONE_PREFIX,
 } from './support/clean-world';
 import { createCleanHandler } from '../../src/labeling-pipeline/runtime/clean';
-import { sourceHash } from '../../src/labeling-pipeline/runtime/clean-support';
+import { sourceHash } from '../../src/labeling-pipeline/runtime/clean-source';
 import { DETAIL_TYPE, KEYS, LEDGER } from '../../src/labeling-pipeline/runtime/contract';
 import { compileCleaner } from '../../src/labeling-pipeline/runtime/logic/cleaning';
 import { reconcileCounts, reconcileIds } from '../../src/labeling-pipeline/runtime/logic/reconcile';

@@ -6,21 +6,17 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as fc from 'fast-check';
-import { CLEANING, LABELING, NOW } from './hearing';
+import { hearingConfig, LABELING, NOW } from './hearing';
 import { LEDGER, PipelineConfig, SourceItem } from '../../src/labeling-pipeline/runtime/contract';
 import {
   createDatasetHandler, currentLabel, DATASET_VERSION_PATTERN, defaultDatasetVersion, DatasetEnv, labelerRefs, mapLimit,
 } from '../../src/labeling-pipeline/runtime/dataset';
-import { fromAttributeValue, fromItem, scanLedger, sourceOutcomes } from '../../src/labeling-pipeline/runtime/dataset-ledger';
+import { scanLedger, sourceOutcomes } from '../../src/labeling-pipeline/runtime/dataset-ledger';
 import { LabelRecord } from '../../src/labeling-pipeline/runtime/logic/labeling';
+import { fromAttributeValue, fromItem } from '../../src/private/runtime/dynamodb-codec';
 
-const CONFIG: PipelineConfig = {
-  pipelineName: 'hearing',
-  cleaning: CLEANING,
-  labelers: [{ kind: 'rules', rules: LABELING.rules }],
-  task: LABELING.task,
-  split: LABELING.split,
-};
+/** The hearing configuration without quality gates. */
+const CONFIG: PipelineConfig = hearingConfig({ gates: undefined });
 const ENV: DatasetEnv = {
   CLEAN_BUCKET: 'clean',
   CURATED_BUCKET: 'curated',

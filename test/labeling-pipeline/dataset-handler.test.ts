@@ -18,7 +18,7 @@ import {
   CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectVersionsCommand, ListObjectsV2Command,
   PutBucketEncryptionCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
-import { CLEANING, fakeMac, LABELING, NOW } from './hearing';
+import { CLEANING, fakeMac, hearingConfig, LABELING, NOW } from './hearing';
 import { METRIC_DEFINITIONS, syntheticAudiograms, TRAIN_SCRIPT } from '../../examples/training/hearing-dataset';
 import { runLocalTraining } from '../../examples/training/local-training';
 import {
@@ -37,15 +37,10 @@ const ASSET_DIR = path.join(REPO_ROOT, 'assets', 'labeling-pipeline', 'runtime',
 const ZONE_PREFIX = 'hearing/';
 const aws = useLocalAws();
 
-const CONFIG: PipelineConfig = {
-  pipelineName: 'hearing',
-  cleaning: CLEANING,
-  labelers: [{ kind: 'rules', rules: LABELING.rules }],
-  task: LABELING.task,
-  split: LABELING.split,
+const CONFIG: PipelineConfig = hearingConfig({
   gates: { minRecords: 20, maxQuarantineRate: 0.3, maxUnlabelledRate: 0.5, minPerSplit: 1 },
   libraryVersion: '0.0.0-test',
-};
+});
 
 let s3: S3Client;
 let ddb: DynamoDBClient;

@@ -2,6 +2,7 @@
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { PipelineConfig } from '../../src/labeling-pipeline/runtime/contract';
 import { CleaningConfig, compileCleaner, MacFunction } from '../../src/labeling-pipeline/runtime/logic/cleaning';
 import { SplitConfig, QualityGates } from '../../src/labeling-pipeline/runtime/logic/dataset';
 import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
@@ -14,6 +15,22 @@ export const LABELING: { rules: RulesLabelerConfig; task: LabelTaskConfig; split
 
 /** The injected clock: the day after the formats.md example was taken. */
 export const NOW = Date.parse('2026-03-02T00:00:00Z');
+
+/** The name of the hearing example's pipeline. */
+export const PIPELINE = 'hearing';
+
+/** The pipeline configuration the construct would stage (the hearing fixtures). */
+export function hearingConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
+  return {
+    pipelineName: PIPELINE,
+    cleaning: CLEANING,
+    labelers: [{ kind: 'rules', rules: LABELING.rules }],
+    task: LABELING.task,
+    split: LABELING.split,
+    gates: LABELING.gates,
+    ...overrides,
+  };
+}
 
 /** Stand-in for KMS GenerateMac: HMAC-SHA-256 with a fixed test key. */
 export const fakeMac: MacFunction = (value) => createHmac('sha256', 'test-key').update(value).digest('hex');

@@ -10,10 +10,11 @@
  *   records the calls and raises TaskTimedOut / TaskDoesNotExist on demand. StartExecution runs
  *   against moto (it keeps executions, their input, and raises ExecutionAlreadyExists).
  */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateEventBusCommand, EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { InvokeCommand, InvokeCommandOutput, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
@@ -25,28 +26,17 @@ import {
 } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { cleaner, CLEANING, LABELING, NOW } from './hearing';
-import { DETAIL_TYPE, EVENT_SOURCE, KEYS, LEDGER, PipelineConfig, RecordItem } from '../../src/labeling-pipeline/runtime/contract';
-import { toItem } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { cleaner, hearingConfig, hearingRecord, NOW, PIPELINE } from './hearing';
+import { DETAIL_TYPE, EVENT_SOURCE, KEYS, LEDGER, PipelineConfig, RecordItem, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
+import { createLabelHandler, LabelHandlerDeps } from '../../src/labeling-pipeline/runtime/label';
 import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
+import { fromItem, toItem } from '../../src/private/runtime/dynamodb-codec';
 import { LocalAws } from '../support/local-aws';
 
-export const ZONE_PREFIX = 'hearing/';
-export const PIPELINE = 'hearing';
-export const NAMESPACE = 'CdkSecureMlops/LabelingPipeline';
+export { hearingConfig, PIPELINE };
 
-/** The pipeline configuration the construct would stage (the hearing fixtures). */
-export function hearingConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
-  return {
-    pipelineName: PIPELINE,
-    cleaning: CLEANING,
-    labelers: [{ kind: 'rules', rules: LABELING.rules }],
-    task: LABELING.task,
-    split: LABELING.split,
-    gates: LABELING.gates,
-    ...overrides,
-  };
-}
+export const ZONE_PREFIX = 'hearing/';
+export const NAMESPACE = 'CdkSecureMlops/LabelingPipeline';
 
 /** Writes a config file for a bundle load (PIPELINE_CONFIG_FILE). */
 export function writeConfigFile(config: PipelineConfig = hearingConfig()): string {
@@ -174,6 +164,60 @@ export async function placeCleanRecord(lake: Lake, raw: JsonObject): Promise<Pla
   };
   await lake.ddb.send(new PutItemCommand({ TableName: lake.table, Item: toItem(item as unknown as Record<string, unknown>) }));
   return { recordId: result.recordId, record: result.record, subject: result.subject ?? '' };
+}
+
+/**
+ * Place a clean record whose better-ear average sits on the normal/mild boundary (20 and 25 dB HL):
+ * the labeling handler sends it to review. A fresh session id makes it a new record.
+ */
+export function placeBorderlineRecord(lake: Lake): Promise<Placed> {
+  return placeCleanRecord(lake, hearingRecord([20, 20, 20, 20], [25, 25, 25, 25], { sessionId: randomUUID() }));
+}
+
+/** The review state machine's input for a borderline record (low confidence, `mild` at 0.5). */
+export function borderlineReviewInput(placed: Placed): ReviewExecutionInput {
+  return {
+    recordId: placed.recordId,
+    reasons: ['low-confidence'],
+    proposal: { className: 'mild', confidence: 0.5 },
+    votes: [{ labeler: 'rules:who-grade@1', className: 'mild', confidence: 0.5 }],
+    record: placed.record,
+  };
+}
+
+/**
+ * The labeling handler on the lake at `NOW`, with the hearing configuration unless given; `deps`
+ * replace any dependency. By default no remote labeler may be called (the hearing configuration
+ * has rules only).
+ */
+export function labelHandlerFor(lake: Lake, config: PipelineConfig = hearingConfig(), deps: Partial<LabelHandlerDeps> = {}) {
+  const noRemoteLabeler = new FakeLambda(() => {
+    throw new Error('no remote labeler configured');
+  });
+  return createLabelHandler({
+    s3: lake.s3,
+    ddb: lake.ddb,
+    lambda: noRemoteLabeler.asClient(),
+    sfn: lake.sfn,
+    events: lake.events,
+    env: lake.env,
+    config,
+    now: () => NOW,
+    ...deps,
+  });
+}
+
+/** A ledger item (consistent read), decoded; `undefined` when there is none. */
+export async function ledgerItem(lake: Lake, pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+  const res = await lake.ddb.send(new GetItemCommand({ TableName: lake.table, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }));
+  return res.Item ? fromItem(res.Item) : undefined;
+}
+
+/** The ledger item of a record (consistent read); it must exist. */
+export async function recordItem(lake: Lake, recordId: string): Promise<RecordItem> {
+  const item = await ledgerItem(lake, LEDGER.recordPk(recordId), LEDGER.recordSk);
+  if (!item) throw new Error(`no ledger item for record ${recordId}`);
+  return item as unknown as RecordItem;
 }
 
 /** An SQS message carrying the `Record Cleaned` event (as the EventBridge → SQS rule delivers it). */

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { cleaner, hearingRecord, LABELING } from './hearing';
+import { cleaner, hearingRecord, LABELING, NOW } from './hearing';
 import {
-  captureOutput, createLake, drainEvents, FakeLambda, hearingConfig, Lake, placeCleanRecord, Placed, recordCleanedMessage,
-  sqsMessage, throttled, versionsUnder, writeConfigFile, ZONE_PREFIX,
+  captureOutput, createLake, drainEvents, FakeLambda, hearingConfig, labelHandlerFor, Lake, placeCleanRecord, Placed, recordCleanedMessage,
+  recordItem, sqsMessage, throttled, versionsUnder, writeConfigFile, ZONE_PREFIX,
 } from './label-handler-support';
-import { DETAIL_TYPE, LEDGER, PipelineConfig, RecordItem, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
-import { createLabelHandler, executionName, LabelHandlerDeps, parseRecordCleaned } from '../../src/labeling-pipeline/runtime/label';
-import { fromItem } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { DETAIL_TYPE, PipelineConfig, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
+import { executionName, parseRecordCleaned } from '../../src/labeling-pipeline/runtime/label';
 import { JsonObject } from '../../src/labeling-pipeline/runtime/logic/json';
 import { sampleFraction } from '../../src/labeling-pipeline/runtime/logic/labeling';
 import { expectAssetLoads } from '../support/assets';
@@ -25,24 +24,17 @@ import { useLocalAws } from '../support/local-aws';
  * functions only in Docker). PutObject uses `If-None-Match: *`, which moto 5.2.5 enforces.
  */
 const aws = useLocalAws();
-const NOW = Date.parse('2026-03-02T00:00:00Z');
 const FN_ARN = 'arn:aws:lambda:eu-central-1:123456789012:function:custom-labeler';
 const MODEL_ARN = 'arn:aws:lambda:eu-central-1:123456789012:function:endpoint:live';
 
-const noLambda = new FakeLambda(() => {
-  throw new Error('no remote labeler configured');
-});
-
-function handlerFor(lake: Lake, config: PipelineConfig = hearingConfig(), extra: Partial<LabelHandlerDeps> = {}) {
-  return createLabelHandler({
-    s3: lake.s3, ddb: lake.ddb, lambda: noLambda.asClient(), sfn: lake.sfn, events: lake.events, env: lake.env, config, now: () => NOW, ...extra,
-  });
-}
-
-async function recordItem(lake: Lake, recordId: string): Promise<RecordItem> {
-  const Key = { pk: { S: LEDGER.recordPk(recordId) }, sk: { S: LEDGER.recordSk } };
-  const res = await lake.ddb.send(new GetItemCommand({ TableName: lake.table, Key, ConsistentRead: true }));
-  return fromItem(res.Item!) as unknown as RecordItem;
+/** The lake's DynamoDB client, except that every UpdateItem is throttled (the handler stops between its writes). */
+function ddbFailingUpdates(lake: Lake): Lake['ddb'] {
+  return {
+    send: async (cmd: unknown) => {
+      if (cmd instanceof UpdateItemCommand) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      return lake.ddb.send(cmd as any);
+    },
+  } as unknown as Lake['ddb'];
 }
 
 async function executions(lake: Lake): Promise<Map<string, ReviewExecutionInput>> {
@@ -94,7 +86,7 @@ describe('a batch of hearing records', () => {
       sampled: await placeCleanRecord(lake, await sample(flat(10), flat(15), true)),
     };
     const messages = Object.values(batch).map((p) => recordCleanedMessage(p.recordId));
-    const run = await captureOutput(() => handlerFor(lake)({ Records: messages }));
+    const run = await captureOutput(() => labelHandlerFor(lake)({ Records: messages }));
     first = run.result;
     firstOutput = run.output;
   });
@@ -168,7 +160,7 @@ describe('a batch of hearing records', () => {
   test('a redelivery of the batch writes no object version, starts nothing and puts no event', async () => {
     await drainEvents(lake);
     const before = await versionsUnder(lake, lake.curated, ZONE_PREFIX);
-    const res = await handlerFor(lake)({ Records: Object.values(batch).map((p) => recordCleanedMessage(p.recordId, `again-${p.recordId}`)) });
+    const res = await labelHandlerFor(lake)({ Records: Object.values(batch).map((p) => recordCleanedMessage(p.recordId, `again-${p.recordId}`)) });
     expect(res.batchItemFailures).toEqual([]);
     expect(await versionsUnder(lake, lake.curated, ZONE_PREFIX)).toEqual(before);
     expect((await executions(lake)).size).toBe(3);
@@ -185,7 +177,7 @@ describe('idempotency under faults', () => {
   test('a crash after the label was recorded: the redelivery only puts the pending event, once', async () => {
     const p = await placeAuto(lake, flat(55), flat(60));
     const down = { send: async () => { throw Object.assign(new Error('EventBridge is down'), { name: 'InternalException' }); } } as unknown as EventBridgeClient;
-    const failed = await handlerFor(lake, hearingConfig(), { events: down })({ Records: [recordCleanedMessage(p.recordId)] });
+    const failed = await labelHandlerFor(lake, hearingConfig(), { events: down })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(failed.batchItemFailures).toEqual([{ itemIdentifier: `m-${p.recordId}` }]);
     const pending = await recordItem(lake, p.recordId);
     expect(pending.state).toBe('labelled');
@@ -193,31 +185,25 @@ describe('idempotency under faults', () => {
     expect(await drainEvents(lake)).toEqual([]);
     const versions = await versionsUnder(lake, lake.curated, `${ZONE_PREFIX}labels/${p.recordId}/`);
 
-    const retried = await handlerFor(lake)({ Records: [recordCleanedMessage(p.recordId)] });
+    const retried = await labelHandlerFor(lake)({ Records: [recordCleanedMessage(p.recordId)] });
     expect(retried.batchItemFailures).toEqual([]);
     const events = await drainEvents(lake);
     expect(events.map((e) => [e.detailType, e.detail.recordId])).toEqual([[DETAIL_TYPE.recordLabelled, p.recordId]]);
     expect((await recordItem(lake, p.recordId)).pendingEvent).toBeUndefined();
     expect(await versionsUnder(lake, lake.curated, `${ZONE_PREFIX}labels/${p.recordId}/`)).toEqual(versions);
     // A third delivery: nothing at all.
-    await handlerFor(lake)({ Records: [recordCleanedMessage(p.recordId)] });
+    await labelHandlerFor(lake)({ Records: [recordCleanedMessage(p.recordId)] });
     expect(await drainEvents(lake)).toEqual([]);
   });
 
   test('a crash after the label object was written: the redelivery reuses it (no second version; the ledger holds the stored label)', async () => {
     const p = await placeAuto(lake, flat(60), flat(60));
-    const ddbFailingUpdates = {
-      send: async (cmd: unknown) => {
-        if (cmd instanceof UpdateItemCommand) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
-        return lake.ddb.send(cmd as any);
-      },
-    } as unknown as typeof lake.ddb;
-    const failed = await handlerFor(lake, hearingConfig(), { ddb: ddbFailingUpdates })({ Records: [recordCleanedMessage(p.recordId)] });
+    const failed = await labelHandlerFor(lake, hearingConfig(), { ddb: ddbFailingUpdates(lake) })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(failed.batchItemFailures).toHaveLength(1);
     const written = await versionsUnder(lake, lake.curated, `${ZONE_PREFIX}labels/${p.recordId}/`);
     expect(written).toHaveLength(1);
     // Redelivered an hour later: the label object is not written again and keeps its createdAt.
-    const later = await handlerFor(lake, hearingConfig(), { now: () => NOW + 3_600_000 })({ Records: [recordCleanedMessage(p.recordId)] });
+    const later = await labelHandlerFor(lake, hearingConfig(), { now: () => NOW + 3_600_000 })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(later.batchItemFailures).toEqual([]);
     expect(await versionsUnder(lake, lake.curated, `${ZONE_PREFIX}labels/${p.recordId}/`)).toEqual(written);
     expect((await recordItem(lake, p.recordId)).label?.createdAt).toBe(new Date(NOW).toISOString());
@@ -226,19 +212,13 @@ describe('idempotency under faults', () => {
 
   test('a crash after the review started: the redelivery treats ExecutionAlreadyExists as done', async () => {
     const p = await placeCleanRecord(lake, session(flat(35), flat(35)));
-    const ddbFailingUpdates = {
-      send: async (cmd: unknown) => {
-        if (cmd instanceof UpdateItemCommand) throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
-        return lake.ddb.send(cmd as any);
-      },
-    } as unknown as typeof lake.ddb;
-    const failed = await handlerFor(lake, hearingConfig(), { ddb: ddbFailingUpdates })({ Records: [recordCleanedMessage(p.recordId)] });
+    const failed = await labelHandlerFor(lake, hearingConfig(), { ddb: ddbFailingUpdates(lake) })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(failed.batchItemFailures).toHaveLength(1);
     // Redelivered after the rules were retuned: the execution input differs, so Step Functions
     // (and moto) answer the reused name with ExecutionAlreadyExists; the handler treats it as started.
     const changed = hearingConfig({ task: { ...LABELING.task, review: { ...LABELING.task.review, minConfidence: 0.99 } } });
     const rules = { ...LABELING.rules, confidence: { max: 0.98, atBoundary: 0.4 } };
-    const res = await handlerFor(lake, { ...changed, labelers: [{ kind: 'rules', rules }] })({ Records: [recordCleanedMessage(p.recordId)] });
+    const res = await labelHandlerFor(lake, { ...changed, labelers: [{ kind: 'rules', rules }] })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(res.batchItemFailures).toEqual([]);
     expect((await recordItem(lake, p.recordId)).state).toBe('review');
     const started = await executions(lake);
@@ -253,7 +233,7 @@ describe('function and model labelers', () => {
     lake = await createLake(aws());
   });
 
-  const withFunction = (lambda: FakeLambda) => handlerFor(lake, hearingConfig({
+  const withFunction = (lambda: FakeLambda) => labelHandlerFor(lake, hearingConfig({
     labelers: [{ kind: 'rules', rules: LABELING.rules }, { kind: 'function', id: 'fn:custom', version: '3', functionArn: FN_ARN }],
   }), { lambda: lambda.asClient() });
 
@@ -328,7 +308,7 @@ describe('function and model labelers', () => {
   test('the model endpoint gets an API Gateway proxy event; predictions[0] is mapped through classMap', async () => {
     const p = await placeAuto(lake, flat(40), flat(40));
     const lambda = new FakeLambda(() => predict('g2', 2, [0.01, 0.04, 0.95]));
-    const res = await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
+    const res = await labelHandlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(res.batchItemFailures).toEqual([]);
     expect(lambda.calls).toHaveLength(1);
     const event = lambda.calls[0].payload;
@@ -346,7 +326,7 @@ describe('function and model labelers', () => {
   ] as const)('the model labeler abstains on %s (the record goes to review)', async (_, answer, reason) => {
     const p = await placeCleanRecord(lake, session(flat(40), flat(40)));
     const lambda = new FakeLambda(() => answer as any);
-    const res = await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
+    const res = await labelHandlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(res.batchItemFailures).toEqual([]);
     const input = (await executions(lake)).get(p.recordId)!;
     expect(input.reasons).toEqual(['all-abstained']);
@@ -359,7 +339,7 @@ describe('function and model labelers', () => {
     const lambda = new FakeLambda(() => predict('g2', 2, [0, 0, 1]));
     const config = modelConfig();
     const spec = config.labelers[0] as Extract<PipelineConfig['labelers'][number], { kind: 'model' }>;
-    await handlerFor(lake, { ...config, labelers: [{ ...spec, features: [...spec.features, 'thresholds.left.3000'] }] }, { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
+    await labelHandlerFor(lake, { ...config, labelers: [{ ...spec, features: [...spec.features, 'thresholds.left.3000'] }] }, { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(lambda.calls).toEqual([]);
     expect((await executions(lake)).get(p.recordId)!.votes).toEqual([{ labeler: 'model:who@7', abstainReason: 'missing-input' }]);
   });
@@ -367,7 +347,7 @@ describe('function and model labelers', () => {
   test('a 503 of the endpoint fails the message (retried), nothing is written', async () => {
     const p = await placeCleanRecord(lake, session(flat(40), flat(40)));
     const lambda = new FakeLambda(() => ({ payload: { statusCode: 503, body: '{"message":"the model is not available"}' } }));
-    const res = await handlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
+    const res = await labelHandlerFor(lake, modelConfig(), { lambda: lambda.asClient() })({ Records: [recordCleanedMessage(p.recordId)] });
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: `m-${p.recordId}` }]);
     expect((await recordItem(lake, p.recordId)).state).toBe('cleaned');
   });
@@ -387,7 +367,7 @@ describe('messages that are not labeling work', () => {
       sqsMessage(JSON.stringify({ 'source': 'cdk-secure-mlops.labeling-pipeline', 'detail-type': 'Record Cleaned', 'detail': { recordId: `../${secret}` } }), 'bad-id'),
       recordCleanedMessage('rec-000000000000000000000000', 'unknown-record'),
     ];
-    const { result, output } = await captureOutput(() => handlerFor(lake)({ Records: records }));
+    const { result, output } = await captureOutput(() => labelHandlerFor(lake)({ Records: records }));
     expect(result.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad-json', 'bad-source', 'bad-id', 'unknown-record']);
     expect(output).not.toContain(secret);
     expect(output).toContain('InvalidMessage');

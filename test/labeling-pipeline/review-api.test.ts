@@ -3,8 +3,10 @@ import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as fc from 'fast-check';
-import { hearingRecord, LABELING } from './hearing';
-import { captureOutput, createLake, FakeTaskApi, hearingConfig, Lake, placeCleanRecord, Placed, writeConfigFile } from './label-handler-support';
+import { LABELING } from './hearing';
+import {
+  borderlineReviewInput, captureOutput, createLake, FakeTaskApi, hearingConfig, Lake, placeBorderlineRecord, Placed, writeConfigFile,
+} from './label-handler-support';
 import { LEDGER, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
 import { decodeNextToken, encodeNextToken, parseLimit, parseReviewAnswer } from '../../src/labeling-pipeline/runtime/logic/review-request';
 import { createReviewApiHandler, readAllowedOrigins } from '../../src/labeling-pipeline/runtime/review-api';
@@ -56,14 +58,8 @@ const json = (res: APIGatewayProxyResult) => JSON.parse(res.body);
 async function seed(n: number): Promise<void> {
   const recorder = createReviewRecordHandler({ s3: lake.s3, ddb: lake.ddb, events: lake.events, env: lake.env, config: hearingConfig() });
   for (let i = 0; i < n; i++) {
-    const placed = await placeCleanRecord(lake, hearingRecord([20, 20, 20, 20], [25, 25, 25, 25], { sessionId: randomUUID() }));
-    const input: ReviewExecutionInput = {
-      recordId: placed.recordId,
-      reasons: ['low-confidence'],
-      proposal: { className: 'mild', confidence: 0.5 },
-      votes: [{ labeler: 'rules:who-grade@1', className: 'mild', confidence: 0.5 }],
-      record: placed.record,
-    };
+    const placed = await placeBorderlineRecord(lake);
+    const input = borderlineReviewInput(placed);
     const token = `AAAAKgAAAAIAAAAAAAAAA-secret-token-${randomUUID()}`;
     await recorder({ action: 'request', taskToken: token, attempt: 1, input });
     pending.push({ placed, token, input });

@@ -1,15 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
-import { hearingRecord, LABELING } from './hearing';
+import { LABELING, NOW } from './hearing';
 import {
-  captureOutput, createLake, drainEvents, FakeLambda, hearingConfig, Lake, placeCleanRecord, Placed, recordCleanedMessage,
-  versionsUnder, writeConfigFile, ZONE_PREFIX,
+  borderlineReviewInput, captureOutput, createLake, drainEvents, hearingConfig, labelHandlerFor, Lake, ledgerItem, placeBorderlineRecord,
+  Placed, recordCleanedMessage, recordItem, versionsUnder, writeConfigFile, ZONE_PREFIX,
 } from './label-handler-support';
-import { DETAIL_TYPE, LEDGER, RecordItem, ReviewAnswer, ReviewExecutionInput, ReviewItem, ReviewRecordEvent } from '../../src/labeling-pipeline/runtime/contract';
-import { createLabelHandler } from '../../src/labeling-pipeline/runtime/label';
-import { fromItem, HumanLabelKept, RecordNotInLedger, setRecordState } from '../../src/labeling-pipeline/runtime/label-ledger';
+import { DETAIL_TYPE, LEDGER, ReviewAnswer, ReviewExecutionInput, ReviewItem, ReviewRecordEvent } from '../../src/labeling-pipeline/runtime/contract';
+import { HumanLabelKept, RecordNotInLedger, setRecordState } from '../../src/labeling-pipeline/runtime/label-ledger';
 import { createReviewRecordHandler } from '../../src/labeling-pipeline/runtime/review-record';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
@@ -20,7 +18,6 @@ import { useLocalAws } from '../support/local-aws';
  * the record item and the `Record Labelled` event.
  */
 const aws = useLocalAws();
-const NOW = Date.parse('2026-03-02T00:00:00Z');
 const REVIEWER = '7b0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1';
 
 let lake: Lake;
@@ -32,36 +29,14 @@ beforeAll(async () => {
   handler = createReviewRecordHandler({ s3: lake.s3, ddb: lake.ddb, events: lake.events, env: lake.env, config: hearingConfig(), now: () => clock });
 });
 
-async function getItem(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
-  const res = await lake.ddb.send(new GetItemCommand({ TableName: lake.table, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }));
-  return res.Item ? fromItem(res.Item) : undefined;
-}
-const recordItem = async (id: string) => (await getItem(LEDGER.recordPk(id), LEDGER.recordSk)) as unknown as RecordItem;
-const reviewItem = async (id: string) => (await getItem(LEDGER.reviewPk, id)) as unknown as ReviewItem | undefined;
+const reviewItem = async (id: string) => (await ledgerItem(lake, LEDGER.reviewPk, id)) as unknown as ReviewItem | undefined;
 
 /** A record in state `review`, as the labeling handler leaves a borderline one. */
 async function inReview(): Promise<{ placed: Placed; input: ReviewExecutionInput }> {
-  const placed = await placeCleanRecord(lake, hearingRecord([20, 20, 20, 20], [25, 25, 25, 25], { sessionId: randomUUID() }));
-  const label = createLabelHandler({
-    s3: lake.s3,
-    ddb: lake.ddb,
-    lambda: new FakeLambda(() => ({ payload: {} })).asClient(),
-    sfn: lake.sfn,
-    events: lake.events,
-    env: lake.env,
-    config: hearingConfig(),
-    now: () => NOW,
-  });
-  await label({ Records: [recordCleanedMessage(placed.recordId)] });
-  expect((await recordItem(placed.recordId)).state).toBe('review');
-  const input: ReviewExecutionInput = {
-    recordId: placed.recordId,
-    reasons: ['low-confidence'],
-    proposal: { className: 'mild', confidence: 0.5 },
-    votes: [{ labeler: 'rules:who-grade@1', className: 'mild', confidence: 0.5 }],
-    record: placed.record,
-  };
-  return { placed, input };
+  const placed = await placeBorderlineRecord(lake);
+  await labelHandlerFor(lake)({ Records: [recordCleanedMessage(placed.recordId)] });
+  expect((await recordItem(lake, placed.recordId)).state).toBe('review');
+  return { placed, input: borderlineReviewInput(placed) };
 }
 
 test('request puts the pending review item with the token; a later attempt replaces it', async () => {
@@ -112,7 +87,7 @@ test('record appends the human label once (SSE-KMS), makes it current, announces
     createdAt: new Date(NOW).toISOString(),
     votes: input.votes,
   });
-  const item = await recordItem(placed.recordId);
+  const item = await recordItem(lake, placed.recordId);
   expect(item.state).toBe('labelled');
   expect(item.label).toEqual(stored);
   expect(item.pendingEvent).toBeUndefined();
@@ -127,31 +102,22 @@ test('record appends the human label once (SSE-KMS), makes it current, announces
   await handler({ action: 'record', answer });
   clock = NOW;
   expect(await versionsUnder(lake, lake.curated, `${ZONE_PREFIX}labels/${placed.recordId}/`)).toEqual(versions);
-  expect((await recordItem(placed.recordId)).label).toEqual(stored);
+  expect((await recordItem(lake, placed.recordId)).label).toEqual(stored);
 });
 
 test('a human label wins over a later machine label', async () => {
   const { placed, input } = await inReview();
   await handler({ action: 'request', taskToken: 't', attempt: 1, input });
   await handler({ action: 'record', answer: { recordId: placed.recordId, className: 'mild', reviewer: REVIEWER, votes: input.votes } });
-  const human = (await recordItem(placed.recordId)).label;
+  const human = (await recordItem(lake, placed.recordId)).label;
   await drainEvents(lake);
 
   // A redelivery, and a relabel under retuned rules (another labeler version): both keep the human label.
   const retuned = { ...LABELING.rules, version: '2', boundaryMargin: 0 };
   for (const config of [hearingConfig(), hearingConfig({ labelers: [{ kind: 'rules', rules: retuned }] })]) {
-    const label = createLabelHandler({
-      s3: lake.s3,
-      ddb: lake.ddb,
-      lambda: new FakeLambda(() => ({ payload: {} })).asClient(),
-      sfn: lake.sfn,
-      events: lake.events,
-      env: lake.env,
-      config,
-      now: () => NOW + 1000,
-    });
+    const label = labelHandlerFor(lake, config, { now: () => NOW + 1000 });
     expect((await label({ Records: [recordCleanedMessage(placed.recordId)] })).batchItemFailures).toEqual([]);
-    expect((await recordItem(placed.recordId)).label).toEqual(human);
+    expect((await recordItem(lake, placed.recordId)).label).toEqual(human);
   }
   expect(await drainEvents(lake)).toEqual([]);
 
@@ -165,7 +131,7 @@ test('a human label wins over a later machine label', async () => {
   await expect(setRecordState(lake.ddb, lake.table, placed.recordId, {
     state: 'review', human: false, pendingEvent: { id: 'x', detailType: DETAIL_TYPE.reviewRequested, codes: ['low-confidence'] },
   })).rejects.toBeInstanceOf(HumanLabelKept);
-  expect((await recordItem(placed.recordId))).toMatchObject({ state: 'labelled', label: human });
+  expect((await recordItem(lake, placed.recordId))).toMatchObject({ state: 'labelled', label: human });
 
   // A machine label that slipped in between the labeling handler's read and write.
   await lake.ddb.send(new UpdateItemCommand({
@@ -175,18 +141,9 @@ test('a human label wins over a later machine label', async () => {
     ExpressionAttributeNames: { '#s': 'state' },
     ExpressionAttributeValues: { ':s': { S: 'cleaned' } },
   }));
-  const label = createLabelHandler({
-    s3: lake.s3,
-    ddb: lake.ddb,
-    lambda: new FakeLambda(() => ({ payload: {} })).asClient(),
-    sfn: lake.sfn,
-    events: lake.events,
-    env: lake.env,
-    config: hearingConfig({ labelers: [{ kind: 'rules', rules: retuned }] }),
-    now: () => NOW + 2000,
-  });
+  const label = labelHandlerFor(lake, hearingConfig({ labelers: [{ kind: 'rules', rules: retuned }] }), { now: () => NOW + 2000 });
   expect((await label({ Records: [recordCleanedMessage(placed.recordId)] })).batchItemFailures).toEqual([]);
-  expect((await recordItem(placed.recordId)).label).toEqual(human);
+  expect((await recordItem(lake, placed.recordId)).label).toEqual(human);
 });
 
 test('a record without a ledger item is an error (the state machine retries, then fails)', async () => {
@@ -203,7 +160,7 @@ test('expire drops the pending item; the record stays in review', async () => {
   expect(await reviewItem(placed.recordId)).toBeDefined();
   await handler({ action: 'expire', recordId: placed.recordId });
   expect(await reviewItem(placed.recordId)).toBeUndefined();
-  expect((await recordItem(placed.recordId)).state).toBe('review');
+  expect((await recordItem(lake, placed.recordId)).state).toBe('review');
   // Idempotent (the state machine retries it).
   await handler({ action: 'expire', recordId: placed.recordId });
 });

@@ -16,19 +16,15 @@
  */
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type * as LocalStepFunctions from 'aws-local-stepfunctions' with { 'resolution-mode': 'require' };
 import { hearingPipelineProps } from './pipeline-fixture';
 import { LabelingPipeline, SecureDataLake } from '../../src';
 import { DETAIL_TYPE, EVENT_SOURCE } from '../../src/labeling-pipeline/runtime/contract';
 import type { DatasetTaskResult, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
 import { ACCOUNT, allStates, REGION, stateMachineDefinition, stateMachineProperties, statesOfType } from '../support/asl';
+import { awsError, ExecutionEvent as EventLog, LocalExecution as Run, localSfn, LocalSfn, startLocalExecution, StartedLocalExecution as Started, TaskHandler as Handler } from '../support/local-sfn';
 
-// The package is an ES module with a CommonJS build for `require` (which jest's CommonJS runtime
-// needs); its types are the ES module's.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { StateMachine, ExecutionError } = require('aws-local-stepfunctions') as typeof LocalStepFunctions;
-type StateMachine = LocalStepFunctions.StateMachine;
-type ExecutionError = LocalStepFunctions.ExecutionError;
+const { StateMachine, ExecutionError } = localSfn;
+type StateMachine = LocalSfn.StateMachine;
 
 // --- the synthesized stack ----------------------------------------------------------------------
 
@@ -70,13 +66,6 @@ const QUARANTINE_BUCKET = bucketName('LakeQuarantine');
 
 // --- running a definition -----------------------------------------------------------------------
 
-/** An error as a service integration reports it: Retry and Catch match on `name`. */
-function awsError(name: string, message: string): Error {
-  const e = new Error(message);
-  e.name = name;
-  return e;
-}
-
 /** A task handler that throws the given errors on its first calls, then returns `then()`. */
 function failing(errors: Error[], then: (input: any) => unknown = () => { throw errors[errors.length - 1]; }): Handler {
   let n = 0;
@@ -84,24 +73,6 @@ function failing(errors: Error[], then: (input: any) => unknown = () => { throw 
     if (n < errors.length) throw errors[n++];
     return then(input);
   };
-}
-
-type Handler = (input: any) => unknown;
-/** An event of the execution's event log (the package does not export its type). */
-type EventLog = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
-
-interface Run {
-  readonly output?: any;
-  readonly error?: ExecutionError;
-  /** Effective input (after Parameters) of every call of every Task state, by state name. */
-  readonly calls: Record<string, any[]>;
-  readonly events: EventLog[];
-}
-
-interface Started {
-  readonly calls: Record<string, any[]>;
-  readonly events: EventLog[];
-  readonly done: Promise<Run>;
 }
 
 /** Validated interpreters by definition (executions are independent of each other). */
@@ -114,43 +85,19 @@ const TASK_TOKEN = 'AQCEAAAAKgAAAAMAAAAA-task-token';
  * (`handlers[state]`, else `defaults[state]`), and Retry intervals set to 0.
  */
 function start(asl: Record<string, any>, defaults: Record<string, Handler>, handlers: Record<string, Handler>, input: unknown): Started {
-  const taskNames = statesOfType(asl, 'Task').map((s) => s.name);
-  const calls: Record<string, any[]> = Object.fromEntries(taskNames.map((t) => [t, []]));
-  const taskResourceLocalHandlers = Object.fromEntries(taskNames.map((t) => [t, async (i: any) => {
-    calls[t].push(i);
-    const handler = handlers[t] ?? defaults[t];
-    if (!handler) throw new Error(`no local handler for the Task state ${t}`);
-    return (await handler(i)) as any;
-  }]));
   let machine = MACHINE_CACHE.get(asl);
   if (!machine) {
     machine = new StateMachine(asl as any, { validationOptions: { checkArn: false } });
     MACHINE_CACHE.set(asl, machine);
   }
-  const execution = machine.run(input as any, {
-    overrides: {
-      taskResourceLocalHandlers,
-      retryIntervalOverrides: Object.fromEntries(taskNames.map((t) => [t, 0])),
-    },
+  return startLocalExecution(machine, input, {
+    taskNames: statesOfType(asl, 'Task').map((s) => s.name),
+    handlerOf: (t) => handlers[t] ?? defaults[t],
     context: {
       Execution: { Id: `arn:aws:states:${REGION}:${ACCOUNT}:execution:Review:rec-1`, Input: input as any, StartTime: '2026-03-01T11:00:00Z' },
       Task: { Token: TASK_TOKEN },
     },
   });
-  const events: EventLog[] = [];
-  const collect = (async () => { for await (const e of execution.eventLogs) events.push(e); })();
-  const done = (async (): Promise<Run> => {
-    try {
-      const output = await execution.result;
-      await collect;
-      return { output, calls, events };
-    } catch (e) {
-      await collect.catch(() => undefined);
-      if (e instanceof ExecutionError) return { error: e, calls, events };
-      throw e;
-    }
-  })();
-  return { calls, events, done };
 }
 
 /** Names of the states entered, in order (nested Map iterations included). */

@@ -125,6 +125,7 @@ describe('SecureUploadApi defaults', () => {
         Variables: {
           BUCKET_NAME: { Ref: rawId },
           KMS_KEY_ARN: Match.anyValue(),
+          HMAC_KEY_ID: { 'Fn::GetAtt': [stack.getLogicalId(lake.pseudonymizationKey!.node.defaultChild as any), 'Arn'] },
           KEY_PREFIX: 'uploads/',
           MAX_BYTES: '5242880',
           ALLOWED_CONTENT_TYPES: '["application/json"]',

@@ -1,4 +1,5 @@
-import { emfLine, METRIC } from '../../src/private/runtime/metrics';
+import { createMetrics, metricRecorder } from '../../src/private/runtime/metrics';
+import { ENDPOINT_METRIC as METRIC } from '../../src/serverless-model-endpoint/runtime/contract';
 import { ModelInitError } from '../../src/serverless-model-endpoint/runtime/errors';
 import { outputSpecs } from '../../src/serverless-model-endpoint/runtime/model-io';
 import { argmax, classifierSpec, classify, serializePrediction, softmax, toNestedArray } from '../../src/serverless-model-endpoint/runtime/response';
@@ -89,20 +90,28 @@ describe('serializePrediction', () => {
   });
 });
 
-describe('emfLine', () => {
-  test('is one line of JSON in the embedded metric format', () => {
-    const line = emfLine('NS', { service: 'svc' }, [
-      { name: METRIC.requestLatency, unit: 'Milliseconds', value: 1.5 },
-      { name: METRIC.batchSize, unit: 'Count', value: 3 },
-    ], { modelVersion: 'm@1', service: 'ignored' }, 1700000000000);
-    expect(line).not.toContain('\n');
-    expect(JSON.parse(line)).toEqual({
+describe('metricRecorder (Powertools Metrics)', () => {
+  const T = 1700000000000;
+  beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(T));
+  afterEach(() => jest.restoreAllMocks());
+
+  test('writes one line of JSON in the embedded metric format', () => {
+    const lines: string[] = [];
+    const record = metricRecorder(createMetrics('NS', 'svc'), [
+      { name: METRIC.requestLatency, unit: 'Milliseconds' },
+      { name: METRIC.batchSize, unit: 'Count' },
+    ], (l) => lines.push(l));
+    record([1.5, 3], { modelVersion: 'm@1', service: 'ignored', statusCode: 200 });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain('\n');
+    expect(JSON.parse(lines[0])).toEqual({
       modelVersion: 'm@1',
+      statusCode: 200,
       service: 'svc',
       RequestLatency: 1.5,
       BatchSize: 3,
       _aws: {
-        Timestamp: 1700000000000,
+        Timestamp: T,
         CloudWatchMetrics: [{
           Namespace: 'NS',
           Dimensions: [['service']],
@@ -110,5 +119,30 @@ describe('emfLine', () => {
         }],
       },
     });
+  });
+
+  test('each record carries only its own values and properties; a non-finite value is written as 0', () => {
+    const lines: string[] = [];
+    const record = metricRecorder(createMetrics('NS', 'svc'), [{ name: METRIC.serverErrors, unit: 'Count' }], (l) => lines.push(l));
+    record([1], { outcome: 'failed', ServerErrors: 7, _aws: 'x' });
+    record([NaN]);
+    const [first, second] = lines.map((l) => JSON.parse(l));
+    expect(first).toEqual({ outcome: 'failed', service: 'svc', ServerErrors: 1, _aws: expect.any(Object) });
+    expect(second).toEqual({ service: 'svc', ServerErrors: 0, _aws: expect.any(Object) });
+  });
+
+  test('without a writer, Powertools publishes the record as one line on stdout', () => {
+    const written: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => {
+      written.push(String(chunk));
+      return true;
+    });
+    metricRecorder(createMetrics('NS', 'svc'), [{ name: METRIC.clientErrors, unit: 'Count' }])([1], { code: 'SHAPE_MISMATCH' });
+    expect(written.join('').trim().split('\n').map((l) => JSON.parse(l))).toEqual([{
+      code: 'SHAPE_MISMATCH',
+      service: 'svc',
+      ClientErrors: 1,
+      _aws: { Timestamp: T, CloudWatchMetrics: [{ Namespace: 'NS', Dimensions: [['service']], Metrics: [{ Name: 'ClientErrors', Unit: 'Count' }] }] },
+    }]);
   });
 });

@@ -6,11 +6,12 @@
  *   const asl = stateMachineDefinition(template.toJSON(), 'HearingReviewStateMachine');
  *   const machine = new StateMachine(asl, { validationOptions: { checkArn: false } });
  *
- * Lambda functions resolve to `arn:aws:lambda:<region>:<account>:function:<logicalId>`, state
- * machines to `arn:aws:states:…:stateMachine:<logicalId>`, event buses to their event-bus ARN;
- * everything else as `resolveTemplate` resolves it (buckets `bucket-<logicalid>`, …).
+ * Values resolve as `resolveServiceTemplate` (support/resolve-template.ts) resolves them: Lambda
+ * functions to `arn:aws:lambda:<region>:<account>:function:<logicalId>`, state machines to
+ * `arn:aws:states:…:stateMachine:<logicalId>`, event buses to their event-bus ARN, buckets to
+ * `bucket-<logicalid>`, …
  */
-import { ACCOUNT, REGION, resolveTemplate } from './resolve-template';
+import { ACCOUNT, REGION, resolveServiceTemplate } from './resolve-template';
 import { definitionOf } from '../gpu-training-job/definition-checks';
 
 export { ACCOUNT, REGION };
@@ -23,58 +24,9 @@ export interface StateRef {
   readonly state: Record<string, any>;
 }
 
-/** A resolver of template values to plain JSON (fake ARNs, names). */
+/** A resolver of template values to plain JSON (fake ARNs, names): `resolveServiceTemplate`'s. */
 export function templateResolver(template: any): (value: unknown) => any {
-  const resources: Record<string, any> = template.Resources ?? {};
-  const base = resolveTemplate(template);
-  const pseudo: Record<string, string> = {
-    'AWS::Partition': 'aws',
-    'AWS::Region': REGION,
-    'AWS::AccountId': ACCOUNT,
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackName': 'Test',
-  };
-  const arnOf = (id: string): string => {
-    switch (resources[id]?.Type) {
-      case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
-      case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
-      case 'AWS::Events::EventBus': return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${id}`;
-      case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`;
-      case 'AWS::DynamoDB::GlobalTable':
-      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
-      default: return base.arnOf(id);
-    }
-  };
-  const refOf = (id: string): string => {
-    switch (resources[id]?.Type) {
-      case 'AWS::Lambda::Function': return id;
-      case 'AWS::StepFunctions::StateMachine': return arnOf(id);
-      case 'AWS::Events::EventBus': return id;
-      default: return base.refOf(id);
-    }
-  };
-  const resolve = (value: unknown): any => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value === null || typeof value !== 'object') return value;
-    const obj = value as Record<string, any>;
-    const keys = Object.keys(obj);
-    if (keys.length === 1) {
-      const [k] = keys;
-      const v = obj[k];
-      if (k === 'Ref') return pseudo[v] ?? refOf(v);
-      if (k === 'Fn::GetAtt') {
-        const [id, attr] = (typeof v === 'string' ? v.split('.') : v) as [string, string];
-        return attr === 'Arn' ? arnOf(id) : `${attr}-${id}`;
-      }
-      if (k === 'Fn::Join') {
-        const [sep, parts] = v as [string, unknown[]];
-        return (parts as unknown[]).map((p) => String(resolve(p))).join(sep);
-      }
-      if (k.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${k} in ${JSON.stringify(value)}`);
-    }
-    return Object.fromEntries(keys.map((key) => [key, resolve(obj[key])]));
-  };
-  return resolve;
+  return resolveServiceTemplate(template).resolve;
 }
 
 /** Logical ids of the template's state machines whose id starts with `prefix`. */

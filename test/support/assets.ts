@@ -53,15 +53,19 @@ const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 /**
  * Module ids in the bundle's `require("x")` calls (and, for ES modules, `from "x"` / `import("x")`),
- * without relative ids and Node built-ins.
+ * without relative ids and Node built-ins. Lines of comments (` * ...` in a doc comment, `// ...`)
+ * are skipped: esbuild keeps the doc comments of bundled classes, and their examples show calls
+ * that the code never makes (Powertools Tracer's `captureAWS(require('aws-sdk'))`).
  */
 export function bundleExternals(code: string, esm = false): string[] {
   const ids = new Set<string>();
   const patterns = [/\brequire\(\s*["']([^"']+)["']\s*\)/g];
   if (esm) patterns.push(/\bfrom\s*["']([^"']+)["']/g, /\bimport\(\s*["']([^"']+)["']\s*\)/g);
+  const inCommentLine = (index: number) => /^\s*(\*|\/\/|\/\*)/.test(code.slice(code.lastIndexOf('\n', index) + 1, index));
   for (const re of patterns) {
     for (const m of code.matchAll(re)) {
       const id = m[1];
+      if (inCommentLine(m.index)) continue;
       if (id.startsWith('.') || id.startsWith('/') || BUILTINS.has(id) || BUILTINS.has(id.split('/')[0])) continue;
       ids.add(id);
     }

@@ -13,8 +13,9 @@
  *     path segment, a double star any number of segments) and/or `resourceType`. An entry without `path` accepts the
  *     check on every resource of every scanned template.
  *   - Checks in CHECKOV_NEVER_ACCEPTED below cannot be listed (validateAcceptances() throws);
- *     they mirror /work/shared/security.md: "Never acknowledged: encryption at rest, TLS-only,
- *     public access, key rotation, API authorization, request validation, admin/full-access IAM".
+ *     they mirror the never-acknowledged categories of docs/security.md (static item 1) and of
+ *     NEVER_ACKNOWLEDGED in ./acknowledgments.ts: encryption at rest, TLS-only, public access, key
+ *     rotation, API authorization, request validation, admin/full-access IAM.
  *   - Do not suppress checks inside templates (`Metadata: { checkov: { skip: [...] } }`): they
  *     are reported in `skippedInTemplate` and bypass this review.
  */
@@ -124,7 +125,7 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
 ];
 
 /**
- * Never-accepted checks with the one exception that security.md itself sanctions, limited to a
+ * Never-accepted checks with the one exception that docs/security.md itself sanctions, limited to a
  * construct path. An acceptance of such a check is allowed only with a string path matching it.
  */
 export const CHECKOV_SANCTIONED_EXCEPTIONS: Readonly<Record<string, { readonly path: RegExp; readonly because: string }>> = {

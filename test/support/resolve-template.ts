@@ -24,6 +24,52 @@ export interface ResolvedTemplate {
   idsOf(type: string, prefix?: string): string[];
 }
 
+const PSEUDO_PARAMETERS: Record<string, string> = {
+  'AWS::Partition': 'aws',
+  'AWS::Region': REGION,
+  'AWS::AccountId': ACCOUNT,
+  'AWS::URLSuffix': 'amazonaws.com',
+  'AWS::StackName': 'Test',
+};
+
+/**
+ * Resolves a template value with the given `Ref` and `Fn::GetAtt …Arn` conventions: pseudo
+ * parameters, `Ref`, `Fn::GetAtt` (`Arn`, or `<attr>-<id>` for other attributes), `Fn::Join`,
+ * `Fn::Split`, `Fn::Select`; any other intrinsic throws.
+ */
+function intrinsicResolver(refOf: (id: string) => string, arnOf: (id: string) => string): (value: unknown) => any {
+  const resolve = (value: unknown): any => {
+    if (Array.isArray(value)) return value.map(resolve);
+    if (value === null || typeof value !== 'object') return value;
+    const obj = value as Record<string, any>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1) {
+      const [k] = keys;
+      const v = obj[k];
+      if (k === 'Ref') return PSEUDO_PARAMETERS[v] ?? refOf(v);
+      if (k === 'Fn::GetAtt') {
+        const [id, attr] = (typeof v === 'string' ? v.split('.') : v) as [string, string];
+        return attr === 'Arn' ? arnOf(id) : `${attr}-${id}`;
+      }
+      if (k === 'Fn::Join') {
+        const [sep, parts] = v as [string, unknown[]];
+        return parts.map((p) => String(resolve(p))).join(sep);
+      }
+      if (k === 'Fn::Split') {
+        const [sep, source] = v as [string, unknown];
+        return String(resolve(source)).split(sep);
+      }
+      if (k === 'Fn::Select') {
+        const [index, list] = v as [number | string, unknown];
+        return (resolve(list) as unknown[])[Number(index)];
+      }
+      if (k.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${k} in ${JSON.stringify(value)}`);
+    }
+    return Object.fromEntries(keys.map((key) => [key, resolve(obj[key])]));
+  };
+  return resolve;
+}
+
 export function resolveTemplate(template: any): ResolvedTemplate {
   const resources: Record<string, any> = template.Resources;
   const typeOf = (id: string) => {
@@ -48,35 +94,7 @@ export function resolveTemplate(template: any): ResolvedTemplate {
       default: return `arn:aws:unknown:${REGION}:${ACCOUNT}:${id}`;
     }
   };
-  const pseudo: Record<string, string> = {
-    'AWS::Partition': 'aws',
-    'AWS::Region': REGION,
-    'AWS::AccountId': ACCOUNT,
-    'AWS::URLSuffix': 'amazonaws.com',
-    'AWS::StackName': 'Test',
-  };
-  const resolve = (value: unknown): any => {
-    if (Array.isArray(value)) { return value.map(resolve); }
-    if (value === null || typeof value !== 'object') { return value; }
-    const obj = value as Record<string, any>;
-    const keys = Object.keys(obj);
-    if (keys.length === 1) {
-      const [k] = keys;
-      const v = obj[k];
-      if (k === 'Ref') { return pseudo[v] ?? refOf(v); }
-      if (k === 'Fn::GetAtt') {
-        const [id, attr] = v as [string, string];
-        if (attr === 'Arn') { return arnOf(id); }
-        return `${attr}-${id}`;
-      }
-      if (k === 'Fn::Join') {
-        const [sep, parts] = v as [string, unknown[]];
-        return parts.map((p) => String(resolve(p))).join(sep);
-      }
-      if (k.startsWith('Fn::')) { throw new Error(`unsupported intrinsic ${k}`); }
-    }
-    return Object.fromEntries(keys.map((k) => [k, resolve(obj[k])]));
-  };
+  const resolve = intrinsicResolver(refOf, arnOf);
   const idsOf = (type: string, prefix = '') => Object.keys(resources).filter((id) => resources[id].Type === type && id.startsWith(prefix));
 
   return {
@@ -98,6 +116,54 @@ export function resolveTemplate(template: any): ResolvedTemplate {
       return resolve(resources[keyId].Properties.KeyPolicy);
     },
   };
+}
+
+/** A template resolved with the service conventions of `resolveServiceTemplate`. */
+export interface ServiceResolvedTemplate {
+  /** The template resolved as `resolveTemplate` does (bucket, key, role and log group conventions). */
+  readonly base: ResolvedTemplate;
+  /** Resolve any template value to plain JSON, with service ARNs and names. */
+  resolve(value: unknown): any;
+  /** The ARN of a resource by logical id (service ARNs included). */
+  arnOf(logicalId: string): string;
+  /** The name, id or URL (`Ref`) of a resource by logical id (service names included). */
+  refOf(logicalId: string): string;
+}
+
+/**
+ * Resolves like `resolveTemplate`, plus the service ARNs and names of the resources that handlers
+ * and state machines call: Lambda functions (`arn:aws:lambda:<region>:<account>:function:<id>`,
+ * `Ref` the id), state machines (`arn:aws:states:…:stateMachine:<id>`, `Ref` the ARN), event buses
+ * (`…:event-bus/<id>`, `Ref` the id), queues (`arn:aws:sqs:…:<id>`, `Ref` the queue URL), tables
+ * (`…:table/<id>`, `Ref` the id). The IAM simulator and the local Step Functions definitions
+ * (`support/asl.ts`) both use it.
+ */
+export function resolveServiceTemplate(template: any): ServiceResolvedTemplate {
+  const resources: Record<string, any> = template.Resources ?? {};
+  const base = resolveTemplate({ ...template, Resources: resources });
+  const arnOf = (id: string): string => {
+    switch (resources[id]?.Type) {
+      case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+      case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
+      case 'AWS::Events::EventBus': return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${id}`;
+      case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`;
+      case 'AWS::DynamoDB::GlobalTable':
+      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
+      default: return base.arnOf(id);
+    }
+  };
+  const refOf = (id: string): string => {
+    switch (resources[id]?.Type) {
+      case 'AWS::Lambda::Function': return id;
+      case 'AWS::StepFunctions::StateMachine': return arnOf(id);
+      case 'AWS::Events::EventBus': return id;
+      case 'AWS::SQS::Queue': return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
+      case 'AWS::DynamoDB::GlobalTable':
+      case 'AWS::DynamoDB::Table': return id;
+      default: return base.refOf(id);
+    }
+  };
+  return { base, resolve: intrinsicResolver(refOf, arnOf), arnOf, refOf };
 }
 
 // ---- IAM policy simulation over a synthesized template ------------------------------------------
@@ -130,8 +196,8 @@ export interface CheckOutcome extends RequestCheck {
  * The identity policies of a role, the bucket policies and the key policies of a synthesized
  * template, evaluated with `@cloud-copilot/iam-simulate` for concrete requests.
  *
- * Resolves like `resolveTemplate`, plus service ARNs for the resources the handlers call (Lambda
- * functions, state machines, tables, queues, event buses: the conventions of `support/asl.ts`).
+ * Resolves with `resolveServiceTemplate` (service ARNs and names for the Lambda functions, state
+ * machines, tables, queues and event buses the handlers call).
  */
 export interface PolicySimulator {
   readonly resolved: ResolvedTemplate;
@@ -155,61 +221,7 @@ export function createPolicySimulator(template: any): PolicySimulator {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runSimulation, runUnsafeSimulation } = require('@cloud-copilot/iam-simulate') as typeof import('@cloud-copilot/iam-simulate');
   const resources: Record<string, any> = template.Resources;
-  const base = resolveTemplate(template);
-  const arnOf = (id: string): string => {
-    switch (resources[id]?.Type) {
-      case 'AWS::Lambda::Function': return `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
-      case 'AWS::StepFunctions::StateMachine': return `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${id}`;
-      case 'AWS::Events::EventBus': return `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${id}`;
-      case 'AWS::SQS::Queue': return `arn:aws:sqs:${REGION}:${ACCOUNT}:${id}`;
-      case 'AWS::DynamoDB::GlobalTable':
-      case 'AWS::DynamoDB::Table': return `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${id}`;
-      default: return base.arnOf(id);
-    }
-  };
-  const refOf = (id: string): string => {
-    switch (resources[id]?.Type) {
-      case 'AWS::Lambda::Function': return id;
-      case 'AWS::StepFunctions::StateMachine': return arnOf(id);
-      case 'AWS::Events::EventBus': return id;
-      case 'AWS::SQS::Queue': return `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${id}`;
-      case 'AWS::DynamoDB::GlobalTable':
-      case 'AWS::DynamoDB::Table': return id;
-      default: return base.refOf(id);
-    }
-  };
-  const pseudo: Record<string, string> = {
-    'AWS::Partition': 'aws', 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': 'Test',
-  };
-  const resolve = (value: unknown): any => {
-    if (Array.isArray(value)) return value.map(resolve);
-    if (value === null || typeof value !== 'object') return value;
-    const obj = value as Record<string, any>;
-    const keys = Object.keys(obj);
-    if (keys.length === 1) {
-      const [k] = keys;
-      const v = obj[k];
-      if (k === 'Ref') return pseudo[v] ?? refOf(v);
-      if (k === 'Fn::GetAtt') {
-        const [id, attr] = (typeof v === 'string' ? v.split('.') : v) as [string, string];
-        return attr === 'Arn' ? arnOf(id) : `${attr}-${id}`;
-      }
-      if (k === 'Fn::Join') {
-        const [sep, parts] = v as [string, unknown[]];
-        return parts.map((p) => String(resolve(p))).join(sep);
-      }
-      if (k === 'Fn::Split') {
-        const [sep, source] = v as [string, unknown];
-        return String(resolve(source)).split(sep);
-      }
-      if (k === 'Fn::Select') {
-        const [index, list] = v as [number | string, unknown];
-        return (resolve(list) as unknown[])[Number(index)];
-      }
-      if (k.startsWith('Fn::')) throw new Error(`unsupported intrinsic ${k} in ${JSON.stringify(value)}`);
-    }
-    return Object.fromEntries(keys.map((key) => [key, resolve(obj[key])]));
-  };
+  const { base, arnOf, resolve } = resolveServiceTemplate(template);
   const identityPoliciesOf = (roleId: string) => {
     const role = resources[roleId];
     if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role of the template`);

@@ -51,6 +51,8 @@ import {
   REVIEWED_ACKNOWLEDGMENTS,
   SecurityAcknowledgment,
 } from './acknowledgments';
+import { globToRegExp } from './construct-path-glob';
+import { REASON } from '../../src/private/acknowledgments';
 
 // ---------------------------------------------------------------------------------------------
 // Public types
@@ -79,6 +81,8 @@ export const SCANNERS: ReadonlyArray<{ readonly name: ScannerName; readonly gati
 export type AcknowledgmentSource =
   /** an entry of the acknowledgment list the harness ran with */
   | 'reviewed-list'
+  /** shipped by a construct of the library (src/private/acknowledgments.ts), on its own resources */
+  | 'library'
   /** aws-cdk-lib itself (its L2s acknowledge a few CloudFormation validator rules) */
   | 'aws-cdk-lib'
   /** any other code, e.g. `Validations.of(this).acknowledge()` in src/: fails the run */
@@ -220,6 +224,12 @@ export function findNeverAcknowledgedRule(id: string): NeverAcknowledgedRule | u
   return NEVER_ACKNOWLEDGED.find((r) => (typeof r.rule === 'string' ? r.rule === baseId : testRegExp(r.rule, id)));
 }
 
+/** Whether `id` may never be acknowledged at `constructPath` (the sanctioned path exceptions apply). */
+function isNeverAcknowledged(id: string, constructPath: string): boolean {
+  const rule = findNeverAcknowledgedRule(id);
+  return rule !== undefined && !(rule.exceptAt && rule.exceptAt.path.test(constructPath));
+}
+
 /**
  * Throw if the list holds an acknowledgment of a never-acknowledged rule, a malformed id, an
  * empty path, a reason shorter than 20 characters, or a duplicate.
@@ -256,24 +266,7 @@ export function validateAcknowledgments(list: readonly SecurityAcknowledgment[])
   }
 }
 
-/** Turn a construct-path glob into an anchored RegExp (`*` within a segment, `**` any segments). */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    if (glob.startsWith('**/', i)) {
-      re += '(?:.*/)?';
-      i += 2;
-    } else if (glob.startsWith('**', i)) {
-      re += '.*';
-      i += 1;
-    } else if (glob[i] === '*') {
-      re += '[^/]*';
-    } else {
-      re += glob[i].replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    }
-  }
-  return new RegExp(`^${re}$`);
-}
+export { globToRegExp };
 
 function matchesPattern(pattern: string | RegExp, value: string): boolean {
   return typeof pattern === 'string' ? globToRegExp(pattern).test(value) : testRegExp(pattern, value);
@@ -381,7 +374,13 @@ interface TreeAcknowledgment {
   readonly source: AcknowledgmentSource;
   /** The list entries this acknowledgment stands for (source 'reviewed-list'). */
   readonly entries: SecurityAcknowledgment[];
+  /** Whether a finding was acknowledged by it (tracked for source 'library'). */
+  used?: boolean;
 }
+
+/** The reasons the library ships (src/private/acknowledgments.ts): they mark its acknowledgments. */
+const LIBRARY_REASONS: readonly string[] = Object.values(REASON);
+const isLibraryReason = (reason: string) => LIBRARY_REASONS.some((r) => reason.includes(r));
 
 /** Acknowledgments recorded on a construct (ids without the 'Annotation::' prefix CDK adds to plain ids). */
 function acknowledgmentsOn(construct: IConstruct): Array<{ id: string; reason: string }> {
@@ -536,7 +535,11 @@ export function runSecurityChecks(app: App, options: SecurityCheckOptions = {}):
         if (known(constructPath, id)) continue;
         const entries = inScope.filter((a) => a.id === id && matchesPattern(a.path, constructPath));
         const isFramework = entries.length === 0 && id.startsWith(CFN_VALIDATOR_ACK_PREFIX) && isAwsCdkLibConstruct(construct);
-        const source: AcknowledgmentSource = entries.length > 0 ? 'reviewed-list' : isFramework ? 'aws-cdk-lib' : 'unlisted';
+        // Shipped by the library: never for a never-acknowledged rule nor a validator rule (those
+        // are suppressed app-wide by id, which would hide the user's own findings).
+        const isLibrary = entries.length === 0 && !isFramework && isLibraryReason(reason)
+          && !id.startsWith(CFN_VALIDATOR_ACK_PREFIX) && !isNeverAcknowledged(id, constructPath);
+        const source: AcknowledgmentSource = entries.length > 0 ? 'reviewed-list' : isFramework ? 'aws-cdk-lib' : isLibrary ? 'library' : 'unlisted';
         addAck({ id, reason, constructPath, source, entries });
         if (source === 'unlisted') unlisted.push({ id, reason, constructPath });
         if (source === 'aws-cdk-lib') framework.push({ id, reason, constructPath });
@@ -568,7 +571,7 @@ export function runSecurityChecks(app: App, options: SecurityCheckOptions = {}):
   const acknowledgedBy = (finding: SecurityFinding): AcknowledgmentUse | undefined => {
     const covering = coveringAcknowledgments(acksByPath, finding.constructPath, finding.acknowledgmentId);
     if (covering.length === 0) return undefined;
-    covering.forEach((a) => a.entries.forEach((e) => fired.add(e)));
+    covering.forEach((a) => { a.used = true; a.entries.forEach((e) => fired.add(e)); });
     return { at: covering[0].constructPath, reason: covering[0].reason, source: covering[0].source };
   };
 
@@ -651,6 +654,15 @@ export function runSecurityChecks(app: App, options: SecurityCheckOptions = {}):
     } else {
       notApplicable.push(entry);
     }
+  }
+
+  // Acknowledgments the library ships must each acknowledge a finding where they are applied.
+  for (const ack of [...acksByPath.values()].flat().filter((a) => a.source === 'library' && !a.used)) {
+    stale.push({
+      acknowledgment: { id: ack.id, path: ack.constructPath, reason: ack.reason },
+      matchedPaths: [ack.constructPath],
+      problem: `is shipped by the library (src/private/acknowledgments.ts) at ${ack.constructPath}, but no '${ack.id}' finding fired there`,
+    });
   }
 
   const scanners = Object.fromEntries(SCANNERS.map((s) => [s.name, results[s.name]])) as Record<ScannerName, ScannerResult>;

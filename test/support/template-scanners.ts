@@ -25,6 +25,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CHECKOV_ACCEPTED, CHECKOV_NEVER_ACCEPTED, CHECKOV_SANCTIONED_EXCEPTIONS, CheckovAcceptance } from './checkov-accepted';
+import { globToRegExp } from './construct-path-glob';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CFN_LINT_BIN = process.env.CFN_LINT_BIN ?? path.join(REPO_ROOT, '.venv-tools', 'bin', 'cfn-lint');
@@ -327,16 +328,7 @@ interface RawCheckovReport {
 /** Glob on construct paths: `*` = within one segment, `**` = any number of segments. */
 export function pathMatches(pattern: string | RegExp, value: string): boolean {
   if (pattern instanceof RegExp) return pattern.test(value);
-  const re = pattern
-    .split(/(\*\*\/|\*\*|\*)/)
-    .map((part) => {
-      if (part === '**/') return '(?:.*/)?';
-      if (part === '**') return '.*';
-      if (part === '*') return '[^/]*';
-      return part.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
-    })
-    .join('');
-  return new RegExp(`^${re}$`).test(value);
+  return globToRegExp(pattern).test(value);
 }
 
 function acceptanceCovers(a: CheckovAcceptance, f: CheckovFinding): boolean {

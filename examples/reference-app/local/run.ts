@@ -41,9 +41,9 @@ import { createReviewRecordHandler } from '../../../src/labeling-pipeline/runtim
 import { CONFIG_FILE, DATASET_FILES, KEYS, PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
 import { readManifest } from '../../../src/labeling-pipeline/runtime/logic/dataset';
 import { reconcileCounts } from '../../../src/labeling-pipeline/runtime/logic/reconcile';
-import { startLocalAws } from '../../../test/support/local-aws';
-import { localSfn } from '../../../test/support/local-sfn';
-import { postPresigned } from '../../../test/support/presigned-post';
+import { startLocalAws } from '../../local-aws/local-aws';
+import { localSfn } from '../../local-aws/local-sfn';
+import { postPresigned } from '../../local-aws/presigned-post';
 import { METRIC_DEFINITIONS, TRAIN_SCRIPT } from '../../training/hearing-dataset';
 import { HYPERPARAMETERS, MIN_VALIDATION_ACCURACY, MODEL, MODEL_DIR, ReferenceAppStack } from '../app';
 
@@ -252,7 +252,7 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
 
     // 2. upload through the presigned POST of the bundled upload handler
     t = performance.now();
-    const upload = loadBundle('secure-data-lake/runtime/upload-url.handler', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, POWERTOOLS_LOG_LEVEL: 'WARN' });
+    const upload = loadBundle('secure-data-lake/runtime/upload-url.handler', { ...synth.uploadEnv, BUCKET_NAME: world.env.RAW_BUCKET, KMS_KEY_ARN: world.env.DATA_KEY_ARN, HMAC_KEY_ID: world.env.HMAC_KEY_ID, POWERTOOLS_LOG_LEVEL: 'WARN' });
     const keys = new Map<string, GeneratedUpload>();
     for (const u of uploads) {
       const res: any = await quietly(() => upload.handler({

@@ -17,7 +17,7 @@ import { CreateBucketCommand, PutBucketNotificationConfigurationCommand, PutBuck
 import { CreateStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ENV, EVENT_SOURCE } from '../../../src/labeling-pipeline/runtime/contract';
-import type { LocalAws } from '../../../test/support/local-aws';
+import type { LocalAws } from '../../local-aws/local-aws';
 
 /** SDK clients pointed at moto. */
 export interface Clients {

@@ -2,10 +2,10 @@
 """Train the hearing-test WHO-grade classifier under SageMaker's training container contract.
 
 The same script runs in a SageMaker training job (the Dockerfile beside it) and on a developer's
-machine through the local-mode runner (src/gpu-training-job/local/local-training.ts), with torch
+machine through the local-mode runner (examples/training/local-training.ts), with torch
 1.13 (Debian's python3-torch) or newer.
 
-Paths (SageMaker's contract, /work/shared/formats.md). Every path is taken from its SageMaker
+Paths (SageMaker's contract, docs/formats.md). Every path is taken from its SageMaker
 environment variable when set, else from the root OPT_ML (default /opt/ml; the local runner points
 it at a work directory because /opt/ml itself is usually not writable there):
   channels         SM_CHANNEL_<NAME>      else $OPT_ML/input/data/<name>
@@ -19,7 +19,7 @@ SM_CHECKPOINT_DIR is not set by SageMaker (CheckpointConfig.LocalPath defaults t
 
 Channels: `train` (alias `training`, required) and `validation` (optional). A channel directory
 holds one or more augmented-manifest files (`*.manifest` or `*.jsonl`, JSON Lines, at the top level
-of the channel) in the format of formats.md. SageMaker accepts the AugmentedManifestFile data type
+of the channel) in the format of docs/formats.md. SageMaker accepts the AugmentedManifestFile data type
 only in Pipe mode, so in File mode the channel is an S3 prefix (S3Prefix) holding the manifest and,
 where it references them, the clean records. Each line carries the label under the label attribute
 (hyperparameter `label-attribute`, default `who-grade`: an integer 0..6, or the class name in
@@ -29,7 +29,7 @@ where it references them, the clean records. Each line carries the label under t
   "source-ref": "file:///abs/rec.json" | "records/rec.json" (relative to the channel directory)
               | "s3://bucket/key"   read from <channel>/<key>, else <channel>/<bucket>/<key>
 A clean record holds `thresholds.left` and `thresholds.right`, each mapping the frequencies
-250..8000 Hz to dB HL (formats.md); features are (dB HL - 50) / 50, left then right.
+250..8000 Hz to dB HL (docs/formats.md); features are (dB HL - 50) / 50, left then right.
 
 Hyperparameters (all strings, from hyperparameters.json, then SM_HPS, then `--name value`
 arguments; SageMaker starts a bring-your-own container as `<entrypoint> train`, which is ignored):

@@ -17,6 +17,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { CLEAN_HANDLER_ENV, createCleanHandler } from './clean';
 import type { BackfillBatch, BackfillResult } from './contract';
 import { loadPipelineConfig, readEnv } from './pipeline-io';
+import { traced } from '../../private/runtime/tracing';
 
 // Bounded retries that fit the function timeout (the construct's default is 60 s): 3 attempts per
 // call, each connection within 2 s and each request within 5 s, so one call gives up after about
@@ -25,10 +26,10 @@ import { loadPipelineConfig, readEnv } from './pipeline-io';
 const clientOptions = { maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } };
 
 const clean = createCleanHandler({
-  s3: new S3Client(clientOptions),
-  kms: new KMSClient(clientOptions),
-  ddb: new DynamoDBClient(clientOptions),
-  events: new EventBridgeClient(clientOptions),
+  s3: traced(new S3Client(clientOptions)),
+  kms: traced(new KMSClient(clientOptions)),
+  ddb: traced(new DynamoDBClient(clientOptions)),
+  events: traced(new EventBridgeClient(clientOptions)),
   env: readEnv(process.env, CLEAN_HANDLER_ENV),
   config: loadPipelineConfig(),
 });

@@ -9,6 +9,8 @@
 import type { CleaningConfig, QuarantineReason } from './logic/cleaning';
 import type { QualityGates, SplitConfig } from './logic/dataset';
 import type { LabelRecord, LabelTaskConfig, ReviewReason, RulesLabelerConfig, Vote } from './logic/labeling';
+import { DATASET_FILES, DATASET_KEYS } from '../../contract/dataset-version';
+import { LABELING_DETAIL_TYPE as DETAIL_TYPE, LABELING_EVENT_SOURCE as EVENT_SOURCE } from '../../contract/events';
 
 /** File name of the pipeline configuration, staged beside each handler's `index.js`. */
 export const CONFIG_FILE = 'pipeline-config.json';
@@ -92,33 +94,13 @@ export const ENV = {
   ALLOWED_ORIGINS: 'ALLOWED_ORIGINS',
 } as const;
 
-/** EventBridge `source` of every event the pipeline emits. */
-export const EVENT_SOURCE = 'cdk-secure-mlops.labeling-pipeline';
-
-/** EventBridge `detail-type`s (the library's one event vocabulary). */
-export const DETAIL_TYPE = {
-  recordCleaned: 'Record Cleaned',
-  recordQuarantined: 'Record Quarantined',
-  recordLabelled: 'Record Labelled',
-  reviewRequested: 'Review Requested',
-  datasetVersionPublished: 'Dataset Version Published',
-  datasetVersionBlocked: 'Dataset Version Blocked',
-} as const;
-
-/** `detail` of every event: identifiers and codes only, never a record value. */
-export interface PipelineEventDetail {
-  readonly pipeline: string;
-  readonly recordId?: string;
-  /** `s3://bucket/key` of the raw object (its key carries no personal data: a caller hash and a uuid). */
-  readonly source?: string;
-  readonly sourceVersionId?: string;
-  readonly codes?: string[];
-  readonly datasetVersion?: string;
-  /** Dataset version: `s3://…/` prefix of the manifests, card and report. */
-  readonly location?: string;
-  readonly counts?: Record<string, number>;
-  readonly blockedReasons?: string[];
-}
+/**
+ * The pipeline's events: `EVENT_SOURCE`, `DETAIL_TYPE` (the `detail-type`s) and
+ * `PipelineEventDetail`, from the library's event vocabulary (src/contract/events.ts), which
+ * GpuTrainingJob reads too.
+ */
+export { DETAIL_TYPE, EVENT_SOURCE };
+export type { PipelineEventDetail } from '../../contract/events';
 
 /** Object keys in the zones (`p` = ZONE_PREFIX). */
 export const KEYS = {
@@ -130,16 +112,12 @@ export const KEYS = {
   quarantineSidecar: (p: string, sourceHash: string) => `${p}quarantine/${sourceHash}/reasons.json`,
   /** Curated zone: append-only label records (`LabelRecord`), one object per label. */
   label: (p: string, recordId: string, labelId: string) => `${p}labels/${recordId}/${labelId}.json`,
-  /** Curated zone: a dataset version's files. */
-  datasetPrefix: (p: string, version: string) => `${p}datasets/${version}/`,
+  /** Curated zone: a dataset version's files (the layout of src/contract/dataset-version.ts). */
+  datasetPrefix: DATASET_KEYS.datasetPrefix,
 } as const;
 
-/** Files of a dataset version under `KEYS.datasetPrefix`. */
-export const DATASET_FILES = {
-  manifest: (split: 'train' | 'validation' | 'test') => `${split}.manifest`,
-  card: 'dataset-card.json',
-  report: 'quality-report.json',
-} as const;
+/** Files of a dataset version under `KEYS.datasetPrefix` (src/contract/dataset-version.ts). */
+export { DATASET_FILES };
 
 /** The quarantine sidecar. */
 export interface QuarantineSidecar {

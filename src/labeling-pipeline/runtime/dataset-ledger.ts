@@ -1,36 +1,19 @@
 /**
  * The dataset handler's view of the ledger: one paginated, strongly consistent Scan of the record
  * and source items (projected to the attributes the dataset needs, so review items and their
- * record copies never leave the table), the attribute-value decoding, and the choice of the
- * outcome that counts per source.
+ * record copies never leave the table), decoded with `private/runtime/dynamodb-codec.ts`, and the
+ * choice of the outcome that counts per source.
  */
 import { AttributeValue, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { LEDGER, RecordItem, SourceItem } from './contract';
 import { RowFailure } from './logic/dataset';
+import { fromItem } from '../../private/runtime/dynamodb-codec';
 
-/** Decode one DynamoDB attribute value (S, N, BOOL, NULL, M, L, SS, NS, B, BS). */
-export function fromAttributeValue(av: AttributeValue): unknown {
-  if (av.S !== undefined) return av.S;
-  if (av.N !== undefined) return Number(av.N);
-  if (av.BOOL !== undefined) return av.BOOL;
-  if (av.NULL !== undefined) return null;
-  if (av.M !== undefined) return fromItem(av.M);
-  if (av.L !== undefined) return av.L.map(fromAttributeValue);
-  if (av.SS !== undefined) return [...av.SS];
-  if (av.NS !== undefined) return av.NS.map(Number);
-  if (av.B !== undefined) return av.B;
-  if (av.BS !== undefined) return [...av.BS];
-  return undefined;
-}
-
-/** Decode an item (own properties only, `__proto__` included as data). */
-export function fromItem(item: Record<string, AttributeValue>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) {
-    Object.defineProperty(out, k, { value: fromAttributeValue(v), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}
+/**
+ * Re-exported for the reference app's local run, which decodes scanned ledger items with it; the
+ * handlers import the codec from `private/runtime/dynamodb-codec.ts`.
+ */
+export { fromItem } from '../../private/runtime/dynamodb-codec';
 
 /** What the scan returns: record items and source items, and how much it read. */
 export interface LedgerSnapshot {

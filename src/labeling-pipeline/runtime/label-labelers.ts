@@ -9,9 +9,6 @@
  *   permission) and a 5xx / 429 answer of the model endpoint throw `LabelerUnavailable`: the
  *   message fails and SQS delivers it again (then to the DLQ).
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { LabelerSpec } from './contract';
 import { compilePath, getPath, isObject, JsonObject } from './logic/json';

@@ -1,24 +1,18 @@
 /**
- * Ledger and label-store helpers shared by the labeling and review-record handlers: plain-JSON
- * DynamoDB attribute values, the record item's state changes with a transactional outbox for
- * the state's event, and append-only label objects in the curated zone (attribute encoding:
- * `label-attrs.ts`).
+ * Ledger and label-store helpers shared by the labeling and review-record handlers: the record
+ * item's state changes with a transactional outbox for the state's event, and append-only label
+ * objects in the curated zone (attribute encoding: `private/runtime/dynamodb-codec.ts`).
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import {
   AttributeValue, ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LEDGER, PendingRecordEvent, RecordItem } from './contract';
-import { fromItem, toAttr } from './label-attrs';
 import { sha256Hex } from './logic/json';
 import { LabelRecord } from './logic/labeling';
 import { PipelineEvent, putEvents } from './pipeline-io';
-
-export { errorName, fromAttr, fromItem, toAttr, toItem } from './label-attrs';
+import { fromItem, toAttributeValue } from '../../private/runtime/dynamodb-codec';
 
 /** The ledger's record item (consistent read), or undefined when there is none. */
 export async function getRecordItem(ddb: DynamoDBClient, table: string, recordId: string): Promise<RecordItem | undefined> {
@@ -59,11 +53,11 @@ export async function setRecordState(
   change: { readonly state: 'labelled' | 'review'; readonly label?: LabelRecord; readonly human: boolean; readonly pendingEvent: PendingEvent },
 ): Promise<void> {
   const names: Record<string, string> = { '#pk': 'pk', '#state': 'state', '#pending': 'pendingEvent' };
-  const values: Record<string, AttributeValue> = { ':state': { S: change.state }, ':pending': toAttr(change.pendingEvent) };
+  const values: Record<string, AttributeValue> = { ':state': { S: change.state }, ':pending': toAttributeValue(change.pendingEvent) };
   let set = 'SET #state = :state, #pending = :pending';
   if (change.label) {
     names['#label'] = 'label';
-    values[':label'] = toAttr(change.label);
+    values[':label'] = toAttributeValue(change.label);
     set += ', #label = :label';
   }
   let condition = 'attribute_exists(#pk)';

@@ -26,12 +26,13 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { DETAIL_TYPE, ENV, EVENT_SOURCE, KEYS, PipelineConfig, ReviewExecutionInput } from './contract';
 import { buildLabelers, LabelerUnavailable } from './label-labelers';
 import {
-  announce, appendLabel, errorName, getRecordItem, HumanLabelKept, LABEL_ID, parseS3Uri, PendingEvent, RecordNotInLedger, setRecordState,
+  announce, appendLabel, getRecordItem, HumanLabelKept, LABEL_ID, parseS3Uri, PendingEvent, RecordNotInLedger, setRecordState,
 } from './label-ledger';
 import { isObject, JsonObject, sha256Hex } from './logic/json';
 import { compileLabelTask, LabelerOutput, labelerRef, LabelRecord } from './logic/labeling';
 import { RECORD_ID_PATTERN } from './logic/review-request';
 import { metricWriter } from './pipeline-io';
+import { errorName } from '../../private/runtime/sdk-errors';
 
 /** Environment variables of the labeling handler. */
 export const LABEL_ENV = [

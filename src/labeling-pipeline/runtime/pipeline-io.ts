@@ -7,19 +7,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CONFIG_FILE, DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig, PipelineEventDetail } from './contract';
-import { emfEncoder, MetricDefinition } from '../../private/runtime/metrics';
+import { Environment, readEnvironment } from '../../private/runtime/env';
+import { createMetrics, MetricDefinition, MetricLineWriter, metricRecorder, MetricRecorder } from '../../private/runtime/metrics';
 
 /** Typed reader of the variables a handler needs; a missing one is a clear init error. */
-export function readEnv<K extends keyof typeof ENV>(env: NodeJS.ProcessEnv, names: readonly K[]): Record<K, string> {
-  const out = {} as Record<K, string>;
-  const missing: string[] = [];
-  for (const n of names) {
-    const v = env[ENV[n]];
-    if (v === undefined) missing.push(ENV[n]);
-    else out[n] = v;
-  }
-  if (missing.length) throw new Error(`missing environment variable(s): ${missing.join(', ')} (set by the LabelingPipeline construct)`);
-  return out;
+export function readEnv<K extends keyof typeof ENV>(env: Environment, names: readonly K[]): Record<K, string> {
+  return readEnvironment(env, ENV, names, 'LabelingPipeline');
 }
 
 /**
@@ -37,10 +30,12 @@ export function loadPipelineConfig(dir: string = __dirname, env: NodeJS.ProcessE
   return JSON.parse(text) as PipelineConfig;
 }
 
-/** EMF writer for one fixed metric set under the pipeline's namespace and `service` dimension. */
-export function metricWriter(namespace: string, service: string, metrics: MetricDefinition[], write: (line: string) => void = (l) => process.stdout.write(l + '\n')) {
-  const encode = emfEncoder(namespace, { service }, metrics);
-  return (values: number[], properties?: Record<string, unknown>) => write(encode(values, properties));
+/**
+ * EMF writer (Powertools Metrics) for one fixed metric set under the pipeline's namespace and
+ * `service` dimension: one record per call, on stdout or, given `write`, handed to it as a line.
+ */
+export function metricWriter(namespace: string, service: string, metrics: MetricDefinition[], write?: MetricLineWriter): MetricRecorder {
+  return metricRecorder(createMetrics(namespace, service), metrics, write);
 }
 
 /** One pipeline event (identifiers and codes only). */

@@ -7,10 +7,11 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { ENV } from './contract';
 import { loadPipelineConfig, readEnv } from './pipeline-io';
 import { createReviewApiHandler, readAllowedOrigins, REVIEW_API_ENV } from './review-api';
+import { traced } from '../../private/runtime/tracing';
 
 export const handler = createReviewApiHandler({
-  ddb: new DynamoDBClient({}),
-  sfn: new SFNClient({}),
+  ddb: traced(new DynamoDBClient({})),
+  sfn: traced(new SFNClient({})),
   env: readEnv(process.env, REVIEW_API_ENV),
   allowedOrigins: readAllowedOrigins(process.env[ENV.ALLOWED_ORIGINS]),
   config: loadPipelineConfig(),

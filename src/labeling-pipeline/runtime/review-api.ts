@@ -9,9 +9,6 @@
  * never echoes a received value; an unexpected fault is a 500 with a fixed message. Logs carry
  * outcomes, codes, known record ids and error names only.
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
@@ -20,10 +17,11 @@ import {
 import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ENV, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem } from './contract';
-import { errorName, fromItem } from './label-attrs';
 import { decodeNextToken, encodeNextToken, parseLimit, parseRecordId, parseReviewAnswer } from './logic/review-request';
-import { emfEncoder } from '../../private/runtime/metrics';
-import { callerKeySegment } from '../../secure-data-lake/runtime/upload-request';
+import { callerKeySegment } from '../../private/runtime/caller-identity';
+import { fromItem } from '../../private/runtime/dynamodb-codec';
+import { createMetrics, metricRecorder } from '../../private/runtime/metrics';
+import { errorName } from '../../private/runtime/sdk-errors';
 
 /** Environment variables of the review API handler (ALLOWED_ORIGINS is optional). */
 export const REVIEW_API_ENV = ['LEDGER_TABLE', 'METRICS_NAMESPACE'] as const satisfies ReadonlyArray<keyof typeof ENV>;
@@ -89,10 +87,9 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
   const { ddb, sfn, env, config } = deps;
   const allowedOrigins = new Set(deps.allowedOrigins ?? []);
   const logger = deps.logger ?? new Logger({ serviceName: `${config.pipelineName}-review-api` });
-  // emfEncoder itself (not common.ts's metricWriter): this bundle loads no EventBridge client.
-  const encode = emfEncoder(env.METRICS_NAMESPACE, { service: config.pipelineName }, Object.values(REVIEW_API_METRICS).map((name) => ({ name, unit: 'Count' as const })));
-  const write = deps.writeMetrics ?? ((line: string) => process.stdout.write(line + '\n'));
-  const emit = (values: number[]) => write(encode(values));
+  // The recorder itself (not pipeline-io's metricWriter): this module loads no EventBridge client.
+  const emit = metricRecorder(createMetrics(env.METRICS_NAMESPACE, config.pipelineName),
+    Object.values(REVIEW_API_METRICS).map((name) => ({ name, unit: 'Count' as const })), deps.writeMetrics);
   const classes = config.task.classes;
 
   type Metric = keyof typeof REVIEW_API_METRICS;

@@ -7,11 +7,12 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipelineConfig, readEnv } from './pipeline-io';
 import { createReviewRecordHandler, REVIEW_RECORD_ENV } from './review-record';
+import { traced } from '../../private/runtime/tracing';
 
 export const handler = createReviewRecordHandler({
-  s3: new S3Client({}),
-  ddb: new DynamoDBClient({}),
-  events: new EventBridgeClient({}),
+  s3: traced(new S3Client({})),
+  ddb: traced(new DynamoDBClient({})),
+  events: traced(new EventBridgeClient({})),
   env: readEnv(process.env, REVIEW_RECORD_ENV),
   config: loadPipelineConfig(),
 });

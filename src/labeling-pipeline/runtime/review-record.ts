@@ -8,19 +8,17 @@
  * Errors propagate: the state machine's Retry runs the task again (every step is idempotent).
  * Logs carry record ids and codes only.
  */
-// Bundled into the handler assets by esbuild (like logic/ and *.handler.ts, which .projenrc.ts lists
-// in allowDevDeps); remove this once src/labeling-pipeline/handlers/** is listed there too.
-/* eslint-disable import/no-extraneous-dependencies */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem, ReviewRecordEvent } from './contract';
-import { announce, appendLabel, LABEL_ID, PendingEvent, setRecordState, toItem } from './label-ledger';
+import { announce, appendLabel, LABEL_ID, PendingEvent, setRecordState } from './label-ledger';
 import { isObject } from './logic/json';
 import { humanLabel } from './logic/labeling';
 import { RECORD_ID_PATTERN } from './logic/review-request';
 import { metricWriter } from './pipeline-io';
+import { toItem } from '../../private/runtime/dynamodb-codec';
 
 /** Environment variables of the review-record handler. */
 export const REVIEW_RECORD_ENV = [

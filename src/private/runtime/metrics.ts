@@ -1,84 +1,67 @@
 /**
- * CloudWatch embedded metric format (EMF): one JSON log line that CloudWatch Logs turns into
- * metrics. Hand-written because `@aws-lambda-powertools/metrics` is not a dependency; the format
- * is https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
+ * Handler metrics: CloudWatch embedded metric format (EMF) records written by Powertools for AWS
+ * Lambda (`@aws-lambda-powertools/metrics`), one JSON line per record, which CloudWatch Logs turns
+ * into metrics. Every construct's alarms and dashboards read its handlers' metrics under one
+ * namespace with one dimension set: `service`.
  */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
-export type MetricUnit = 'Milliseconds' | 'Count' | 'Bytes';
+/** The units the handlers use (Powertools' `MetricUnit` values). */
+export type MetricUnitName = typeof MetricUnit.Milliseconds | typeof MetricUnit.Count | typeof MetricUnit.Bytes;
 
 export interface MetricDefinition {
   readonly name: string;
-  readonly unit: MetricUnit;
+  readonly unit: MetricUnitName;
 }
 
-export interface MetricDatum extends MetricDefinition {
-  readonly value: number;
-}
+/** Writes one EMF record of a fixed set of metrics: `record([values...], properties)`. */
+export type MetricRecorder = (values: readonly number[], properties?: Readonly<Record<string, unknown>>) => void;
 
-/** Metric names the handler emits (the construct's alarms and dashboards use them). */
-export const METRIC = {
-  /** Once per execution environment: reading, hashing and session creation, ms. */
-  modelLoadTime: 'ModelLoadTime',
-  /** Per request: the handler's whole path (decode, parse, validate, run, serialize), ms. */
-  requestLatency: 'RequestLatency',
-  /** Per request: `session.run` alone, ms. */
-  inferenceLatency: 'InferenceLatency',
-  /** Per request: examples in the batch. */
-  batchSize: 'BatchSize',
-  /** Per refused request (4xx). */
-  clientErrors: 'ClientErrors',
-  /** Per server fault (5xx), including a model that failed to load. */
-  serverErrors: 'ServerErrors',
-} as const;
-
-/** Writes EMF lines for one fixed set of metrics: `encode([values...], properties)`. */
-export type EmfEncoder = (values: readonly number[], properties?: Readonly<Record<string, unknown>>, timestamp?: number) => string;
+/** Where a record goes instead of stdout (tests, local runs): one line of JSON, no newline. */
+export type MetricLineWriter = (line: string) => void;
 
 /**
- * Compile an encoder for `metrics` under `namespace` with one dimension set (`dimensions`). The
- * static parts of the record are serialized once. A line carries, in this order, the properties
- * (searchable in Logs Insights, not metrics: keep them free of payload values), the dimensions,
- * the metric values and the `_aws` metadata; properties named like a dimension, a metric or
- * `_aws` are dropped. A non-finite value is written as 0 (EMF accepts numbers only).
+ * Powertools Metrics for one handler: `namespace`, and `service` as the one dimension of every
+ * record (Powertools' default dimension).
  */
-export function emfEncoder(namespace: string, dimensions: Readonly<Record<string, string>>, metrics: readonly MetricDefinition[]): EmfEncoder {
-  const reserved = new Set(['_aws', ...Object.keys(dimensions), ...metrics.map((m) => m.name)]);
-  const dimensionsJson = JSON.stringify(dimensions).slice(1, -1);
-  const names = metrics.map((m) => JSON.stringify(m.name));
-  const directive = JSON.stringify([{
-    Namespace: namespace,
-    Dimensions: [Object.keys(dimensions)],
-    Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
-  }]);
-  return (values, properties, timestamp = Date.now()) => {
-    let line = '{';
-    if (properties) {
-      let kept: Record<string, unknown> | undefined;
-      for (const k in properties) {
-        if (reserved.has(k)) {
-          kept ??= { ...properties };
-          delete kept[k];
-        }
-      }
-      const json = JSON.stringify(kept ?? properties);
-      if (json.length > 2) line += json.slice(1, -1) + ',';
-    }
-    if (dimensionsJson) line += dimensionsJson + ',';
-    for (let i = 0; i < names.length; i++) {
-      const v = values[i];
-      line += `${names[i]}:${Number.isFinite(v) ? v : 0},`;
-    }
-    return `${line}"_aws":{"Timestamp":${timestamp},"CloudWatchMetrics":${directive}}}`;
-  };
+export function createMetrics(namespace: string, service: string): Metrics {
+  return new Metrics({ namespace, serviceName: service });
 }
 
-/** One EMF record as a single line of JSON (see `emfEncoder`; compile one for a hot path). */
-export function emfLine(
-  namespace: string,
-  dimensions: Readonly<Record<string, string>>,
-  metrics: readonly MetricDatum[],
-  properties: Readonly<Record<string, unknown>> = {},
-  timestamp: number = Date.now(),
-): string {
-  return emfEncoder(namespace, dimensions, metrics)(metrics.map((m) => m.value), properties, timestamp);
+/**
+ * A recorder for `definitions` on `metrics`: each call writes one record with the values in the
+ * order of the definitions, the dimension (`service`) and the properties (searchable in Logs
+ * Insights, not metrics: keep them free of payload values). Properties named like the dimension, a
+ * metric or `_aws` are dropped; a non-finite value is written as 0 (EMF accepts numbers only).
+ *
+ * The record is published by Powertools (stdout), or, with `write`, serialized by Powertools and
+ * handed to `write`.
+ */
+export function metricRecorder(metrics: Metrics, definitions: readonly MetricDefinition[], write?: MetricLineWriter): MetricRecorder {
+  const reserved = new Set(['_aws', 'service', ...definitions.map((d) => d.name)]);
+  return (values, properties) => {
+    if (properties) {
+      for (const key in properties) {
+        // EMF properties are any JSON value; Powertools types metadata as strings but writes the
+        // value as given (numbers stay numbers for Logs Insights queries).
+        if (!reserved.has(key)) metrics.addMetadata(key, properties[key] as string);
+      }
+    }
+    for (let i = 0; i < definitions.length; i++) {
+      const v = values[i];
+      metrics.addMetric(definitions[i].name, definitions[i].unit, Number.isFinite(v) ? v : 0);
+    }
+    if (!write) {
+      metrics.publishStoredMetrics();
+      return;
+    }
+    let line: string;
+    try {
+      line = JSON.stringify(metrics.serializeMetrics());
+    } finally {
+      metrics.clearMetrics();
+      metrics.clearMetadata();
+    }
+    write(line);
+  };
 }

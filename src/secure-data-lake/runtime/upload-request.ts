@@ -1,12 +1,17 @@
 /**
  * Pure logic of the upload route: parse and validate a client's request for an upload, derive
- * the object key bound to the caller, and build the POST policy conditions. No AWS SDK here.
+ * the object key bound to the caller (whose key segment is the caller's keyed pseudonym, from
+ * `private/runtime/caller-identity.ts`), and build the POST policy conditions. No AWS SDK here.
  */
+import { UPLOAD_ENV } from './contract';
+import { Environment, EnvironmentError } from '../../private/runtime/env';
 
 /** Configuration of the upload handler, read once at init. */
 export interface UploadConfig {
   readonly bucketName: string;
   readonly kmsKeyArn: string;
+  /** The pseudonymization key (GenerateMac) that turns a caller into its key segment. */
+  readonly hmacKeyId: string;
   readonly keyPrefix: string;
   readonly maxBytes: number;
   readonly allowedContentTypes: readonly string[];
@@ -70,38 +75,6 @@ function fail(message: string): ParseResult {
   return { ok: false, message };
 }
 
-/** The identity claims the handler may see in the API Gateway request context. */
-export interface CallerContext {
-  /** Cognito user pool `sub` claim. */
-  readonly cognitoSub?: string;
-  /** Cognito identity pool id (IAM authorization through an identity pool). */
-  readonly cognitoIdentityId?: string;
-  /** IAM user or role ARN (IAM authorization). */
-  readonly userArn?: string;
-}
-
-/** A Cognito `sub` (a UUID) or similar opaque id: letters, digits, '-' and '_'. */
-const SAFE_SUB = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
-/** A Cognito identity id: `<region>:<uuid>`. */
-const SAFE_IDENTITY_ID = /^[a-z0-9-]{1,32}:[A-Za-z0-9-]{1,64}$/;
-
-/**
- * Derive a key-safe identifier of the caller, or undefined when the request carries no usable
- * identity (the handler then answers 403). An IAM ARN is hashed by the caller.
- */
-export function callerKeySegment(caller: CallerContext, sha256Hex: (s: string) => string): string | undefined {
-  if (caller.cognitoSub && SAFE_SUB.test(caller.cognitoSub)) {
-    return caller.cognitoSub;
-  }
-  if (caller.cognitoIdentityId && SAFE_IDENTITY_ID.test(caller.cognitoIdentityId)) {
-    return caller.cognitoIdentityId.replace(':', '_');
-  }
-  if (caller.userArn && caller.userArn.startsWith('arn:')) {
-    return `iam-${sha256Hex(caller.userArn).slice(0, 32)}`;
-  }
-  return undefined;
-}
-
 const EXTENSIONS: Record<string, string> = {
   'application/json': '.json',
   'text/csv': '.csv',
@@ -109,7 +82,10 @@ const EXTENSIONS: Record<string, string> = {
   'application/octet-stream': '.bin',
 };
 
-/** The object key of a new upload: `<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId><ext>`. */
+/**
+ * The object key of a new upload: `<prefix><caller>/<yyyy>/<mm>/<dd>/<uploadId><ext>`, where
+ * `caller` is the caller's pseudonym segment (never a raw identity).
+ */
 export function objectKey(config: UploadConfig, caller: string, uploadId: string, contentType: string, now: Date): string {
   const yyyy = now.getUTCFullYear().toString().padStart(4, '0');
   const mm = (now.getUTCMonth() + 1).toString().padStart(2, '0');
@@ -122,7 +98,7 @@ export type PostCondition = Record<string, string> | [string, string, string] | 
 
 /**
  * The conditions and fields of the presigned POST: exact key (which carries the caller's
- * identity), size range, content type, and SSE-KMS with the lake's key.
+ * pseudonym), size range, content type, and SSE-KMS with the lake's key.
  */
 export function postPolicy(
   config: UploadConfig,
@@ -147,37 +123,38 @@ export function postPolicy(
   return { conditions, fields };
 }
 
-/** Read and check the handler configuration from environment variables. */
-export function readUploadConfig(env: Record<string, string | undefined>): UploadConfig {
+/** Read and check the handler configuration from environment variables (`UPLOAD_ENV`). */
+export function readUploadConfig(env: Environment): UploadConfig {
   const required = (name: string): string => {
     const value = env[name];
     if (!value) {
-      throw new Error(`upload handler: environment variable ${name} is missing`);
+      throw new EnvironmentError(`upload handler: environment variable ${name} is missing`);
     }
     return value;
   };
   const integer = (name: string, min: number, max: number): number => {
     const value = Number(required(name));
     if (!Number.isSafeInteger(value) || value < min || value > max) {
-      throw new Error(`upload handler: ${name} must be an integer from ${min} to ${max}`);
+      throw new EnvironmentError(`upload handler: ${name} must be an integer from ${min} to ${max}`);
     }
     return value;
   };
   let contentTypes: unknown;
   try {
-    contentTypes = JSON.parse(required('ALLOWED_CONTENT_TYPES'));
+    contentTypes = JSON.parse(required(UPLOAD_ENV.allowedContentTypes));
   } catch {
-    throw new Error('upload handler: ALLOWED_CONTENT_TYPES must be a JSON array of strings');
+    throw new EnvironmentError(`upload handler: ${UPLOAD_ENV.allowedContentTypes} must be a JSON array of strings`);
   }
   if (!Array.isArray(contentTypes) || contentTypes.length === 0 || !contentTypes.every((t) => typeof t === 'string')) {
-    throw new Error('upload handler: ALLOWED_CONTENT_TYPES must be a non-empty JSON array of strings');
+    throw new EnvironmentError(`upload handler: ${UPLOAD_ENV.allowedContentTypes} must be a non-empty JSON array of strings`);
   }
   return {
-    bucketName: required('BUCKET_NAME'),
-    kmsKeyArn: required('KMS_KEY_ARN'),
-    keyPrefix: env.KEY_PREFIX ?? '',
-    maxBytes: integer('MAX_BYTES', 1, 5 * 1024 ** 3),
+    bucketName: required(UPLOAD_ENV.bucketName),
+    kmsKeyArn: required(UPLOAD_ENV.kmsKeyArn),
+    hmacKeyId: required(UPLOAD_ENV.hmacKeyId),
+    keyPrefix: env[UPLOAD_ENV.keyPrefix] ?? '',
+    maxBytes: integer(UPLOAD_ENV.maxBytes, 1, 5 * 1024 ** 3),
     allowedContentTypes: contentTypes as string[],
-    expirySeconds: integer('EXPIRY_SECONDS', 1, 300),
+    expirySeconds: integer(UPLOAD_ENV.expirySeconds, 1, 300),
   };
 }

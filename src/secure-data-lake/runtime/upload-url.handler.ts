@@ -1,68 +1,29 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { S3Client } from '@aws-sdk/client-s3';
-import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { callerKeySegment, objectKey, parseUploadRequest, postPolicy, readUploadConfig } from './upload-request';
-
-// Built once per execution environment.
-const config = readUploadConfig(process.env);
-const allowedOrigins: string[] = JSON.parse(process.env.ALLOWED_ORIGINS ?? '[]');
-const s3 = new S3Client({});
-const logger = new Logger({ serviceName: 'secure-data-lake-upload' });
-
-const sha256Hex = (s: string) => createHash('sha256').update(s).digest('hex');
-
 /**
- * `POST /uploads`: return a presigned POST for one object in the raw zone, bound to the caller.
- * Logs carry outcomes and reasons only, never request values.
+ * Lambda entry point of SecureUploadApi's upload handler (bundled to
+ * assets/secure-data-lake/runtime/upload-url.handler/index.js). Everything else is in
+ * upload-url.ts (the handler) and upload-request.ts (its pure logic).
  */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { UPLOAD_ENV } from './contract';
+import { readUploadConfig } from './upload-request';
+import { createUploadHandler } from './upload-url';
+import { traced } from '../../private/runtime/tracing';
+
+// Built once per execution environment (the caller pseudonym cache lives in the handler).
+// GenerateMac fits the construct's 5 s function timeout: 2 attempts, each connecting within
+// 0.5 s and answering within 1.5 s (the S3 client only signs, it makes no call).
+const handle = createUploadHandler({
+  s3: traced(new S3Client({})),
+  kms: traced(new KMSClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 500, requestTimeout: 1_500 } })),
+  config: readUploadConfig(process.env),
+  allowedOrigins: JSON.parse(process.env[UPLOAD_ENV.allowedOrigins] ?? '[]'),
+  logger: new Logger({ serviceName: 'secure-data-lake-upload' }),
+});
+
+/** `POST /uploads`: a presigned POST for one object in the raw zone, under the caller's pseudonym. */
 export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> {
-  const origin = event.headers?.origin ?? event.headers?.Origin;
-  const respond = (statusCode: number, body: unknown): APIGatewayProxyResult => ({
-    statusCode,
-    headers: {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-store',
-      ...(origin && allowedOrigins.includes(origin) ? { 'Access-Control-Allow-Origin': origin, 'Vary': 'Origin' } : {}),
-    },
-    body: JSON.stringify(body),
-  });
-
-  const caller = callerKeySegment({
-    cognitoSub: event.requestContext?.authorizer?.claims?.sub,
-    cognitoIdentityId: event.requestContext?.identity?.cognitoIdentityId ?? undefined,
-    userArn: event.requestContext?.identity?.userArn ?? undefined,
-  }, sha256Hex);
-  if (!caller) {
-    logger.warn('upload refused', { reason: 'no-caller-identity' });
-    return respond(403, { message: 'the request carries no caller identity' });
-  }
-
-  const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-  const parsed = parseUploadRequest(body, config);
-  if (!parsed.ok) {
-    logger.info('upload refused', { reason: 'invalid-request' });
-    return respond(400, { message: parsed.message });
-  }
-
-  const uploadId = randomUUID();
-  const key = objectKey(config, caller, uploadId, parsed.request.contentType, new Date());
-  const policy = postPolicy(config, parsed.request, key);
-  const post = await createPresignedPost(s3, {
-    Bucket: config.bucketName,
-    Key: key,
-    Conditions: policy.conditions as any,
-    Fields: policy.fields,
-    Expires: config.expirySeconds,
-  });
-  logger.info('upload granted', { uploadId });
-  return respond(200, {
-    uploadId,
-    url: post.url,
-    fields: post.fields,
-    key,
-    maxBytes: parsed.request.contentLength ?? config.maxBytes,
-    expiresAt: new Date(Date.now() + config.expirySeconds * 1000).toISOString(),
-  });
+  return handle(event);
 }

@@ -1,6 +1,7 @@
 /**
  * The prediction handler's configuration, read once from its environment. Every variable is set
- * by the construct; a missing or malformed one is a clear startup error (`ModelInitError`, CONFIG).
+ * by the construct (the names are `ENDPOINT_ENV` in contract.ts, which the construct reads too); a
+ * missing or malformed one is a clear startup error (`ModelInitError`, CONFIG).
  *
  * | Variable | Required | Meaning |
  * |---|---|---|
@@ -19,8 +20,10 @@
  * | `POWERTOOLS_SERVICE_NAME` | no | service name in logs and the `service` metric dimension, default `serverless-model-endpoint` |
  * | `ALLOWED_ORIGINS` | no | JSON array of origins answered with `Access-Control-Allow-Origin`, default `[]` |
  */
+import { ENDPOINT_ENV as V, MODEL_SOURCE } from './contract';
 import { ModelInitError } from './errors';
 import { ClassifierScores } from './response';
+import { Environment } from '../../private/runtime/env';
 
 /** Where the model bytes come from. */
 export type ModelLocation =
@@ -49,7 +52,7 @@ export const DEFAULT_MAX_BATCH = 64;
 export const DEFAULT_METRICS_NAMESPACE = 'ServerlessModelEndpoint';
 export const DEFAULT_SERVICE_NAME = 'serverless-model-endpoint';
 
-type Env = Readonly<Record<string, string | undefined>>;
+type Env = Environment;
 
 function fail(message: string): never {
   throw new ModelInitError('CONFIG', message);
@@ -73,66 +76,70 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
 
 /** Read and check the configuration. Throws `ModelInitError` (CONFIG) naming the variable at fault. */
 export function readEndpointConfig(env: Env): EndpointConfig {
-  const source = required(env, 'MODEL_SOURCE', 'asset or s3');
+  const source = required(env, V.modelSource, `${MODEL_SOURCE.asset} or ${MODEL_SOURCE.s3}`);
   let model: ModelLocation;
-  if (source === 'asset') {
-    model = { kind: 'asset', path: required(env, 'MODEL_PATH', 'the model file for MODEL_SOURCE=asset') };
-  } else if (source === 's3') {
+  if (source === MODEL_SOURCE.asset) {
+    model = { kind: 'asset', path: required(env, V.modelPath, `the model file for ${V.modelSource}=${MODEL_SOURCE.asset}`) };
+  } else if (source === MODEL_SOURCE.s3) {
+    const objectVersion = env[V.modelObjectVersion];
     model = {
       kind: 's3',
-      bucket: required(env, 'MODEL_BUCKET', 'the bucket for MODEL_SOURCE=s3'),
-      key: required(env, 'MODEL_KEY', 'the object key for MODEL_SOURCE=s3'),
-      ...(env.MODEL_OBJECT_VERSION ? { objectVersion: env.MODEL_OBJECT_VERSION } : {}),
+      bucket: required(env, V.modelBucket, `the bucket for ${V.modelSource}=${MODEL_SOURCE.s3}`),
+      key: required(env, V.modelKey, `the object key for ${V.modelSource}=${MODEL_SOURCE.s3}`),
+      ...(objectVersion ? { objectVersion } : {}),
     };
   } else {
-    fail('environment variable MODEL_SOURCE must be asset or s3');
+    fail(`environment variable ${V.modelSource} must be ${MODEL_SOURCE.asset} or ${MODEL_SOURCE.s3}`);
   }
 
-  const sha256 = env.MODEL_SHA256 ? env.MODEL_SHA256.trim().toLowerCase() : undefined;
+  const rawSha256 = env[V.modelSha256];
+  const sha256 = rawSha256 ? rawSha256.trim().toLowerCase() : undefined;
   if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
-    fail('environment variable MODEL_SHA256 must be a SHA-256 in hex (64 characters)');
+    fail(`environment variable ${V.modelSha256} must be a SHA-256 in hex (64 characters)`);
   }
   if (model.kind === 's3' && sha256 === undefined) {
-    fail('environment variable MODEL_SHA256 is required for MODEL_SOURCE=s3 (the integrity check of the downloaded model)');
+    fail(`environment variable ${V.modelSha256} is required for ${V.modelSource}=${MODEL_SOURCE.s3} (the integrity check of the downloaded model)`);
   }
 
-  const modelVersion = required(env, 'MODEL_VERSION', 'named in every response').trim();
+  const modelVersion = required(env, V.modelVersion, 'named in every response').trim();
   if (!/^[\x20-\x7e]{1,128}$/.test(modelVersion)) {
-    fail('environment variable MODEL_VERSION must be 1 to 128 printable ASCII characters (it is also sent as a header)');
+    fail(`environment variable ${V.modelVersion} must be 1 to 128 printable ASCII characters (it is also sent as a header)`);
   }
 
   let classNames: string[] | undefined;
-  if (env.CLASS_NAMES !== undefined && env.CLASS_NAMES !== '') {
+  const rawClassNames = env[V.classNames];
+  if (rawClassNames !== undefined && rawClassNames !== '') {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(env.CLASS_NAMES);
+      parsed = JSON.parse(rawClassNames);
     } catch {
       parsed = undefined;
     }
     if (!Array.isArray(parsed) || parsed.length === 1 || !parsed.every((c) => typeof c === 'string' && c.length > 0)
       || new Set(parsed).size !== parsed.length) {
-      fail('environment variable CLASS_NAMES must be a JSON array of at least 2 unique, non-empty strings (or [] for a model that is no classifier)');
+      fail(`environment variable ${V.classNames} must be a JSON array of at least 2 unique, non-empty strings (or [] for a model that is no classifier)`);
     }
     if (parsed.length > 0) classNames = parsed as string[];
   }
 
   let allowedOrigins: string[] = [];
-  if (env.ALLOWED_ORIGINS !== undefined && env.ALLOWED_ORIGINS !== '') {
+  const rawOrigins = env[V.allowedOrigins];
+  if (rawOrigins !== undefined && rawOrigins !== '') {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(env.ALLOWED_ORIGINS);
+      parsed = JSON.parse(rawOrigins);
     } catch {
       parsed = undefined;
     }
     if (!Array.isArray(parsed) || !parsed.every((o) => typeof o === 'string' && /^https?:\/\/[^\s/]+$/.test(o))) {
-      fail('environment variable ALLOWED_ORIGINS must be a JSON array of origins like "https://app.example.com"');
+      fail(`environment variable ${V.allowedOrigins} must be a JSON array of origins like "https://app.example.com"`);
     }
     allowedOrigins = parsed as string[];
   }
 
-  const scores = env.CLASSIFIER_SCORES || 'logits';
+  const scores = env[V.classifierScores] || 'logits';
   if (scores !== 'logits' && scores !== 'probabilities') {
-    fail('environment variable CLASSIFIER_SCORES must be logits or probabilities');
+    fail(`environment variable ${V.classifierScores} must be logits or probabilities`);
   }
 
   return {
@@ -141,11 +148,11 @@ export function readEndpointConfig(env: Env): EndpointConfig {
     modelVersion,
     ...(classNames ? { classNames } : {}),
     classifierScores: scores,
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, 16, MAX_MAX_BODY_BYTES),
-    maxBatch: integer(env, 'MAX_BATCH', DEFAULT_MAX_BATCH, 1, 1_000_000),
-    intraOpThreads: integer(env, 'ORT_INTRA_OP_THREADS', 1, 1, 64),
-    metricsNamespace: env.METRICS_NAMESPACE || DEFAULT_METRICS_NAMESPACE,
-    serviceName: env.POWERTOOLS_SERVICE_NAME || DEFAULT_SERVICE_NAME,
+    maxBodyBytes: integer(env, V.maxBodyBytes, DEFAULT_MAX_BODY_BYTES, 16, MAX_MAX_BODY_BYTES),
+    maxBatch: integer(env, V.maxBatch, DEFAULT_MAX_BATCH, 1, 1_000_000),
+    intraOpThreads: integer(env, V.intraOpThreads, 1, 1, 64),
+    metricsNamespace: env[V.metricsNamespace] || DEFAULT_METRICS_NAMESPACE,
+    serviceName: env[V.serviceName] || DEFAULT_SERVICE_NAME,
     allowedOrigins,
   };
 }

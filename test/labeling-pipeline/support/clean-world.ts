@@ -16,25 +16,18 @@ import {
 import { CreateQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { CleanHandler, CleanHandlerDeps, CleanHandlerEnv, CleanLogger, createCleanHandler } from '../../../src/labeling-pipeline/runtime/clean';
-import { sourceHash } from '../../../src/labeling-pipeline/runtime/clean-support';
+import { sourceHash } from '../../../src/labeling-pipeline/runtime/clean-source';
 import { EVENT_SOURCE, LEDGER, PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
 import type { LocalAws } from '../../support/local-aws';
-import { CLEANING, LABELING, NOW } from '../hearing';
+import { CLEANING, hearingConfig, NOW } from '../hearing';
 
 export const PIPELINE_NAME = 'hearing';
 export const RAW_PREFIX = 'uploads/';
 export const ZONE_PREFIX = 'hearing/';
 
-/** The pipeline configuration of the hearing example (cleaning from the fixtures). */
+/** The pipeline configuration of the hearing example (cleaning from the fixtures unless given). */
 export function pipelineConfig(cleaning = CLEANING): PipelineConfig {
-  return {
-    pipelineName: PIPELINE_NAME,
-    cleaning,
-    labelers: [{ kind: 'rules', rules: LABELING.rules }],
-    task: LABELING.task,
-    split: LABELING.split,
-    gates: LABELING.gates,
-  };
+  return hearingConfig({ cleaning });
 }
 
 /** KMS keys shared by every world of a test file. */

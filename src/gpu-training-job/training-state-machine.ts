@@ -1,0 +1,430 @@
+/**
+ * The states of a GpuTrainingJob's state machine:
+ *
+ *   ValidateInput → PrepareJob → Train → HasMetrics → (ReadMetrics | NoMetrics)
+ *     → [SelectGateMetrics → Gate0 … GateN] → RegisterModel → WriteModelRecord
+ *     → PublishModelTrained → ModelTrained
+ *   a failed gate: PublishModelRejected → ModelRejected
+ *   invalid input (RejectInput) or a failed task: PublishTrainingFailed → TrainingFailed
+ *
+ * Every task retries what is transient (bounded) and routes everything else to
+ * PublishTrainingFailed. The state and construct IDs are part of the contract.
+ */
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { MODEL_KEYS, TrainingConfig } from './training-config';
+import { ChannelDataType, ChannelInputMode, MetricComparison, MetricGate, TrainingChannel } from './training-options';
+import { DATASET_KEYS } from '../contract/dataset-version';
+import {
+  ModelRejectedDetail, ModelTrainedDetail, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE, TrainedModelDetail, TrainingFailedDetail,
+} from '../contract/events';
+
+/** What the states are built from. */
+export interface TrainingStatesOptions {
+  readonly config: TrainingConfig;
+  /** The role SageMaker assumes to run the training jobs. */
+  readonly role: iam.IRole;
+  readonly trainingImageUri: string;
+  /** The lake's curated zone (dataset versions). */
+  readonly curated: s3.IBucket;
+  /** The lake's models zone (training output, checkpoints, model records). */
+  readonly models: s3.IBucket;
+  /** The lake's key: encrypts the training output. */
+  readonly outputKey: kms.IKey;
+  /** The key of the ML storage volumes. @default - none (local NVMe storage) */
+  readonly volumeEncryptionKey?: kms.IKey;
+  /** `VpcConfig` of the training jobs. @default - SageMaker's own network */
+  readonly vpcConfig?: Record<string, unknown>;
+  /** The bus for the job's events. */
+  readonly eventBus: events.IEventBus;
+}
+
+/** An event's `detail` as a state's input: every field of the contract's type, as JSONPath or value. */
+type EventFields<T> = { readonly [K in keyof T]-?: unknown };
+
+type Retriable = { addRetry(p: sfn.RetryProps): unknown };
+type Catchable = { addCatch(handler: sfn.IChainable, p: sfn.CatchProps): unknown };
+
+/** Errors worth retrying: throttling and service-side faults. Bounded by each task's Retry. */
+const TRANSIENT_COMMON = ['ThrottlingException', 'ServiceUnavailable', 'InternalServerError'];
+const TRANSIENT_SAGEMAKER = [
+  // The optimized integration reports every SageMaker API error under this name (a bounded
+  // retry of a validation error costs three quick calls).
+  'SageMaker.AmazonSageMakerException',
+  'SageMaker.SageMakerException',
+  'SageMaker.ThrottlingException',
+  ...TRANSIENT_COMMON,
+];
+const TRANSIENT_S3 = ['S3.S3Exception', 'S3.SdkClientException', 'S3.InternalErrorException', ...TRANSIENT_COMMON];
+const TRANSIENT_EVENTS = [
+  'EventBridge.AmazonEventBridgeException',
+  'EventBridge.EventBridgeException',
+  'EventBridge.InternalException',
+  'EventBridge.FailedEntry',
+  ...TRANSIENT_COMMON,
+];
+
+/**
+ * Define the states of the training state machine under `states` and return the start state.
+ */
+export function buildTrainingStates(states: Construct, o: TrainingStatesOptions): sfn.IChainable {
+  const { config } = o;
+
+  const publishFailure = failurePath(states, o);
+  const onError = (state: Catchable) => state.addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
+
+  const { validate, prepare } = inputCheck(states, o, publishFailure);
+
+  const train = trainTask(states, o);
+  retry(train, TRANSIENT_SAGEMAKER, 30);
+  onError(train);
+
+  const metrics = finalMetrics(states, config.gates);
+
+  const jobDetail: EventFields<TrainedModelDetail> = {
+    model: config.modelName,
+    datasetVersion: sfn.JsonPath.stringAt('$.datasetVersion'),
+    location: sfn.JsonPath.stringAt('$.location'),
+    trainingJobName: sfn.JsonPath.stringAt('$.trainingJobName'),
+    trainingJobArn: sfn.JsonPath.stringAt('$.training.TrainingJobArn'),
+    modelArtifact: sfn.JsonPath.stringAt('$.training.ModelArtifacts.S3ModelArtifacts'),
+    metrics: sfn.JsonPath.listAt('$.metrics.all'),
+  };
+  const register = registration(states, o, jobDetail, onError);
+
+  // Gates, one Choice each: a metric that is not a number (the sentinel) fails the gate.
+  let gateEntry: sfn.IChainable = register;
+  if (config.gates.length > 0) {
+    gateEntry = metrics.selectGateMetrics.next(gateChoices(states, o, jobDetail, register, onError));
+  }
+  metrics.readMetrics.next(gateEntry);
+  metrics.noMetrics.next(gateEntry);
+  prepare.next(train).next(metrics.hasMetrics);
+  return validate;
+}
+
+/** PublishTrainingFailed → TrainingFailed: the end of every failed execution. */
+function failurePath(states: Construct, o: TrainingStatesOptions): tasks.EventBridgePutEvents {
+  const failed = new sfn.Fail(states, 'TrainingFailed', {
+    errorPath: '$.failure.Error',
+    causePath: '$.failure.Cause',
+    comment: 'The execution failed; the error and cause of the failing state are recorded here',
+  });
+  // The cause can quote the container's failure reason: it stays in the (encrypted)
+  // execution history, the event carries the error name and the execution only.
+  const detail: EventFields<TrainingFailedDetail> = {
+    model: o.config.modelName,
+    execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+    error: sfn.JsonPath.stringAt('$.failure.Error'),
+  };
+  const publishFailure = putEvent(states, 'PublishTrainingFailed', o.eventBus, TRAINING_DETAIL_TYPE.trainingFailed, detail);
+  publishFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.failureEventError' });
+  publishFailure.next(failed);
+  return publishFailure;
+}
+
+/** ValidateInput: a dataset version of this lake's curated zone goes on to PrepareJob, anything else to RejectInput. */
+function inputCheck(states: Construct, o: TrainingStatesOptions, publishFailure: sfn.IChainable) {
+  const { datasetPrefix, jobNamePrefix } = o.config;
+  const rejectInput = new sfn.Pass(states, 'RejectInput', {
+    result: sfn.Result.fromObject({
+      Error: 'InvalidInput',
+      Cause: `expected {"datasetVersion": "<version>", "location": "s3://<curated bucket>/${DATASET_KEYS.datasetPrefix(datasetPrefix, '<version>')}"}`,
+    }),
+    resultPath: '$.failure',
+  });
+  rejectInput.next(publishFailure);
+
+  const locationPattern = `s3://${o.curated.bucketName}/${DATASET_KEYS.datasetPrefix(datasetPrefix, '*')}`;
+  const validate = new sfn.Choice(states, 'ValidateInput', { comment: 'A dataset version of this lake\'s curated zone' });
+  const prepare = new sfn.Pass(states, 'PrepareJob', {
+    comment: 'One training job name per execution (a hash of the execution id: deterministic, 63 characters at most)',
+    parameters: {
+      datasetVersion: sfn.JsonPath.stringAt('$.datasetVersion'),
+      location: sfn.JsonPath.stringAt('$.location'),
+      trainingJobName: sfn.JsonPath.format(`${jobNamePrefix}-{}`, sfn.JsonPath.hash(sfn.JsonPath.stringAt('$$.Execution.Id'), 'MD5')),
+    },
+  });
+  validate
+    .when(sfn.Condition.or(
+      sfn.Condition.not(sfn.Condition.isPresent('$.datasetVersion')),
+      sfn.Condition.not(sfn.Condition.isPresent('$.location')),
+    ), rejectInput)
+    .when(sfn.Condition.and(
+      sfn.Condition.isString('$.datasetVersion'),
+      sfn.Condition.stringMatches('$.location', locationPattern),
+    ), prepare)
+    .otherwise(rejectInput);
+  return { validate, prepare };
+}
+
+/**
+ * Train: CreateTrainingJob and wait for it. aws-cdk-lib's SageMakerCreateTrainingJob has no
+ * CheckpointConfig, managed spot or inter-container encryption, and always sets the volume key it
+ * is given: the task is written in Amazon States Language directly, and its permissions are
+ * granted by `grantStateMachine`.
+ */
+function trainTask(states: Construct, o: TrainingStatesOptions): sfn.CustomState {
+  const c = o.config;
+  const resourceConfig: Record<string, unknown> = {
+    InstanceType: c.instanceType.name,
+    InstanceCount: c.instanceCount,
+    VolumeSizeInGB: c.volumeGiB,
+  };
+  if (o.volumeEncryptionKey) {
+    resourceConfig.VolumeKmsKeyId = o.volumeEncryptionKey.keyArn;
+  }
+  const parameters: Record<string, unknown> = {
+    'TrainingJobName.$': '$.trainingJobName',
+    'RoleArn': o.role.roleArn,
+    'AlgorithmSpecification': {
+      TrainingImage: o.trainingImageUri,
+      TrainingInputMode: 'File',
+      ...(c.metricDefinitions.length > 0 ? { MetricDefinitions: c.metricDefinitions.map((d) => ({ Name: d.name, Regex: d.regex })) } : {}),
+    },
+    'InputDataConfig': c.channels.map(renderChannel),
+    'OutputDataConfig': {
+      S3OutputPath: `s3://${o.models.bucketName}/${MODEL_KEYS.trainingJobs(c.modelName)}`,
+      KmsKeyId: o.outputKey.keyArn,
+    },
+    'ResourceConfig': resourceConfig,
+    'StoppingCondition': {
+      MaxRuntimeInSeconds: c.maxRuntime,
+      ...(c.maxWait !== undefined ? { MaxWaitTimeInSeconds: c.maxWait } : {}),
+    },
+    'EnableNetworkIsolation': c.networkIsolation,
+    'EnableInterContainerTrafficEncryption': c.instanceCount > 1,
+    'EnableManagedSpotTraining': c.spot,
+  };
+  if (Object.keys(c.hyperparameters).length > 0) { parameters.HyperParameters = c.hyperparameters; }
+  if (Object.keys(c.environment).length > 0) { parameters.Environment = c.environment; }
+  if (c.checkpoints) {
+    parameters.CheckpointConfig = {
+      'S3Uri.$': `States.Format('s3://${o.models.bucketName}/${MODEL_KEYS.checkpoints(c.modelName)}{}/', $.trainingJobName)`,
+      'LocalPath': '/opt/ml/checkpoints',
+    };
+  }
+  if (o.vpcConfig) { parameters.VpcConfig = o.vpcConfig; }
+  return new sfn.CustomState(states, 'Train', {
+    stateJson: {
+      Type: 'Task',
+      Comment: 'Run the SageMaker training job and wait for it',
+      Resource: `arn:${Aws.PARTITION}:states:::sagemaker:createTrainingJob.sync`,
+      Parameters: parameters,
+      ResultPath: '$.training',
+    },
+  });
+}
+
+/**
+ * HasMetrics → ReadMetrics | NoMetrics (the final metrics), and SelectGateMetrics. Each gate reads
+ * its metric from the list padded with a `null` sentinel, so the filter always matches: the first
+ * value is the metric's, or null when it was not scraped.
+ */
+function finalMetrics(states: Construct, gates: MetricGate[]) {
+  const sentinels = [...new Set(gates.map((g) => g.metricName))].map((name) => ({ MetricName: name, Value: null }));
+  const selectGateMetrics = new sfn.Pass(states, 'SelectGateMetrics', {
+    parameters: Object.fromEntries(gates.map((g, i) => [
+      gateKey(i),
+      sfn.JsonPath.listAt(`$.metrics.padded[*][?(@.MetricName == '${g.metricName}')].Value`),
+    ])),
+    resultPath: '$.gateValues',
+  });
+  const readMetrics = new sfn.Pass(states, 'ReadMetrics', {
+    parameters: {
+      'all.$': '$.training.FinalMetricDataList',
+      'padded.$': `States.Array($.training.FinalMetricDataList, States.StringToJson('${JSON.stringify(sentinels)}'))`,
+    },
+    resultPath: '$.metrics',
+  });
+  const noMetrics = new sfn.Pass(states, 'NoMetrics', {
+    result: sfn.Result.fromObject({ all: [], padded: [[], sentinels] }),
+    resultPath: '$.metrics',
+  });
+  const hasMetrics = new sfn.Choice(states, 'HasMetrics')
+    .when(sfn.Condition.isPresent('$.training.FinalMetricDataList'), readMetrics)
+    .otherwise(noMetrics);
+  return { selectGateMetrics, readMetrics, noMetrics, hasMetrics };
+}
+
+/** RegisterModel → WriteModelRecord → PublishModelTrained → ModelTrained; returns RegisterModel. */
+function registration(
+  states: Construct,
+  o: TrainingStatesOptions,
+  jobDetail: EventFields<TrainedModelDetail>,
+  onError: (state: Catchable) => unknown,
+): tasks.CallAwsService {
+  const c = o.config;
+  const stack = Stack.of(states);
+  const records = MODEL_KEYS.records(c.modelName);
+  const recordKey = sfn.JsonPath.format(`${records}{}.json`, sfn.JsonPath.stringAt('$.trainingJobName'));
+  const recordUri = sfn.JsonPath.format(`s3://${o.models.bucketName}/${records}{}.json`, sfn.JsonPath.stringAt('$.trainingJobName'));
+  const register = new tasks.CallAwsService(states, 'RegisterModel', {
+    service: 'sagemaker',
+    action: 'createModelPackage',
+    iamAction: 'sagemaker:CreateModelPackage',
+    iamResources: [`arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:model-package/${c.modelName}/*`],
+    parameters: {
+      ModelPackageGroupName: c.modelName,
+      ModelPackageDescription: sfn.JsonPath.format('Trained on dataset version {} by training job {}', sfn.JsonPath.stringAt('$.datasetVersion'), sfn.JsonPath.stringAt('$.trainingJobName')),
+      ModelApprovalStatus: c.modelApprovalStatus,
+      InferenceSpecification: {
+        Containers: [{ Image: o.trainingImageUri, ModelDataUrl: sfn.JsonPath.stringAt('$.training.ModelArtifacts.S3ModelArtifacts') }],
+        SupportedContentTypes: ['application/json'],
+        SupportedResponseMIMETypes: ['application/json'],
+      },
+      CustomerMetadataProperties: {
+        datasetVersion: sfn.JsonPath.stringAt('$.datasetVersion'),
+        trainingJobName: sfn.JsonPath.stringAt('$.trainingJobName'),
+        modelRecord: recordUri,
+      },
+    },
+    resultSelector: { modelPackageArn: sfn.JsonPath.stringAt('$.ModelPackageArn') },
+    resultPath: '$.registration',
+  });
+  retry(register, TRANSIENT_SAGEMAKER, 5);
+  onError(register);
+
+  const writeRecord = new tasks.CallAwsService(states, 'WriteModelRecord', {
+    service: 's3',
+    action: 'putObject',
+    iamAction: 's3:PutObject',
+    iamResources: [o.models.arnForObjects(`${records}*`)],
+    parameters: {
+      Bucket: o.models.bucketName,
+      Key: recordKey,
+      ContentType: 'application/json',
+      Body: {
+        schemaVersion: '1',
+        ...jobDetail,
+        modelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
+        trainingImage: o.trainingImageUri,
+        instanceType: c.instanceType.name,
+        instanceCount: c.instanceCount,
+        hyperparameters: c.hyperparameters,
+        gates: gateDetails(c.gates),
+        execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        recordedAt: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+      },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retry(writeRecord, TRANSIENT_S3, 2);
+  onError(writeRecord);
+
+  const detail: EventFields<ModelTrainedDetail> = {
+    ...jobDetail,
+    modelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
+    modelRecord: recordUri,
+  };
+  const publishTrained = putEvent(states, 'PublishModelTrained', o.eventBus, TRAINING_DETAIL_TYPE.modelTrained, detail);
+  onError(publishTrained);
+  register.next(writeRecord).next(publishTrained).next(new sfn.Succeed(states, 'ModelTrained', { comment: 'The model passed the gates and was registered' }));
+  return register;
+}
+
+/**
+ * PublishModelRejected → ModelRejected, and Gate0 … GateN (one Choice per gate, the last one
+ * passing on to `register`); returns Gate0.
+ */
+function gateChoices(
+  states: Construct,
+  o: TrainingStatesOptions,
+  jobDetail: EventFields<TrainedModelDetail>,
+  register: sfn.IChainable,
+  onError: (state: Catchable) => unknown,
+): sfn.IChainable {
+  const gates = o.config.gates;
+  const detail: EventFields<ModelRejectedDetail> = { ...jobDetail, gates: gateDetails(gates) };
+  const publishRejected = putEvent(states, 'PublishModelRejected', o.eventBus, TRAINING_DETAIL_TYPE.modelRejected, detail);
+  onError(publishRejected);
+  publishRejected.next(new sfn.Succeed(states, 'ModelRejected', { comment: 'A gate rejected the model; it was not registered' }));
+
+  let entry = register;
+  for (let i = gates.length - 1; i >= 0; i--) {
+    const path = `$.gateValues.${gateKey(i)}[0]`;
+    entry = new sfn.Choice(states, `Gate${i}`, { comment: `${gates[i].metricName} ${gates[i].comparison} ${gates[i].threshold}` })
+      .when(sfn.Condition.not(sfn.Condition.isNumeric(path)), publishRejected)
+      .when(compare(path, gates[i]), entry)
+      .otherwise(publishRejected);
+  }
+  return entry;
+}
+
+/**
+ * A task that puts one of the job's events on the bus (the state's input is passed on), retrying
+ * what is transient. The caller routes its errors.
+ */
+function putEvent(
+  states: Construct,
+  id: string,
+  eventBus: events.IEventBus,
+  detailType: string,
+  detail: Record<string, unknown>,
+): tasks.EventBridgePutEvents {
+  const task = new tasks.EventBridgePutEvents(states, id, {
+    entries: [{
+      eventBus,
+      source: TRAINING_EVENT_SOURCE,
+      detailType,
+      detail: sfn.TaskInput.fromObject(detail),
+    }],
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retry(task, TRANSIENT_EVENTS, 2);
+  return task;
+}
+
+function retry(state: Retriable, errors: string[], interval: number) {
+  state.addRetry({
+    errors,
+    interval: Duration.seconds(interval),
+    maxAttempts: 3,
+    backoffRate: 2,
+    maxDelay: Duration.seconds(interval * 8),
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
+
+function gateKey(i: number): string {
+  return `g${i}`;
+}
+
+function gateDetails(gates: MetricGate[]) {
+  return gates.map((g) => ({ metricName: g.metricName, comparison: g.comparison, threshold: g.threshold }));
+}
+
+function compare(path: string, gate: MetricGate): sfn.Condition {
+  switch (gate.comparison) {
+    case MetricComparison.GREATER_THAN_OR_EQUAL: return sfn.Condition.numberGreaterThanEquals(path, gate.threshold);
+    case MetricComparison.GREATER_THAN: return sfn.Condition.numberGreaterThan(path, gate.threshold);
+    case MetricComparison.LESS_THAN_OR_EQUAL: return sfn.Condition.numberLessThanEquals(path, gate.threshold);
+    case MetricComparison.LESS_THAN: return sfn.Condition.numberLessThan(path, gate.threshold);
+    default: throw new Error(`invalid gate comparison: received ${JSON.stringify(gate.comparison)}; expected a MetricComparison`);
+  }
+}
+
+function renderChannel(c: TrainingChannel): Record<string, unknown> {
+  const dataType = c.dataType ?? ChannelDataType.S3_PREFIX;
+  const augmented = dataType === ChannelDataType.AUGMENTED_MANIFEST_FILE;
+  const inputMode = c.inputMode ?? (augmented ? ChannelInputMode.PIPE : ChannelInputMode.FILE);
+  return {
+    ChannelName: c.name,
+    DataSource: {
+      S3DataSource: {
+        'S3DataType': dataType,
+        'S3Uri.$': `States.Format('{}${c.datasetFile}', $.location)`,
+        'S3DataDistributionType': 'FullyReplicated',
+        ...(c.attributeNames ? { AttributeNames: c.attributeNames } : {}),
+      },
+    },
+    InputMode: inputMode,
+    ...(c.contentType ? { ContentType: c.contentType } : {}),
+  };
+}

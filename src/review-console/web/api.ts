@@ -1,0 +1,77 @@
+/// <reference lib="dom" />
+/** The review API client: `GET /reviews` (all pages, bounded) and `POST /reviews/{recordId}`. */
+import { ReviewItem } from './model';
+
+/** The outcome of an answer, as the console treats it. */
+export type AnswerOutcome =
+  | { readonly kind: 'accepted' }
+  /** 409 (expired and re-queued, or answered) or 404 (answered and gone): nothing was saved. */
+  | { readonly kind: 'gone'; readonly status: number }
+  | { readonly kind: 'signed-out' }
+  | { readonly kind: 'forbidden' }
+  | { readonly kind: 'failed'; readonly message: string };
+
+export class ApiError extends Error {
+  constructor(public readonly status: number, message: string) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Largest number of pages the console reads for one queue (100 items each). */
+export const MAX_PAGES = 10;
+
+export class ReviewApi {
+  constructor(private readonly apiUrl: string, private readonly idToken: () => string | undefined) {}
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    const token = this.idToken();
+    // API Gateway's Cognito user pool authorizer reads the ID token from Authorization.
+    return { ...(token ? { Authorization: token } : {}), ...extra };
+  }
+
+  /** The whole queue (up to MAX_PAGES pages); `more` when it is longer. */
+  async list(): Promise<{ items: ReviewItem[]; more: boolean }> {
+    const items: ReviewItem[] = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const q = new URLSearchParams({ limit: '100', ...(nextToken ? { nextToken } : {}) });
+      const res = await fetch(`${this.apiUrl}/reviews?${q}`, { headers: this.headers(), cache: 'no-store' });
+      if (!res.ok) throw new ApiError(res.status, await messageOf(res));
+      const body = await res.json() as { items?: ReviewItem[]; nextToken?: string };
+      items.push(...(body.items ?? []));
+      nextToken = body.nextToken;
+      if (!nextToken) return { items, more: false };
+    }
+    return { items, more: true };
+  }
+
+  async answer(recordId: string, className: string): Promise<AnswerOutcome> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.apiUrl}/reviews/${encodeURIComponent(recordId)}`, {
+        method: 'POST',
+        headers: this.headers({ 'Content-Type': 'application/json' }),
+        body: JSON.stringify({ className }),
+        cache: 'no-store',
+      });
+    } catch {
+      return { kind: 'failed', message: 'The review API could not be reached.' };
+    }
+    if (res.ok) return { kind: 'accepted' };
+    if (res.status === 409 || res.status === 404) return { kind: 'gone', status: res.status };
+    if (res.status === 401) return { kind: 'signed-out' };
+    if (res.status === 403) return { kind: 'forbidden' };
+    return { kind: 'failed', message: await messageOf(res) };
+  }
+}
+
+async function messageOf(res: Response): Promise<string> {
+  try {
+    const body = await res.json() as { message?: unknown };
+    if (typeof body.message === 'string') return `${res.status}: ${body.message}`;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status}`;
+}

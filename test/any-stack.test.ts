@@ -1,0 +1,54 @@
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { GATES, METRICS } from './gpu-training-job/training-fixture';
+import { hearingPipelineProps } from './labeling-pipeline/pipeline-fixture';
+import { MODEL_PATH } from './serverless-model-endpoint/fixture';
+import { GpuTrainingJob, LabelingPipeline, ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint, TrainingImage } from '../src';
+
+process.env.CDK_VALIDATION = 'false';
+
+/** Every construct, with its defaults, in one stack. */
+function everything(props: StackProps): Template {
+  const stack = new Stack(new App(), 'Everything', props);
+  const lake = new SecureDataLake(stack, 'Lake');
+  const uploads = new SecureUploadApi(stack, 'Uploads', { lake });
+  const pipeline = new LabelingPipeline(stack, 'Hearing', { ...hearingPipelineProps(), lake });
+  new GpuTrainingJob(stack, 'Training', {
+    lake,
+    modelName: 'hearing-who-grade',
+    trainingImage: TrainingImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'hearing-training'), 'v1'),
+    metricDefinitions: METRICS,
+    gates: GATES,
+    datasetPrefix: pipeline.zonePrefix,
+    datasetTrigger: { pipelineName: pipeline.pipelineName },
+  });
+  new ServerlessModelEndpoint(stack, 'Predict', {
+    model: ModelArtifact.fromAsset(MODEL_PATH, { version: 'v1' }),
+    restApi: uploads.restApi,
+    authorization: uploads.authorization,
+  });
+  return Template.fromStack(stack);
+}
+
+describe.each([
+  ['a region-agnostic stack', {}],
+  ['an environment-specific stack', { env: { account: '111111111111', region: 'eu-central-1' } }],
+])('every construct synthesizes in %s', (_name, props) => {
+  let template: Template;
+  beforeAll(() => { template = everything(props); });
+
+  test('the pipeline\'s ledger is encrypted with the pipeline\'s customer-managed key', () => {
+    const tables = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'));
+    expect(tables).toHaveLength(1);
+    const p = tables[0].Properties;
+    expect(p.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(p.Replicas).toHaveLength(1);
+    expect(p.Replicas[0].SSESpecification.KMSMasterKeyId).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^HearingKey/), 'Arn'] });
+  });
+
+  test('every function and state machine is there', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::Function')).length).toBeGreaterThanOrEqual(7);
+    expect(Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).length).toBe(4);
+  });
+});
