@@ -186,7 +186,7 @@ def _run_typescript(cases: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], 
     env = dict(os.environ)
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.run(
-        [str(ROOT / "node_modules" / ".bin" / "ts-node"), "--transpile-only", "--project", "tsconfig.dev.json", HARNESS],
+        [str(ROOT / "node_modules" / ".bin" / "ts-node"), "--transpile-only", "--project", "test/tsconfig.json", HARNESS],
         input=json.dumps(cases),
         capture_output=True,
         text=True,
