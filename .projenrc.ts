@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { awscdk, javascript, JsonPatch } from 'projen';
+import { awscdk, github, javascript, JsonPatch, typescript, YamlFile } from 'projen';
 
 /**
  * Minimum aws-cdk-lib this library supports. 2.262.0 is the first release that ships the
@@ -9,6 +9,29 @@ import { awscdk, javascript, JsonPatch } from 'projen';
  */
 const CDK_MIN_VERSION = '2.262.0';
 
+/**
+ * The major version this branch releases. Conventional commits choose the bump (fix → patch,
+ * feat → minor); a breaking change (`feat!:` or a `BREAKING CHANGE:` footer) makes the bump
+ * produce the next major, which projen refuses until this number is raised on purpose.
+ */
+const MAJOR_VERSION = 1;
+
+/** The dev tsconfig (tests, examples, .projenrc.ts), at the top level. */
+const TSCONFIG_DEV = 'tsconfig.dev.json';
+
+/** Python for the workflows: the interpreter our build machines have. */
+const WORKFLOW_PYTHON = '3.11';
+/** Debian/Ubuntu packages the tests need (see .ci/setup-system.sh); a GitHub runner installs them with sudo. */
+const SYSTEM_PACKAGES_STEP: github.workflows.JobStep = {
+  name: 'System packages for the tests (python3-torch, python3-onnx)',
+  run: 'sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends python3-torch python3-onnx',
+};
+const SETUP_PYTHON_STEP: github.workflows.JobStep = {
+  name: 'Setup Python',
+  uses: 'actions/setup-python@v7.0.0',
+  with: { 'python-version': WORKFLOW_PYTHON },
+};
+
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-secure-mlops',
   description:
@@ -16,6 +39,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-secure-mlops contributors',
   authorAddress: 'maintainers@cdk-secure-mlops.dev',
   repositoryUrl: 'https://github.com/cdk-secure-mlops/cdk-secure-mlops.git',
+  homepage: 'https://github.com/cdk-secure-mlops/cdk-secure-mlops#readme',
   keywords: ['cdk', 'aws-cdk', 'mlops', 'sagemaker', 'onnx', 'hipaa', 'data-lake', 'security'],
   license: 'Apache-2.0',
   cdkVersion: CDK_MIN_VERSION,
@@ -32,9 +56,45 @@ const project = new awscdk.AwsCdkConstructLibrary({
     module: 'cdk_secure_mlops',
   },
 
-  // CI is `.ci/run` (see README); the GitHub workflows are not used by this project.
-  github: false,
-  release: false,
+  // Releases: `npx projen release` (bump from conventional commits → full build with every test →
+  // unbump) is what the release workflow runs; `npx projen release:local` builds the same
+  // artifacts without the tests (CI runs the tests once, before). See CONTRIBUTING.md.
+  release: true,
+  releaseToNpm: true,
+  majorVersion: MAJOR_VERSION,
+  // Pinned, so that a release does not pick up a publisher that changed since the last one.
+  jsiiReleaseVersion: '0.2.1061',
+  releaseWorkflowSetupSteps: [SETUP_PYTHON_STEP, SYSTEM_PACKAGES_STEP],
+
+  // Workflows for the maintainers' forge (GitHub Actions): build (every pull request), release
+  // (every push to main), upgrade (dependencies, weekly PR). Linted by actionlint in CI; not run here.
+  github: true,
+  githubOptions: {
+    mergify: false,
+    // Pull request titles become the squash-merge commit: they must be conventional commits.
+    pullRequestLint: true,
+  },
+  // The build workflow is `.ci/run` itself (defined below), so that pull requests are checked by
+  // exactly what CI runs; projen's own build workflow would run `projen build` (jest only).
+  buildWorkflow: false,
+  depsUpgradeOptions: {
+    workflowOptions: { schedule: javascript.UpgradeDependenciesSchedule.WEEKLY },
+  },
+
+  tsconfigDevFile: TSCONFIG_DEV,
+  // One dev tsconfig for tests, examples and .projenrc.ts (ts-node runs the projenrc with it).
+  projenrcTsOptions: {
+    runner: typescript.TypeScriptRunner.tsNode({ tsconfig: TSCONFIG_DEV, typeCheck: true }),
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'build-tools'],
+    fileExtensions: ['.ts', '.tsx'],
+    // One project for every linted file (the nearest tsconfig.json of a test file would be the
+    // root one, which holds src/ only).
+    projectService: false,
+    tsconfigPath: `./${TSCONFIG_DEV}`,
+  },
 
   // Handlers are bundled by the one rule below (src/<construct>/runtime/*.handler.ts), not by
   // projen's *.lambda.ts discovery (which would generate a Function class per handler).
@@ -138,8 +198,19 @@ project.npmignore?.include('/lib/labeling-pipeline/runtime/logic/');
 // onnxruntime-node's postinstall downloads CUDA binaries; its CPU binaries are in the package.
 project.npmrc.addConfig('onnxruntime-node-install', 'skip');
 
-// The example app is type-checked with the tests, not shipped.
-project.tryFindObjectFile('test/tsconfig.json')?.addOverride('include', ['**/*.ts', '../examples/**/*.ts']);
+// The dev tsconfig type-checks the library, tests, examples and .projenrc.ts (examples are not
+// shipped). projen's default include (`**/*.ts` at the top level) would also take lib/*.d.ts,
+// cdk.out and the virtualenvs.
+project.tryFindObjectFile(TSCONFIG_DEV)?.addOverride('include', [
+  'src/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts',
+]);
+project.tryFindObjectFile(TSCONFIG_DEV)?.addOverride('exclude', ['node_modules', 'lib', 'cdk.out', 'dist', 'test/**/cdk.out']);
+// projen gives .projenrc.ts a tsconfig of its own (projenrc/tsconfig.json); the dev tsconfig
+// covers it (and the runner above uses it).
+project.tryRemoveFile('projenrc/tsconfig.json');
+project.gitignore.removePatterns('!/projenrc/tsconfig.json');
+project.npmignore?.removePatterns('/projenrc/tsconfig.json');
+project.gitattributes.removeAttributes('/projenrc/tsconfig.json', 'linguist-generated', 'linguist-language=JSON-with-Comments');
 
 const tools = project.addTask('setup:tools', {
   description: 'Install what the tests need: Debian python3-torch/python3-onnx if missing, and the pinned Python test tools (moto_server, cfn-lint, checkov) into .venv-tools and .venv-checkov',
@@ -164,28 +235,82 @@ project.addTask('rosetta', {
   exec: 'jsii-rosetta extract --strict --fail',
 });
 
+project.addTask('lint:workflows', {
+  description: 'Lint the GitHub workflows with actionlint (installed with go install into a temporary GOBIN)',
+  exec: 'bash .ci/actionlint.sh',
+});
+
+// The checks after compilation, in the order both `test:all` (CI, README command 2) and projen's
+// `build` (the GitHub build and release workflows) run them.
+const checkSteps = [
+  // ts-jest transpiles test files without type-checking them (isolatedModules): check tests,
+  // test support, examples and .projenrc.ts here.
+  { exec: `tsc --noEmit -p ${TSCONFIG_DEV}` },
+  { spawn: 'test' },
+  { spawn: 'rosetta' },
+  { spawn: 'test:python' },
+  { spawn: 'lint:workflows' },
+];
+
 project.addTask('test:all', {
-  description: 'Everything CI runs: compile, unit/integration tests, rosetta, python bindings',
+  description: 'Everything CI runs: compile, unit/integration tests, rosetta, python bindings, workflow lint',
   steps: [
     { spawn: 'default' },
     { spawn: 'compile' },
     // API.md is generated from the compiled library; CI fails when the committed one differs.
     { spawn: 'docgen' },
-    // ts-jest transpiles test files without type-checking them (isolatedModules): check tests,
-    // test support and examples here.
-    { exec: 'tsc --noEmit -p test/tsconfig.json' },
-    { spawn: 'test' },
-    { spawn: 'rosetta' },
-    { spawn: 'test:python' },
+    ...checkSteps,
   ],
+});
+
+// Release artifacts without the test suite (CI has run it already): what `release` does, minus the
+// tests. dist/ then holds the npm tarball (dist/js), the wheel and sdist (dist/python), the
+// changelog entry (dist/changelog.md), the version (dist/version.txt) and the tag
+// (dist/releasetag.txt); package.json is back at 0.0.0 afterwards.
+const releaseTask = project.tasks.tryFind('release')!;
+project.addTask('release:local', {
+  description: 'Build the release artifacts for the next version (bump from conventional commits, compile, docs, npm tarball, wheel + sdist, unbump) without running the tests',
+  env: { ...releaseTask.envVars },
+  steps: [
+    { exec: 'rm -fr dist' },
+    { spawn: 'bump' },
+    { spawn: 'pre-compile' },
+    { spawn: 'compile' },
+    { spawn: 'post-compile' },
+    { spawn: 'package-all' },
+    { spawn: 'unbump' },
+    { exec: 'node .ci/check-release-artifacts.js' },
+  ],
+});
+
+// A release by hand, after `release:local` (or `release`): prepend dist/changelog.md to
+// CHANGELOG.md, commit it as `chore(release): <version>` and create the annotated tag
+// (projen's own release steps). Push with `git push --follow-tags`; publish as CONTRIBUTING.md says.
+project.addTask('release:tag', {
+  description: 'After release:local: record dist/changelog.md in CHANGELOG.md (commit chore(release): <version>) and create the annotated tag from dist/releasetag.txt',
+  env: {
+    CHANGELOG: 'dist/changelog.md',
+    PROJECT_CHANGELOG_FILE: 'CHANGELOG.md',
+    VERSION_FILE: 'dist/version.txt',
+    RELEASE_TAG_FILE: 'dist/releasetag.txt',
+  },
+  steps: [
+    { builtin: 'release/update-changelog' },
+    { builtin: 'release/tag-version' },
+  ],
+});
+
+project.addTask('test:registry', {
+  description: 'Registry round trip: release artifacts published to a local Verdaccio and pypiserver, installed into fresh TypeScript and Python apps, README quick starts and the consumer security harness (min and latest aws-cdk-lib) synthesized',
+  exec: 'bash .ci/registry-roundtrip.sh',
 });
 
 project.addTask('bench', {
   description: 'Benchmarks (side by side with their baselines); prints figures and writes BENCHMARKS.md',
   steps: [
     { spawn: 'bundle' },
-    { exec: 'ts-node --project test/tsconfig.json test/bench/serverless-model-endpoint.bench.ts' },
-    { exec: 'ts-node --project test/tsconfig.json test/bench/labeling-pipeline.bench.ts' },
+    { exec: `ts-node --project ${TSCONFIG_DEV} test/bench/serverless-model-endpoint.bench.ts` },
+    { exec: `ts-node --project ${TSCONFIG_DEV} test/bench/labeling-pipeline.bench.ts` },
   ],
 });
 
@@ -194,8 +319,58 @@ project.addTask('main', {
   steps: [
     { spawn: 'setup:tools' },
     { spawn: 'bundle' },
-    { exec: 'ts-node --project test/tsconfig.json examples/reference-app/main.ts' },
+    { exec: `ts-node --project ${TSCONFIG_DEV} examples/reference-app/main.ts` },
   ],
+});
+
+// The build workflow: every pull request runs `.ci/run` on a GitHub runner (same tests, same
+// registry round trip, same summary line); the test reports are kept as an artifact.
+const buildWorkflow = project.github!.addWorkflow('build');
+buildWorkflow.on({ pullRequest: {}, workflowDispatch: {} });
+buildWorkflow.addJobs({
+  build: {
+    name: 'build (.ci/run)',
+    runsOn: ['ubuntu-latest'],
+    permissions: { contents: github.workflows.JobPermission.READ },
+    timeoutMinutes: 60,
+    env: { CI: 'true' },
+    steps: [
+      // Full history and tags: the release bump in the registry round trip reads them.
+      github.WorkflowSteps.checkout({ with: { fetchDepth: 0 } }),
+      { name: 'Setup Node.js', uses: 'actions/setup-node@v7.0.0', with: { 'node-version': '22.x', 'package-manager-cache': false } },
+      SETUP_PYTHON_STEP,
+      { name: 'Setup Go (actionlint)', uses: 'actions/setup-go@v6', with: { 'go-version': 'stable', 'cache': false } },
+      SYSTEM_PACKAGES_STEP,
+      { name: 'CI (.ci/run)', run: 'bash .ci/run' },
+      github.WorkflowSteps.uploadArtifact({
+        name: 'Upload test reports',
+        if: 'always()',
+        with: { name: 'test-reports', path: 'test-reports', ifNoFilesFound: 'ignore' },
+      }),
+    ],
+  },
+});
+
+// actionlint (`lint:workflows`) runs ShellCheck over every `run:` script. These findings are in
+// scripts that projen writes into the release and upgrade workflows, which no projen option
+// changes: SC2086 (info) is `$GITHUB_OUTPUT` and `$TAG` unquoted (a file path and a release tag,
+// neither holds spaces or glob characters); SC2015 (info) is `gh release view ... || gh release
+// create ...`, where the create is meant to run only when the view fails. Our own build workflow
+// has no ignores; anything else actionlint finds fails CI.
+new YamlFile(project, '.github/actionlint.yaml', {
+  obj: {
+    paths: {
+      '.github/workflows/release.yml': {
+        ignore: [
+          'shellcheck reported issue in this script: SC2086:info:.+',
+          'shellcheck reported issue in this script: SC2015:info:.+',
+        ],
+      },
+      '.github/workflows/upgrade-main.yml': {
+        ignore: ['shellcheck reported issue in this script: SC2086:info:.+'],
+      },
+    },
+  },
 });
 
 // --- Review console (src/review-console/) ---------------------------------------------------------

@@ -145,7 +145,7 @@ TS_TEMPLATE="$WORK/ts/PythonParity.template.json"
 (
   s=$SECONDS
   rc=0
-  node_modules/.bin/ts-node --project test/tsconfig.json test/python-parity/emit-template.ts "$TS_TEMPLATE" || rc=$?
+  node_modules/.bin/ts-node --project tsconfig.dev.json test/python-parity/emit-template.ts "$TS_TEMPLATE" || rc=$?
   echo "$((SECONDS - s))" > "$WORK/emit.seconds"
   exit "$rc"
 ) > "$WORK/emit.log" 2>&1 &

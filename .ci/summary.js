@@ -1,6 +1,7 @@
 // Print one closing line for the whole run from the reports the test runners wrote:
-// jest (test-reports/jest.json), pytest (test-reports/pytest.xml) and the main job's local
-// end-to-end run (cdk.out/local-run/report.json).
+// jest (test-reports/jest.json), pytest (test-reports/pytest.xml), the main job's local
+// end-to-end run (cdk.out/local-run/report.json) and the registry round trip with the consumer
+// harness (test-reports/registry-roundtrip.json, one entry per check).
 const fs = require('node:fs');
 
 let passed = 0;
@@ -42,6 +43,18 @@ if (fs.existsSync(e2e)) {
   parts.push(`end-to-end ${ok ? 'reconciled' : 'NOT reconciled'}: ${report.reconciliation}`);
 } else {
   parts.push('end-to-end: no report');
+  failed += 1;
+}
+// The registry round trip: each of its checks counts (publish, refusal of a second publish,
+// installs, quick starts, consumer configurations, no orphaned servers).
+const registry = 'test-reports/registry-roundtrip.json';
+if (fs.existsSync(registry)) {
+  const report = JSON.parse(fs.readFileSync(registry, 'utf8'));
+  passed += report.passed;
+  failed += report.failed;
+  parts.push(`registry round trip ${report.passed}/${report.passed + report.failed} (${report.version ?? 'no version'}, ${report.wallSeconds} s)`);
+} else {
+  parts.push('registry round trip: no report');
   failed += 1;
 }
 console.log(`(${parts.join(', ')})`);

@@ -34,7 +34,7 @@ def _ts_template_path() -> pathlib.Path:
     if not path:
         pytest.fail(
             f"{TS_TEMPLATE_ENV} is not set: run `bash .ci/python-tests.sh`, or write the templates with "
-            "`node_modules/.bin/ts-node --project test/tsconfig.json test/python-parity/emit-template.ts OUT` "
+            "`node_modules/.bin/ts-node --project tsconfig.dev.json test/python-parity/emit-template.ts OUT` "
             f"and set {TS_TEMPLATE_ENV}=OUT",
             pytrace=False,
         )

@@ -4,7 +4,7 @@
  * against moto_server from that cloud assembly (local/run.ts). Exits 1 when the local run's
  * reconciliation does not hold.
  *
- *   npx ts-node --project test/tsconfig.json examples/reference-app/main.ts [--count 240] [--seed 7] [--epochs N]
+ *   npx ts-node --project tsconfig.dev.json examples/reference-app/main.ts [--count 240] [--seed 7] [--epochs N]
  */
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';

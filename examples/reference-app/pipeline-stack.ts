@@ -251,7 +251,7 @@ export class ReferencePipelineStack extends Stack {
           // the type-check of examples/, jsii-rosetta and the Python parity tests.
           'npx projen test:all',
           'npx projen bundle',
-          'cdk synth --app "npx ts-node --project test/tsconfig.json examples/reference-app/pipeline-stack.ts" --output cdk.out',
+          'cdk synth --app "npx ts-node --project tsconfig.dev.json examples/reference-app/pipeline-stack.ts" --output cdk.out',
         ],
         primaryOutputDirectory: 'cdk.out',
       }),
@@ -361,7 +361,7 @@ function envFromContext(stack: Stack, stage: string): Environment {
   };
 }
 
-// `cdk synth --app "npx ts-node --project test/tsconfig.json examples/reference-app/pipeline-stack.ts"`
+// `cdk synth --app "npx ts-node --project tsconfig.dev.json examples/reference-app/pipeline-stack.ts"`
 // (the Synth step's command; `cdk deploy` with the same --app deploys the pipeline once, after
 // which it updates itself). Context: connectionArn, repository, branch, pipelineAccount,
 // pipelineRegion, devAccount, devRegion, prodAccount, prodRegion.

@@ -2,7 +2,7 @@
  * Runs the example training script in local mode on a generated hearing dataset and prints the
  * metrics: the same script, layout and environment as a SageMaker training job, on this machine.
  *
- *   npx ts-node --project test/tsconfig.json examples/training/run-local.ts \
+ *   npx ts-node --project tsconfig.dev.json examples/training/run-local.ts \
  *     [--python /usr/bin/python3] [--work-dir DIR] [--train 2000] [--validation 400] \
  *     [--epochs 20] [--lr 0.003] [--batch-size 64] [--hidden-units 32,32] [--seed 1]
  *

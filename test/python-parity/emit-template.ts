@@ -1,7 +1,7 @@
 /**
  * Synthesize the Python-parity configurations from TypeScript and write their templates.
  *
- *   ts-node --project test/tsconfig.json test/python-parity/emit-template.ts <outfile> [<reference-outfile>]
+ *   ts-node --project tsconfig.dev.json test/python-parity/emit-template.ts <outfile> [<reference-outfile>]
  *
  * `.ci/python-tests.sh` runs this; pytest synthesizes the same configurations through the Python
  * wheel and compares:
@@ -52,7 +52,7 @@ function synth(build: (app: App) => Stack): { [key: string]: any } {
 
 function main(outFile: string | undefined, referenceOutFile: string | undefined): void {
   if (!outFile) {
-    throw new Error('usage: ts-node --project test/tsconfig.json test/python-parity/emit-template.ts <outfile> [<reference-outfile>]');
+    throw new Error('usage: ts-node --project tsconfig.dev.json test/python-parity/emit-template.ts <outfile> [<reference-outfile>]');
   }
   let started = Date.now();
   const canonical = synth((app) => {

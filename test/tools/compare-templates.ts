@@ -5,7 +5,7 @@
  *   # in each tree:
  *   TEMPLATE_DUMP_DIR=/tmp/before npx jest --setupFilesAfterEnv ./test/support/template-dump.ts
  *   # then:
- *   ts-node --project test/tsconfig.json test/tools/compare-templates.ts /tmp/before /tmp/after
+ *   ts-node --project tsconfig.dev.json test/tools/compare-templates.ts /tmp/before /tmp/after
  *
  * Prints the count of templates compared and every difference (by test, stack and JSON path);
  * exits 1 when a template differs or exists on one side only.

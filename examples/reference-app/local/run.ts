@@ -2,7 +2,7 @@
  * The local end-to-end run of the reference app (the README's main job): the whole loop on this
  * machine against moto_server, with the handlers and state machines exactly as synthesized.
  *
- *   npx ts-node --project test/tsconfig.json examples/reference-app/local/run.ts \
+ *   npx ts-node --project tsconfig.dev.json examples/reference-app/local/run.ts \
  *     [--count 240] [--seed 7] [--epochs 30] [--python /usr/bin/python3] [--out cdk.out/local-run]
  *
  *  1. a seeded generator makes N hearing-test uploads (invalid records, duplicates, borderline cases);
