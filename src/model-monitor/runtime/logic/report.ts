@@ -34,7 +34,7 @@ export function driftReportJson(result: DriftResult, meta: DriftReportMeta = {})
   return doc;
 }
 
-/** Most categories a chart shows; the rest are summed as "(others)". */
+/** Most bars a category chart shows; the least frequent categories beyond are summed as "+N more". */
 const MAX_CHART_CATEGORIES = 12;
 
 const STYLE = [
@@ -137,7 +137,10 @@ function chart(dist: DistributionComparison, titleId: string, name: string): str
     }
   });
   const curSwatch = dist.type === 'histogram' ? rect('cur', 176, 5, 12, 10) : rect('cat-cur', 176, 5, 12, 10);
-  const desc = `${name}: baseline vs window, ${bars.labels.length} ${dist.type === 'histogram' ? 'bins' : 'categories'}`;
+  const summed = dist.type === 'categories' && dist.categories.length > bars.labels.length
+    ? `${dist.categories.length} categories, the ${dist.categories.length - bars.labels.length + 1} least frequent summed as ${bars.labels[bars.labels.length - 1]}`
+    : `${bars.labels.length} ${dist.type === 'histogram' ? 'bins' : 'categories'}`;
+  const desc = `${name}: baseline vs window, ${summed}`;
   return `<svg role="img" aria-labelledby="${titleId}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><title id="${titleId}">${esc(desc)}</title>`
     + `${rect('ref', LEFT, 5, 12, 10)}<text x="${LEFT + 16}" y="14">baseline (n=${refTotal})</text>${curSwatch}<text x="192" y="14">window (n=${curTotal})</text>`
     + `<line class="axis" x1="${LEFT}" y1="${BOTTOM}" x2="${W - 4}" y2="${BOTTOM}"/><text x="0" y="${TOP + 4}">${pct(top)}</text><text x="0" y="${BOTTOM}">0</text>`
@@ -183,7 +186,7 @@ function categoryBars(c: Extract<DistributionComparison, { type: 'categories' }>
   const kept = order.slice(0, MAX_CHART_CATEGORIES - 1).sort((a, b) => a - b);
   const rest = order.slice(MAX_CHART_CATEGORIES - 1);
   return {
-    labels: [...kept.map((i) => c.categories[i]), `(${rest.length} others)`],
+    labels: [...kept.map((i) => c.categories[i]), `+${rest.length} more`],
     reference: [...kept.map((i) => c.reference[i]), sum(rest.map((i) => c.reference[i]))],
     current: [...kept.map((i) => c.current[i]), sum(rest.map((i) => c.current[i]))],
   };
