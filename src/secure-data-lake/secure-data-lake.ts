@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
 import { DataZone } from './data-zone';
+import { autoDeleteProviderRoleArn, deploymentPrincipalArns, GuardedKey, guardBucket, guardKeyUse, GuardPrincipals, requireArns } from './lake-guards';
 import { ALL_ZONES, zoneConstructId } from './zones';
 import { acknowledgeReviewed, compliance, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
@@ -59,20 +60,23 @@ export interface SecureDataLakeProps {
   /**
    * The key that encrypts every data zone (SSE-KMS with S3 Bucket Keys).
    *
-   * When you bring your own key, its key policy is yours: the lake cannot add the statement that
-   * limits its use to S3 in this account, and you should add it yourself.
+   * When you bring your own key, its key policy is yours: the lake cannot add the statements that
+   * limit its use to S3 in this account and to the principals it grants, and you should add them
+   * yourself.
    *
    * @default - a new customer-managed key with yearly rotation, usable only through S3 by
-   * principals of this account
+   * principals of this account that were granted access to a zone (and the `administrators`)
    */
   readonly encryptionKey?: kms.IKey;
 
   /**
    * An HMAC key (`HMAC_256`, `GENERATE_VERIFY_MAC`) used to pseudonymize identifiers.
    *
-   * HMAC keys cannot rotate automatically, and rotating one would change every pseudonym.
+   * HMAC keys cannot rotate automatically, and rotating one would change every pseudonym. When
+   * you bring your own key, its key policy is yours (see `encryptionKey`).
    *
-   * @default - a new HMAC_256 customer-managed key
+   * @default - a new HMAC_256 customer-managed key, usable only by the principals granted
+   * `grantPseudonymize` (and the `administrators`)
    */
   readonly pseudonymizationKey?: kms.IKey;
 
@@ -147,6 +151,40 @@ export interface SecureDataLakeProps {
    * @default - no trail
    */
   readonly dataEventsTrail?: DataEventsTrailOptions;
+
+  /**
+   * Named administrators (break-glass principals): IAM roles or users that may, besides the
+   * principals the grants name, use the lake's keys, delete object versions (for example to erase a
+   * data subject's records) and change the buckets' configuration and the keys' policies.
+   *
+   * Everyone else in the account is denied those, whatever their IAM policies say: cryptographic
+   * use of the data key and of the pseudonymization key is limited by the key policies to the
+   * principals granted through the lake (`grantRead`, `grantWrite`, `grantPseudonymize`), a zone
+   * bucket's grants or the keys' own grants. Key administration (rotation, tags, deletion
+   * schedule) stays with the account's IAM policies; key policy changes with the deployment
+   * principals, the administrators and the account's root user.
+   *
+   * @default - no administrators
+   */
+  readonly administrators?: iam.IPrincipal[];
+
+  /**
+   * The principals CloudFormation deploys this stack with. Only they (and the administrators) may
+   * change the buckets' configuration (policy, versioning, lifecycle, encryption, logging, ...) and
+   * the keys' policies, so that stack updates keep working while nobody else can weaken them.
+   *
+   * With the default `DefaultStackSynthesizer` (`cdk deploy`, CDK Pipelines) this is the
+   * bootstrap's CloudFormation execution role (`cdk-<qualifier>-cfn-exec-role-<account>-<region>`,
+   * or the synthesizer's `cloudFormationExecutionRole`). If you deploy differently (another
+   * synthesizer, `CliCredentialsStackSynthesizer`, `cdk deploy --role-arn`, a CloudFormation
+   * service role of your own), name the role(s) that CloudFormation acts as here. If a wrong
+   * principal is named, updates of the bucket policies fail with AccessDenied (the account's root
+   * user can still delete a bucket policy) and a new key policy is refused by KMS's lockout check.
+   *
+   * @default - the CloudFormation execution role of the stack's DefaultStackSynthesizer; with any
+   * other synthesizer the prop is required
+   */
+  readonly deploymentPrincipals?: iam.IPrincipal[];
 }
 
 /**
@@ -280,6 +318,7 @@ abstract class SecureDataLakeBase extends Construct implements ISecureDataLake {
     bucketActions: string[] = [],
   ): iam.Grant {
     const bucket = this.bucket(zone);
+    this._onGrant();
     let grant = iam.Grant.addToPrincipalOrResource({
       grantee,
       actions: objectActions,
@@ -301,8 +340,12 @@ abstract class SecureDataLakeBase extends Construct implements ISecureDataLake {
     if (!this.pseudonymizationKey) {
       throw new Error(`${this.node.path}: this data lake has no pseudonymization key; import it with pseudonymizationKeyArn`);
     }
+    this._onGrant();
     return this.pseudonymizationKey.grant(grantee, 'kms:GenerateMac');
   }
+
+  /** Called before each grant. @internal */
+  protected _onGrant(): void {}
 
   public metricBucketSizeBytes(zone: DataZone, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.storageMetric('BucketSizeBytes', 'StandardStorage', zone, props);
@@ -384,13 +427,12 @@ export class SecureDataLake extends SecureDataLakeBase {
       invalidProp(this, 'allowedVpcEndpoints', [], 'give at least one VPC endpoint, or leave the prop out for no restriction');
     }
 
-    this.encryptionKey = props.encryptionKey ?? this.createDataKey(removalPolicy);
-    this.pseudonymizationKey = props.pseudonymizationKey ?? new kms.Key(this, 'PseudonymizationKey', {
-      keySpec: kms.KeySpec.HMAC_256,
-      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
-      description: `${this.node.path}: HMAC key that pseudonymizes identifiers`,
-      removalPolicy,
-    });
+    const guards: GuardPrincipals = {
+      administrators: (props.administrators ?? []).flatMap((p) => requireArns(this, p, 'administrators')),
+      deployment: deploymentPrincipalArns(this, props.deploymentPrincipals),
+    };
+    this.encryptionKey = props.encryptionKey ?? this.createDataKey(removalPolicy, guards);
+    this.pseudonymizationKey = props.pseudonymizationKey ?? this.createPseudonymizationKey(removalPolicy, guards);
 
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       // S3 server access log delivery supports SSE-S3 only.
@@ -412,6 +454,12 @@ export class SecureDataLake extends SecureDataLakeBase {
       autoDeleteObjects: destroy,
     });
     this.accessLogsBucket = this.accessLogs;
+    // With DESTROY, aws-cdk-lib's auto-delete provider empties the buckets when they are deleted.
+    const maintainers = () => {
+      const provider = destroy ? autoDeleteProviderRoleArn(this) : undefined;
+      return provider ? [provider] : [];
+    };
+    guardBucket(this.accessLogs, guards, maintainers());
 
     for (const zone of ALL_ZONES) {
       const lifecycleRules: s3.LifecycleRule[] = [
@@ -459,6 +507,7 @@ export class SecureDataLake extends SecureDataLakeBase {
       cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
       this.logTo(bucket, `${zone}/`);
       this.denyForeignEncryption(bucket);
+      guardBucket(bucket, guards, maintainers());
       if (props.allowedVpcEndpoints && zone !== DataZone.RAW) {
         this.denyOutsideVpcEndpoints(bucket, props.allowedVpcEndpoints);
       }
@@ -467,6 +516,7 @@ export class SecureDataLake extends SecureDataLakeBase {
 
     if (props.dataEventsTrail) {
       this.dataEventsTrail = this.createDataEventsTrail(props.dataEventsTrail, removalPolicy, destroy, noncurrentExpiration);
+      guardBucket(this.node.findChild('TrailBucket') as s3.Bucket, guards, maintainers());
     }
 
     acknowledgeReviewed(this, [
@@ -487,8 +537,19 @@ export class SecureDataLake extends SecureDataLakeBase {
   /** The models zone: trained model artifacts. */
   public get modelsBucket(): s3.IBucket { return this.bucket(DataZone.MODELS); }
 
-  private createDataKey(removalPolicy: RemovalPolicy): kms.Key {
-    const key = new kms.Key(this, 'EncryptionKey', {
+  private createPseudonymizationKey(removalPolicy: RemovalPolicy, guards: GuardPrincipals): kms.Key {
+    const key = new GuardedKey(this, 'PseudonymizationKey', {
+      keySpec: kms.KeySpec.HMAC_256,
+      keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+      description: `${this.node.path}: HMAC key that pseudonymizes identifiers`,
+      removalPolicy,
+    });
+    guardKeyUse(key, guards);
+    return key;
+  }
+
+  private createDataKey(removalPolicy: RemovalPolicy, guards: GuardPrincipals): kms.Key {
+    const key = new GuardedKey(this, 'EncryptionKey', {
       enableKeyRotation: true,
       rotationPeriod: Duration.days(365),
       description: `${this.node.path}: encrypts the data zones (usable only through S3)`,
@@ -512,6 +573,7 @@ export class SecureDataLake extends SecureDataLakeBase {
       resources: ['*'],
       conditions: { StringNotEquals: { 'kms:CallerAccount': stack.account } },
     }));
+    guardKeyUse(key, guards);
     return key;
   }
 
@@ -662,6 +724,7 @@ export class SecureDataLake extends SecureDataLakeBase {
 class ImportedSecureDataLake extends SecureDataLakeBase {
   public readonly encryptionKey: kms.IKey;
   public readonly pseudonymizationKey?: kms.IKey;
+  private warned = false;
   constructor(scope: Construct, id: string, attrs: SecureDataLakeAttributes) {
     super(scope, id);
     this.encryptionKey = kms.Key.fromKeyArn(this, 'EncryptionKey', attrs.encryptionKeyArn);
@@ -681,5 +744,14 @@ class ImportedSecureDataLake extends SecureDataLakeBase {
         encryptionKey: this.encryptionKey,
       }));
     }
+  }
+
+  protected _onGrant(): void {
+    if (this.warned) return;
+    this.warned = true;
+    Annotations.of(this).addWarningV2('cdk-secure-mlops:imported-lake-key-policy',
+      'Grants on an imported lake change only the grantees\' IAM policies. A SecureDataLake\'s key policies allow key use only to '
+      + 'the principals its own stack granted (and its administrators): grant the same principals on the defining lake too '
+      + '(import each role there with iam.Role.fromRoleArn), or their reads, writes and pseudonyms will be refused.');
   }
 }

@@ -176,7 +176,7 @@ export interface RequestCheck {
   readonly action: string;
   /** The ARN of the resource (an object ARN for S3 object actions). */
   readonly resource: string;
-  /** Request context besides `aws:SecureTransport: true` (and `kms:CallerAccount` for KMS). */
+  /** Request context besides `aws:SecureTransport: true`, `aws:PrincipalArn` (and `kms:CallerAccount` for KMS). */
   readonly context?: Record<string, string | string[]>;
   /**
    * Evaluate the statements against `resource` even where the Service Authorization Reference
@@ -255,6 +255,8 @@ export function createPolicySimulator(template: any): PolicySimulator {
         resource: { accountId: ACCOUNT, resource: check.resource },
         contextVariables: {
           'aws:SecureTransport': 'true',
+          // AWS sets it on every request; the simulator does not derive it from the principal.
+          'aws:PrincipalArn': base.arnOf(roleId),
           ...(check.action.startsWith('kms:') ? { 'kms:CallerAccount': ACCOUNT } : {}),
           ...check.context,
         },
