@@ -390,6 +390,10 @@ const bundleConsole = project.addTask('bundle:review-console', {
   ],
 });
 project.bundler.bundleTask.spawn(bundleConsole);
+// Its deployment handler (src/review-console/runtime/deploy.handler.ts) is bundled by the handler
+// rule above; only the contract it shares with the construct is loaded from lib/.
+project.npmignore?.exclude('/lib/review-console/runtime/*');
+project.npmignore?.include('/lib/review-console/runtime/contract.js', '/lib/review-console/runtime/contract.d.ts');
 // Its browser test (test/review-console/) drives Debian's chromium (installed by
 // .ci/setup-system.sh) with playwright-core, and checks accessibility with axe-core.
 project.addDevDeps('playwright-core', 'axe-core');
