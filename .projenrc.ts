@@ -397,6 +397,16 @@ project.npmignore?.include('/lib/review-console/runtime/contract.js', '/lib/revi
 // Its browser test (test/review-console/) drives Debian's chromium (installed by
 // .ci/setup-system.sh) with playwright-core, and checks accessibility with axe-core.
 project.addDevDeps('playwright-core', 'axe-core');
+// A person can click through it locally: moto, a few records in review, the real review API
+// handler and the reference app's audiogram view (examples/reference-app/console/serve.ts).
+project.addTask('console:local', {
+  description: 'Serve the review console on http://127.0.0.1:8787/ against moto with a few records in review (local sign-in: rita, ralf review; nora does not)',
+  steps: [
+    { spawn: 'setup:tools' },
+    { spawn: 'bundle' },
+    { exec: `ts-node --project ${TSCONFIG_DEV} examples/reference-app/console/serve.ts` },
+  ],
+});
 // --- end of review console ----------------------------------------------------------------------
 
 project.tryFindObjectFile('package.json')?.patch(JsonPatch.add('/engines/node', '>= 22.0.0'));
