@@ -199,3 +199,82 @@ describe('configuration errors are clear at compile time', () => {
     expect(c.configVersion).toBe('hearing-clean@1');
   });
 });
+
+describe('ambiguous input never changes meaning (issue 11, item 8)', () => {
+  const validText = record('valid-formats-example.json').toString('utf8');
+  /** The valid record's text with `member` written in front of the top-level members (it comes first, the original last). */
+  const withLeadingMember = (member: string) => validText.replace(/^\s*\{/, `{${member},`);
+
+  test('a duplicate member name is its own reason: JSON.parse would keep the last value ({"age": -1, "age": 67} went clean)', async () => {
+    const r = await c.clean(withLeadingMember('"age": -1'), ctx);
+    expect(codes(r)).toEqual(['duplicate-key:parse']);
+    expect(r.kind === 'quarantine' && r.reasons[0].message).toBe('an object has two members with the same name');
+  });
+
+  test('a duplicated thresholds object (which changed the label) and a duplicated patientId are quarantined', async () => {
+    const mild = JSON.stringify(recordJson('borderline-normal-mild.json').thresholds);
+    expect(codes(await c.clean(withLeadingMember(`"thresholds": ${mild}`), ctx))).toEqual(['duplicate-key:parse']);
+    expect(codes(await c.clean(withLeadingMember('"patientId": "P-9999-ZZ"'), ctx))).toEqual(['duplicate-key:parse']);
+  });
+
+  test('at any depth, and in any spelling of the name', async () => {
+    const nested = validText.replace(/"left"\s*:\s*\{/, '"left": { "500": 120,');
+    expect(nested).not.toBe(validText);
+    expect(codes(await c.clean(nested, ctx))).toEqual(['duplicate-key:parse']);
+    // "\u0061ge" is "age": the slow path (text with escapes)
+    expect(codes(await c.clean(withLeadingMember('"\\u0061ge": -1'), ctx))).toEqual(['duplicate-key:parse']);
+    expect(codes(await compileCleaner({}, fakeMac).clean('{"a":{"b":[{"c":1,"c":1}]}}', ctx))).toEqual(['duplicate-key:parse']);
+  });
+
+  test('a record that also breaks other rules gets the duplicate reason only (the others were found on the collapsed object)', async () => {
+    const r = await c.clean(withLeadingMember('"age": 999').replace(/"ambientNoiseDbA"\s*:\s*[0-9.]+/, '"ambientNoiseDbA": 99'), ctx);
+    expect(codes(r)).toEqual(['duplicate-key:parse']);
+    const broken = await compileCleaner({ pseudonymize: ['id'] }, fakeMac).clean('{"id":{"x":1},"n":1,"n":2}', ctx);
+    expect(codes(broken)).toEqual(['duplicate-key:parse']);
+  });
+
+  test('colons in names and values, escaped colons, removed and volatile fields: no false duplicate', async () => {
+    const cfg = {
+      pseudonymize: ['id', 'ids.*'],
+      remove: ['drop', 'nested.gone'],
+      recordId: { volatileFields: ['at'] },
+      normalize: [{ id: 'u', path: 'v', unitPath: 'unit', target: 'm:s', conversions: { 'k:m:h': { scale: 1 } } }],
+    };
+    const text = JSON.stringify({
+      'id': 'a:b',
+      'ids': ['c:d', 7],
+      'drop': { 'x:y': 'z:w' },
+      'at': '2026-03-01T10:20:00Z',
+      'k:e:y': 'v:a:l',
+      'v': 3,
+      'unit': 'k:m:h',
+      'nested': { gone: ['p:q', { 'r:s': 't' }], kept: 'u:v' },
+    });
+    for (const t of [text, text.replace('"v:a:l"', '"v\\u003aa\\u003al"'), JSON.stringify(JSON.parse(text), null, 2)]) {
+      const r = await compileCleaner(cfg, fakeMac).clean(t, ctx);
+      expect([t, r.kind]).toEqual([t, 'clean']);
+    }
+    // and every fixture keeps its outcome
+    for (const name of recordNames()) expect(codes(await clean(name))).not.toContain('duplicate-key:parse');
+  });
+
+  test('identifiers with lone surrogates are refused: they had one pseudonym (both became U+FFFD before the MAC)', async () => {
+    const macs: string[] = [];
+    const recording = compileCleaner(CLEANING, (v) => {
+      macs.push(v);
+      return fakeMac(v);
+    });
+    for (const id of ['P-0042-\\ud800', 'P-0042-\\udbff', 'P-0042-\\udc00x']) {
+      const r = await recording.clean(validText.replace('"P-0042-AB"', `"${id}"`), ctx);
+      expect(codes(r)).toEqual(['ill-formed-text:parse']);
+    }
+    // a lone surrogate anywhere (not only in an identifier), also in a key, is refused
+    expect(codes(await compileCleaner({}, fakeMac).clean('{"note":"\\udfff"}', ctx))).toEqual(['ill-formed-text:parse']);
+    expect(codes(await compileCleaner({}, fakeMac).clean('{"\\ud800":1}', ctx))).toEqual(['ill-formed-text:parse']);
+    expect(macs).toEqual([]);
+    // a surrogate pair is well-formed text: clean, with its own pseudonym
+    const pair = await recording.clean(validText.replace('"P-0042-AB"', '"P-0042-\\ud83d\\ude00"'), ctx);
+    expect(pair.kind).toBe('clean');
+    expect(macs).toEqual(['P-0042-\u{1F600}']);
+  });
+});

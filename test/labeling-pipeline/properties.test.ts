@@ -97,6 +97,118 @@ describe('messages never contain input values', () => {
   });
 });
 
+describe('ambiguous input never changes meaning', () => {
+  /** Keys and strings with the characters that matter to the duplicate check (colons, quotes, escapes) and non-ASCII ones. */
+  const text = fc.string({ unit: fc.constantFrom(':', '"', '\\', 'a', 'b', 'é', '\u{1F600}', ' ', '/', '\n'), maxLength: 6 });
+  const value: fc.Arbitrary<JsonValue> = fc.letrec<{ v: JsonValue }>((tie) => ({
+    v: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+      text, fc.integer(), fc.boolean(), fc.constant(null),
+      fc.array(tie('v'), { maxLength: 3 }),
+      fc.dictionary(text, tie('v'), { maxKeys: 4 })),
+  })).v;
+  /** Objects with the keys the cleaner below pseudonymizes, removes or leaves out of the record id. */
+  const record = fc.tuple(fc.dictionary(text, value, { maxKeys: 5 }), fc.record({
+    id: fc.oneof(text.filter((t) => t.length > 0), fc.integer()),
+    drop: value,
+    at: value,
+    a: fc.dictionary(fc.constantFrom('gone', 'x:y', 'z'), fc.oneof(text.filter((t) => t.length > 0), fc.integer()), { maxKeys: 3 }),
+  }, { requiredKeys: [] })).map(([rest, special]) => ({ ...rest, ...special }) as JsonObject);
+  const cleanerOf = () => compileCleaner({ pseudonymize: ['id', 'a.*'], remove: ['drop', 'a.gone'], recordId: { volatileFields: ['at'] } }, fakeMac);
+
+  /**
+   * JSON text of `v` in which the `dup`-th object (pre-order) that has members repeats one of them
+   * (its name, with another value) in front; names may be written with `\u` escapes and members
+   * spaced out. Returns the text and whether a member was repeated.
+   */
+  interface Plan { dup?: number; member: number; extra: JsonValue; escape: boolean; space: string }
+  function serialize(v: JsonValue, plan: Plan): { text: string; repeated: boolean } {
+    let objects = 0;
+    let repeated = false;
+    const name = (k: string) => (plan.escape ? `"${[...k].map((ch) => (ch === 'a' ? '\\u0061' : JSON.stringify(ch).slice(1, -1))).join('')}"` : JSON.stringify(k));
+    const write = (x: JsonValue): string => {
+      if (Array.isArray(x)) return `[${x.map(write).join(',')}]`;
+      if (typeof x !== 'object' || x === null) return JSON.stringify(x);
+      const keys = Object.keys(x);
+      const members = keys.map((k) => `${name(k)}${plan.space}:${plan.space}${write(x[k])}`);
+      if (keys.length > 0 && objects++ === plan.dup) {
+        repeated = true;
+        members.unshift(`${name(keys[plan.member % keys.length])}:${write(plan.extra)}`);
+      }
+      return `{${plan.space}${members.join(`,${plan.space}`)}}`;
+    };
+    const out = write(v);
+    return { text: out, repeated };
+  }
+  const plan = fc.record({
+    dup: fc.option(fc.nat({ max: 6 }), { nil: undefined }),
+    member: fc.nat(),
+    extra: value,
+    escape: fc.boolean(),
+    space: fc.constantFrom('', ' ', '\n  '),
+  });
+
+  test('a repeated member name at any depth is always quarantined as duplicate-key, and never reported without one', async () => {
+    const c2 = cleanerOf();
+    const stats = { repeated: 0, clean: 0, otherwise: 0 };
+    await fc.assert(fc.asyncProperty(record, plan, async (r, p) => {
+      const { text: t, repeated } = serialize(r, p);
+      const out = await c2.clean(t, ctx);
+      const codes = out.kind === 'quarantine' ? out.reasons.map((x) => x.code) : [];
+      if (repeated) {
+        stats.repeated++;
+        expect(codes).toEqual(['duplicate-key']);
+      } else {
+        expect(codes).not.toContain('duplicate-key');
+        if (out.kind === 'clean') stats.clean++;
+        else stats.otherwise++;
+      }
+    }), { numRuns: 3000 });
+    expect(stats.repeated).toBeGreaterThan(100);
+    expect(stats.clean).toBeGreaterThan(100);
+  });
+
+  test('a repeated member anywhere in a hearing record is quarantined as duplicate-key', async () => {
+    const base = recordJson('valid-formats-example.json');
+    await fc.assert(fc.asyncProperty(plan.filter((p) => p.dup !== undefined), async (p) => {
+      const { text: t, repeated } = serialize(base, p);
+      const out = await c.clean(t, ctx);
+      expect(out.kind === 'quarantine' ? out.reasons.map((x) => x.code) : ['clean']).toEqual(repeated ? ['duplicate-key'] : ['clean']);
+    }), { numRuns: 1000 });
+  });
+
+  test('a lone surrogate anywhere is refused as ill-formed-text (pseudonyms stay injective); well-formed text never is', async () => {
+    const macs: string[] = [];
+    const c2 = compileCleaner({ pseudonymize: ['id', 'a.*'] }, (v) => {
+      macs.push(v);
+      return fakeMac(v);
+    });
+    const lone = fc.integer({ min: 0xd800, max: 0xdfff }).map((u) => String.fromCharCode(u));
+    // where it goes: a top-level value, a top-level key, an identifier, a nested value
+    const where = fc.constantFrom('value', 'key', 'id', 'nested');
+    await fc.assert(fc.asyncProperty(record, fc.option(fc.tuple(lone, where), { nil: undefined }), async (r, surrogate) => {
+      macs.length = 0;
+      if (surrogate) {
+        const [u, at] = surrogate;
+        if (at === 'value') r.s = `P-${u}`;
+        else if (at === 'key') r[`k${u}`] = 1;
+        else if (at === 'id') r.id = `P-0042-${u}`;
+        else r.a = { ...(typeof r.a === 'object' && r.a !== null && !Array.isArray(r.a) ? r.a : {}), z: [`${u}x`] };
+      }
+      // JSON.stringify writes a lone surrogate as a \u escape (the only way one reaches the cleaner from UTF-8 bytes)
+      const t = JSON.stringify(r);
+      const out = await c2.clean(t, ctx);
+      const codes = out.kind === 'quarantine' ? out.reasons.map((x) => x.code) : [];
+      if (surrogate) {
+        expect(codes).toEqual(['ill-formed-text']);
+        expect(macs).toEqual([]);
+      } else {
+        expect(codes).not.toContain('ill-formed-text');
+      }
+      for (const m of macs) expect(m).not.toMatch(/\p{Surrogate}/u);
+    }), { numRuns: 2000 });
+  });
+});
+
 describe('labeling never throws on outside input', () => {
   test('the rules labeler on arbitrary records returns a valid label or abstains', () => {
     fc.assert(fc.property(fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 4 })), (rec) => {

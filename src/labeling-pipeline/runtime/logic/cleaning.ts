@@ -1,7 +1,7 @@
 /**
- * Cleaning of one raw record: size and encoding limits, JSON parse, JSON Schema validation (Ajv),
- * unit normalization, declarative checks, pseudonymization of identifier fields, removal of
- * fields and a content-derived record id.
+ * Cleaning of one raw record: size and encoding limits, JSON parse (refusing repeated member names
+ * and lone surrogates), JSON Schema validation (Ajv), unit normalization, declarative checks,
+ * pseudonymization of identifier fields, removal of fields and a content-derived record id.
  *
  * Everything about the data is configuration (`CleaningConfig`, JSON-serializable); a handler
  * compiles it once per execution environment with `compileCleaner` and calls `clean` per record.
@@ -13,24 +13,44 @@
  * Reason messages name the rule, the configured limits and a JSON pointer whose segments are
  * names the schema or config declares (any other key is written as `*`); they never contain a
  * value from the input.
+ *
+ * Repeated member names (`duplicate-key`): `JSON.parse` keeps the last of them, so the record
+ * would mean something other than what was sent. The exact check (`hasDuplicateMembers`) walks
+ * the parsed value, about half the cost of `JSON.parse`; it runs for records quarantined for
+ * another reason (their reasons are replaced: they were found on the collapsed object) and for
+ * text with a `\`. A clean record without a `\` gets the same answer for free from its canonical
+ * JSON, which the record id needs anyway: the text's colons must equal the canonical JSON's plus
+ * those of what cleaning took out or replaced (`Edits`); see `hasDuplicateMembers` for why that is
+ * exact. Lone surrogates (`ill-formed-text`) only come from `\u` escapes in UTF-8 input.
  */
 // Ajv is bundled into the handler by esbuild, so it is a devDependency (conventions: Handlers).
 import Ajv, { ErrorObject, FormatDefinition, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { fullFormats } from 'ajv-formats/dist/formats';
 import {
-  canonicalJson, collectNames, compileLookups, compilePath, depthExceeds, findAll, forEachMatch, getPath, isObject, JsonObject,
-  PathPattern, PointerRedactor, setOwn, sha256Hex,
+  canonicalJson, collectNames, compileLookups, compilePath, countColons, depthExceeds, findAll, forEachMatch, getPath,
+  hasDuplicateMembers, hasIllFormedText, isObject, jsonWeight, JsonObject, PathPattern, PointerRedactor, setOwn, sha256Hex,
 } from './json';
 
 /** Code of a quarantine reason. */
 export type QuarantineCode =
   | 'too-large' | 'invalid-utf8' | 'invalid-json' | 'not-an-object' | 'too-deep'
+  /** An object has two members with the same name (JSON.parse would keep the last one silently). */
+  | 'duplicate-key'
+  /** A key or string holds a lone UTF-16 surrogate (no UTF-8 form: two identifiers could share a pseudonym). */
+  | 'ill-formed-text'
   | 'schema' | 'missing' | 'type' | 'range' | 'step' | 'not-allowed'
   | 'timestamp-invalid' | 'future-timestamp' | 'ratio' | 'ratio-denominator'
   | 'unit-unknown' | 'identifier-type'
-  /** Set by the cleaning handler: the uploaded object is gone when the record is processed. */
-  | 'source-missing';
+  /** Set by the cleaning handler: the uploaded object version is gone when the record is processed. */
+  | 'source-missing'
+  /** Set by the cleaning handler: the upload was deleted (its current version is a delete marker) before it was processed. */
+  | 'source-deleted'
+  /**
+   * Set by the cleaning handler: another version of the same upload key was processed first (a
+   * presigned POST replayed before it expired); one upload grant gives one record.
+   */
+  | 'replayed-upload';
 
 /** Why a record was quarantined. Never contains an input value. */
 export interface QuarantineReason {
@@ -157,6 +177,24 @@ export interface Cleaner {
 
 type CompiledCheck = (record: JsonObject, ctx: CleanContext, out: QuarantineReason[]) => void;
 
+/**
+ * What cleaning changed in a record, in `jsonWeight` terms (members plus colons in keys and
+ * strings): the parsed value's weight minus the record's now. Every step that replaces a string,
+ * removes a member or leaves one out of the canonical JSON adds its part.
+ */
+interface Edits { weight: number }
+
+/** What validation gave: the record (and the text it came from), or reasons. */
+type Validated =
+  | { readonly kind: 'record'; readonly record: JsonObject; readonly text: string; readonly escaped: boolean }
+  /** `text`: the JSON text, when it parsed to an object within the depth limit (a duplicate check is meaningful). */
+  | { readonly kind: 'reasons'; readonly reasons: QuarantineReason[]; readonly text?: string };
+
+const DUPLICATE_KEY: QuarantineReason = { code: 'duplicate-key', ruleId: 'parse', message: 'an object has two members with the same name' };
+const ILL_FORMED: QuarantineReason = {
+  code: 'ill-formed-text', ruleId: 'parse', message: 'a key or string holds a lone UTF-16 surrogate (not well-formed Unicode text)',
+};
+
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const HEX = /^[0-9a-f]+$/;
 
@@ -227,10 +265,18 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
     return { kind: 'quarantine', reasons, inputSha256 };
   };
 
-  /** Synchronous part: everything up to the checks. Returns the record or the reasons. */
-  const validateSync = (bytes: Uint8Array | string, ctx: CleanContext): JsonObject | QuarantineReason[] => {
+  /** A record quarantined after it parsed: a repeated member name is the reason (the others were found on the collapsed object). */
+  const quarantineParsed = (raw: Uint8Array | string, text: string, reasons: QuarantineReason[]): QuarantinedRecord => {
+    // Parsed again: the first parse may have been changed by normalization or pseudonymization.
+    if (text.indexOf('\\') < 0 && hasDuplicateMembers(text, JSON.parse(text))) reasons = [DUPLICATE_KEY];
+    return quarantine(raw, reasons);
+  };
+
+  /** Synchronous part: everything up to the checks. */
+  const validateSync = (bytes: Uint8Array | string, ctx: CleanContext, edits: Edits): Validated => {
+    const fail = (reason: QuarantineReason): Validated => ({ kind: 'reasons', reasons: [reason] });
     const size = typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.byteLength;
-    if (size > maxBytes) return [{ code: 'too-large', ruleId: 'parse', message: `object is ${size} bytes; the limit is ${maxBytes}` }];
+    if (size > maxBytes) return fail({ code: 'too-large', ruleId: 'parse', message: `object is ${size} bytes; the limit is ${maxBytes}` });
     let text: string;
     if (typeof bytes === 'string') {
       text = bytes;
@@ -238,38 +284,48 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
       try {
         text = decoder.decode(bytes);
       } catch {
-        return [{ code: 'invalid-utf8', ruleId: 'parse', message: 'object is not valid UTF-8' }];
+        return fail({ code: 'invalid-utf8', ruleId: 'parse', message: 'object is not valid UTF-8' });
       }
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      return [{ code: 'invalid-json', ruleId: 'parse', message: 'object is not valid JSON' }];
+      return fail({ code: 'invalid-json', ruleId: 'parse', message: 'object is not valid JSON' });
     }
-    if (!isObject(parsed)) return [{ code: 'not-an-object', ruleId: 'parse', message: 'the top level must be a JSON object' }];
-    if (!fewContainers(text, maxDepth) && depthExceeds(parsed, maxDepth)) return [{ code: 'too-deep', ruleId: 'parse', message: `nesting is deeper than ${maxDepth}` }];
-    if (validate && !validate(parsed)) return (validate.errors ?? []).map((e) => schemaReason(e, redactor));
+    if (!isObject(parsed)) return fail({ code: 'not-an-object', ruleId: 'parse', message: 'the top level must be a JSON object' });
+    if (!fewContainers(text, maxDepth) && depthExceeds(parsed, maxDepth)) return fail({ code: 'too-deep', ruleId: 'parse', message: `nesting is deeper than ${maxDepth}` });
+    // Text with escapes is checked here (exactly, with a walk); text without them at the end.
+    const escaped = text.indexOf('\\') >= 0;
+    if (escaped && hasDuplicateMembers(text, parsed)) return fail(DUPLICATE_KEY);
+    // A lone surrogate (in UTF-8 input only a \u escape gives one) has no UTF-8 form: refused, so
+    // that pseudonymization stays injective (two identifiers never share a MAC message).
+    if ((escaped || typeof bytes === 'string') && hasIllFormedText(parsed)) return fail(ILL_FORMED);
     const reasons: QuarantineReason[] = [];
-    for (const n of normalizers) n(parsed, reasons);
-    if (reasons.length) return reasons;
+    if (validate && !validate(parsed)) {
+      for (const e of validate.errors ?? []) reasons.push(schemaReason(e, redactor));
+      return { kind: 'reasons', reasons, text };
+    }
+    for (const n of normalizers) n(parsed, reasons, edits);
+    if (reasons.length) return { kind: 'reasons', reasons, text };
     for (const c of checks) c(parsed, ctx, reasons);
-    return reasons.length ? reasons : parsed;
+    return reasons.length ? { kind: 'reasons', reasons, text } : { kind: 'record', record: parsed, text, escaped };
   };
 
   return {
     configVersion: config.version ?? '0',
     schemaSha256,
     async clean(raw, ctx) {
-      let result: JsonObject | QuarantineReason[];
+      const edits: Edits = { weight: 0 };
+      let result: Validated;
       try {
-        result = validateSync(raw, ctx);
+        result = validateSync(raw, ctx, edits);
       } catch {
         // Defensive: a bug in a check must not crash the batch or leak the input.
-        result = [{ code: 'schema', ruleId: 'internal', message: 'the record could not be evaluated' }];
+        result = { kind: 'reasons', reasons: [{ code: 'schema', ruleId: 'internal', message: 'the record could not be evaluated' }] };
       }
-      if (Array.isArray(result)) return quarantine(raw, result);
-      const record = result;
+      if (result.kind === 'reasons') return result.text === undefined ? quarantine(raw, result.reasons) : quarantineParsed(raw, result.text, result.reasons);
+      const { record, text, escaped } = result;
       const reasons: QuarantineReason[] = [];
       for (const p of pseudonymize) {
         for (const m of findAll(record, p)) {
@@ -279,6 +335,7 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
             let h = mac(typeof v === 'string' ? v : String(v));
             if (typeof h !== 'string') h = await h;
             setOwn(m.parent, m.key, 'hmac:' + checkHex(h));
+            edits.weight += jsonWeight(v) - 1; // `hmac:<hex>` has one colon
           } else {
             reasons.push({
               code: 'identifier-type',
@@ -288,14 +345,27 @@ export function compileCleaner(config: CleaningConfig, mac: MacFunction): Cleane
           }
         }
       }
-      if (reasons.length) return quarantine(raw, reasons);
+      if (reasons.length) return quarantineParsed(raw, text, reasons);
       for (const p of remove) {
         for (const m of findAll(record, p).reverse()) {
-          if (Array.isArray(m.parent)) m.parent.splice(m.key as number, 1);
-          else delete m.parent[m.key as string];
+          edits.weight += jsonWeight(m.value);
+          if (Array.isArray(m.parent)) {
+            m.parent.splice(m.key as number, 1);
+          } else {
+            delete m.parent[m.key as string];
+            edits.weight += 1 + countColons(m.key as string);
+          }
         }
       }
-      const recordId = idPrefix + sha256Hex(canonicalJson(record, volatile)).slice(0, idHex);
+      const canonical = canonicalJson(record, volatile);
+      if (!escaped) {
+        for (const k of volatile) {
+          if (Object.prototype.hasOwnProperty.call(record, k)) edits.weight += 1 + countColons(k) + jsonWeight(record[k]);
+        }
+        // Exact without escapes (see hasDuplicateMembers): no second walk of the record.
+        if (countColons(text) !== countColons(canonical) + edits.weight) return quarantine(raw, [DUPLICATE_KEY]);
+      }
+      const recordId = idPrefix + sha256Hex(canonical).slice(0, idHex);
       const s = subject ? getPath(record, subject) : undefined;
       return typeof s === 'string' ? { kind: 'clean', recordId, record, subject: s } : { kind: 'clean', recordId, record };
     },
@@ -411,7 +481,7 @@ function schemaReason(e: ErrorObject, redactor: PointerRedactor): QuarantineReas
 function compileNormalizer(
   n: NormalizeRule, i: number, path: (p: string, w: string) => PathPattern,
   ruleId: (id: unknown, w: string) => string, redactor: PointerRedactor,
-): (record: JsonObject, out: QuarantineReason[]) => void {
+): (record: JsonObject, out: QuarantineReason[], edits: Edits) => void {
   const what = `normalize[${i}]`;
   const id = ruleId(n.id, what);
   const values = path(n.path, what);
@@ -422,7 +492,7 @@ function compileNormalizer(
   for (const [u, c] of Object.entries(n.conversions ?? {})) {
     conv.set(u, { scale: finite(c.scale, `${what}.conversions.${u}.scale`), offset: finite(c.offset ?? 0, `${what}.conversions.${u}.offset`) });
   }
-  return (record, out) => {
+  return (record, out, edits) => {
     const u = getPath(record, unit);
     if (u === undefined || u === n.target) return;
     const c = typeof u === 'string' ? conv.get(u) : undefined;
@@ -435,6 +505,7 @@ function compileNormalizer(
     }
     const parent = getPath(record, unit.slice(0, -1)) as JsonObject;
     setOwn(parent, unit[unit.length - 1], n.target);
+    edits.weight += jsonWeight(u) - jsonWeight(n.target);
   };
 }
 

@@ -164,6 +164,104 @@ function exceeds(v: unknown, d: number, limit: number): boolean {
   return false;
 }
 
+/**
+ * True when an object in the JSON `text` has two members with the same name (at any depth; two
+ * spellings of one name, such as `"a"` and `"\u0061"`, are the same name). `parsed` is what
+ * `JSON.parse(text)` returned, unchanged: `JSON.parse` keeps the last of such members silently, so
+ * the record would mean something other than what was sent (`{"age": -1, "age": 67}`).
+ *
+ * Why hand-written: the well-kept npm parsers that see duplicates (`@humanwhocodes/momoa`,
+ * `jsonc-parser`) build a syntax tree or call back per token, several times the cost of
+ * `JSON.parse`. This needs only counts, and no second parse: in valid JSON every `:` outside a
+ * string literal separates one member, so the text has as many members as such colons, and the
+ * parsed value has fewer exactly when names were repeated.
+ *
+ * Without a `\` in the text, a string literal's characters are those of the parsed string, so
+ * `colons(text) = members(text) + colons in the parsed strings + colons in the members JSON.parse
+ * dropped`: the text repeats no name exactly when `colons(text) = jsonWeight(parsed)` (counted with
+ * the native `indexOf`). With a `\` (an escape may spell a colon, `\u003a`) the colons outside
+ * string literals are counted by a scan. Either way this walks `parsed` once (about half the cost
+ * of `JSON.parse`); the cleaner avoids the walk for clean records (see `logic/cleaning.ts`).
+ */
+export function hasDuplicateMembers(text: string, parsed: unknown): boolean {
+  if (text.indexOf('\\') < 0) return countColons(text) !== jsonWeight(parsed);
+  return colonsOutsideStrings(text) !== memberCount(parsed);
+}
+
+/** Colons in a string (native `indexOf`). */
+export function countColons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
+/**
+ * The colons a JSON serialization of `v` has: one per object member, plus those in keys and
+ * string values (`JSON.stringify` escapes no colon).
+ */
+export function jsonWeight(v: unknown): number {
+  if (typeof v === 'string') return v.indexOf(':') >= 0 ? countColons(v) : 0;
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) n += jsonWeight(v[i]);
+    return n;
+  }
+  for (const k in v) n += 1 + (k.indexOf(':') >= 0 ? countColons(k) : 0) + jsonWeight((v as Record<string, unknown>)[k]);
+  return n;
+}
+
+/** Members of every object in `v`. */
+function memberCount(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0;
+  let n = 0;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) n += memberCount(v[i]);
+    return n;
+  }
+  for (const k in v) n += 1 + memberCount((v as Record<string, unknown>)[k]);
+  return n;
+}
+
+/** Colons outside string literals of valid JSON text (a string ends at a `"` not escaped by `\`). */
+function colonsOutsideStrings(text: string): number {
+  let n = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 58 /* : */) {
+      n++;
+    }
+  }
+  return n;
+}
+
+/** A lone UTF-16 surrogate (a `\ud800` escape without its pair): with the `u` flag, pairs are one code point. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * True when a key or string value anywhere in `v` is not well-formed UTF-16 (it holds a lone
+ * surrogate). Such a string has no UTF-8 encoding: encoders replace the surrogate with U+FFFD,
+ * so two different strings would become the same bytes (and the same pseudonym).
+ */
+export function hasIllFormedText(v: unknown): boolean {
+  if (typeof v === 'string') return LONE_SURROGATE.test(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (hasIllFormedText(v[i])) return true;
+    return false;
+  }
+  if (typeof v !== 'object' || v === null) return false;
+  for (const k in v) {
+    if (LONE_SURROGATE.test(k) || hasIllFormedText((v as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
 /** A compiled dotted path pattern. */
 export type PathPattern = readonly string[];
 
