@@ -63,6 +63,16 @@ describe('computeBaseline', () => {
     expect(sample.filter((v) => late.has(v)).length).toBeGreaterThan(200);
   });
 
+  test('every value is equally likely to be in the reservoir (Algorithm R)', () => {
+    // 10 values, samples of 2, 2000 seeds: each value is kept with probability 1/5 (400 ± 18 times).
+    const rows = Array.from({ length: 10 }, (_, i) => [i]);
+    const kept = new Array<number>(10).fill(0);
+    for (let seed = 0; seed < 2000; seed++) {
+      for (const v of computeBaseline({ modelSha256: SHA, features: [{ name: 'v' }], rows, predictions: [] }, { sampleSize: 2, seed }).features[0].numeric!.sample) kept[v]++;
+    }
+    for (const k of kept) expect(Math.abs(k - 400)).toBeLessThan(90);
+  });
+
   test('fails if a row has the wrong width, the hash is not hex, or a name repeats', () => {
     const base = { modelSha256: SHA, features: [{ name: 'a' }, { name: 'b' }], rows: [[1, 2]] as FeatureValue[][], predictions: [] };
     expect(() => computeBaseline({ ...base, rows: [[1, 2], [3]] })).toThrow('row 1 has 1 values, expected 2 (one per feature)');
