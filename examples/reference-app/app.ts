@@ -6,7 +6,9 @@
  *   raw zone "Object Created" ──► LabelingPipeline (clean, pseudonymize, WHO-grade rules, review)
  *   "Dataset Version Published" ──► GpuTrainingJob (SageMaker, gated, registered)
  *   model ──► ServerlessModelEndpoint (POST /predict)
- * One REST API with one Cognito authorizer serves the client: upload, predict and review.
+ * One REST API with one Cognito authorizer serves the client: upload, predict and review. The
+ * authorizer only proves a token of the user pool; the review routes also require the `reviewers`
+ * group (checked by the review handler), so patients, who upload, can never review.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -78,6 +80,10 @@ export class ReferenceAppStack extends Stack {
       pipelineName: 'hearing',
       review: { ...hearing.review, timeout: Duration.days(3) },
       reviewApi: shared,
+      // Patients sign in to the same user pool to upload: signing in must not make anyone a
+      // reviewer. Only members of the `reviewers` group (audiologists, added by an administrator)
+      // may list records or label them; the pipeline creates the group in the shared pool.
+      reviewers: { groupName: 'reviewers', createGroup: true },
       datasetSchedule: events.Schedule.cron({ hour: '2', minute: '0' }),
       alarmAction,
     });
@@ -125,7 +131,11 @@ export class ReferenceAppStack extends Stack {
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead letters',
-        left: [p.metricCleaningDeadLetters(), p.labelingDeadLetterQueue.metricApproximateNumberOfMessagesVisible(), p.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible()],
+        left: [
+          p.metricCleaningDeadLetters(),
+          p.labelingDeadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+          p.eventsDeadLetterQueue.metricApproximateNumberOfMessagesVisible(),
+        ],
         width: 12,
       }),
       new cloudwatch.GraphWidget({

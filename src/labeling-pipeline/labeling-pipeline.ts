@@ -17,10 +17,10 @@ import { CleaningRules } from './cleaning-rules';
 import { Labeler } from './labeler';
 import { checkPipelineProps } from './pipeline-config';
 import { defineHandlerFunction, defineQueuePair, grantLedger, PipelineResources } from './pipeline-handlers';
-import { DatasetQualityGates, DatasetSplit, ManifestSource, ReviewOptions } from './pipeline-options';
+import { DatasetQualityGates, DatasetSplit, ManifestSource, ReviewerAccessOptions, ReviewOptions } from './pipeline-options';
 import { defineBackfillStateMachine, defineDatasetStateMachine, defineReviewStateMachine } from './pipeline-state-machines';
 import { defineReviewApi } from './review-api-routes';
-import { DETAIL_TYPE, ENV, EVENT_SOURCE, PipelineConfig } from './runtime/contract';
+import { DETAIL_TYPE, ENV, EVENT_SOURCE, LEDGER, PipelineConfig } from './runtime/contract';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
 import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON, ReviewedAcknowledgment } from '../private/acknowledgments';
@@ -95,6 +95,15 @@ export interface LabelingPipelineProps extends HandlerOptions {
    * @default - a new hardened REST API with a new Cognito user pool
    */
   readonly reviewApi?: SecureApiOptions;
+
+  /**
+   * Who may review (a Cognito group, or IAM roles), and each reviewer's request limit. Signing in
+   * is not enough: only reviewers may use the review routes.
+   *
+   * @default - members of the Cognito group `reviewers` (created in the pipeline's own user pool),
+   * 1200 requests per reviewer and hour
+   */
+  readonly reviewers?: ReviewerAccessOptions;
 
   /**
    * Split fractions.
@@ -254,6 +263,8 @@ export class LabelingPipeline extends Construct {
   public readonly reviewUserPool?: cognito.IUserPool;
   /** The review API's web ACL, when the construct created the API. */
   public readonly reviewWebAcl?: wafv2.CfnWebACL;
+  /** The Cognito group whose members may review, with Cognito authorization of the review API. */
+  public readonly reviewerGroupName?: string;
   /** Alarms of the pipeline (dead letters, failed executions). */
   public readonly alarms: cloudwatch.IAlarm[] = [];
   /** Key prefix of the pipeline's objects in the clean, quarantine and curated zones. */
@@ -297,6 +308,8 @@ export class LabelingPipeline extends Construct {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
+      // The reviewers' request counters expire at the end of their window.
+      timeToLiveAttribute: LEDGER.ttlAttribute,
       encryption: regionAgnostic ? undefined : dynamodb.TableEncryptionV2.customerManagedKey(this.encryptionKey),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
@@ -443,11 +456,19 @@ export class LabelingPipeline extends Construct {
     // --- review API ---------------------------------------------------------------------------
     if (props.reviewApiEnabled ?? true) {
       const api = defineReviewApi({
-        pipeline: this, props, config, env, ledger, encryptionKey: this.encryptionKey, reviewStateMachine: this.reviewStateMachine,
+        pipeline: this,
+        props,
+        config,
+        env,
+        reviewers: settings.reviewers,
+        ledger,
+        encryptionKey: this.encryptionKey,
+        reviewStateMachine: this.reviewStateMachine,
       });
       this.reviewRestApi = api.restApi;
       this.reviewUserPool = api.userPool;
       this.reviewWebAcl = api.webAcl;
+      if (settings.reviewers.kind === 'cognito-group') this.reviewerGroupName = settings.reviewers.groupName;
     } else if (props.reviewApi) {
       invalidProp(this, 'reviewApi', 'options', 'reviewApi is ignored when reviewApiEnabled is false; leave it out');
     }

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
 import type { LabelingPipelineProps } from './labeling-pipeline';
 import { ManifestSource } from './pipeline-options';
@@ -12,6 +13,7 @@ import { PipelineConfig } from './runtime/contract';
 import { invalidProp } from '../private/errors';
 import { compileSplitter } from './runtime/logic/dataset';
 import { compileLabelTask, LabelTaskConfig } from './runtime/logic/labeling';
+import { GROUP_NAME_PATTERN, REQUEST_LIMITS } from './runtime/logic/review-request';
 
 /** This library's version, recorded in dataset cards (lib/labeling-pipeline → package.json). */
 const LIBRARY_VERSION: string = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')).version;
@@ -35,6 +37,24 @@ export interface PipelineSettings {
   readonly reviewTimeout: Duration;
   /** How many times a review is queued before it expires. */
   readonly maxAttempts: number;
+  /** Who may review, and how often (with the review API). */
+  readonly reviewers: ReviewerSettings;
+}
+
+/** Who may review, checked, with the defaults applied. */
+export interface ReviewerSettings {
+  /** Members of a Cognito group, or IAM roles (following the review API's authorization). */
+  readonly kind: 'cognito-group' | 'iam-roles';
+  /** The Cognito group (`cognito-group`). */
+  readonly groupName: string;
+  /** Create the group (`cognito-group`); undefined: when the pipeline creates the user pool. */
+  readonly createGroup?: boolean;
+  /** The reviewer roles (`iam-roles`). */
+  readonly roles: iam.IRole[];
+  readonly maxRequestsPerWindow: number;
+  readonly windowSeconds: number;
+  /** Quality-sample records need two different reviewers who agree. */
+  readonly fourEyesQualitySample: boolean;
 }
 
 /**
@@ -82,7 +102,49 @@ export function checkPipelineProps(scope: IConstruct, id: string, props: Labelin
   if (!Token.isUnresolved(reviewSeconds) && (reviewSeconds < 60 || reviewSeconds * maxAttempts > 365 * 24 * 3600)) {
     invalidProp(scope, 'review.timeout', reviewTimeout.toHumanString(), 'expected at least 1 minute, and timeout × maxAttempts within a year (a standard execution\'s limit)');
   }
-  return { pipelineName, sourcePrefix, zonePrefix, batchSize, maxReceiveCount, handlerTimeout, config, reviewTimeout, maxAttempts };
+  const reviewers = reviewerSettings(scope, props);
+  return { pipelineName, sourcePrefix, zonePrefix, batchSize, maxReceiveCount, handlerTimeout, config, reviewTimeout, maxAttempts, reviewers };
+}
+
+/** Who may review: the group or the roles that fit the review API's authorization, and the request limit. */
+function reviewerSettings(scope: IConstruct, props: LabelingPipelineProps): ReviewerSettings {
+  const r = props.reviewers ?? {};
+  if (props.reviewers && props.reviewApiEnabled === false) {
+    invalidProp(scope, 'reviewers', 'options', 'reviewers is ignored when reviewApiEnabled is false; leave it out');
+  }
+  const kind = props.reviewApi?.authorization?.kind === 'IAM' ? 'iam-roles' : 'cognito-group';
+  if (kind === 'cognito-group' && r.roles !== undefined) {
+    invalidProp(scope, 'reviewers.roles', `${r.roles.length} role(s)`, 'roles apply to IAM authorization; with Cognito, reviewers are the members of reviewers.groupName');
+  }
+  if (kind === 'iam-roles') {
+    if (!r.roles || r.roles.length === 0) {
+      invalidProp(scope, 'reviewers.roles', r.roles ? '[]' : undefined, 'with IAM authorization, name the roles that may review (every other caller gets 403)');
+    }
+    if (r.groupName !== undefined || r.createGroup !== undefined) {
+      invalidProp(scope, 'reviewers.groupName/createGroup', r.groupName ?? r.createGroup, 'a Cognito group applies to Cognito authorization; with IAM, name reviewers.roles');
+    }
+  }
+  const groupName = r.groupName ?? 'reviewers';
+  if (!Token.isUnresolved(groupName) && !GROUP_NAME_PATTERN.test(groupName)) {
+    invalidProp(scope, 'reviewers.groupName', groupName, 'expected 1 to 128 letters, digits or "_ . @ + = -"');
+  }
+  const maxRequestsPerWindow = r.maxRequestsPerWindow ?? 1200;
+  if (!Token.isUnresolved(maxRequestsPerWindow)
+    && !(Number.isInteger(maxRequestsPerWindow) && maxRequestsPerWindow >= 1 && maxRequestsPerWindow <= REQUEST_LIMITS.maxRequests)) {
+    invalidProp(scope, 'reviewers.maxRequestsPerWindow', maxRequestsPerWindow, `expected an integer from 1 to ${REQUEST_LIMITS.maxRequests}`);
+  }
+  const window = r.requestWindow ?? Duration.hours(1);
+  const windowSeconds = window.toSeconds({ integral: false });
+  if (Token.isUnresolved(windowSeconds) || !Number.isInteger(windowSeconds)
+    || windowSeconds < REQUEST_LIMITS.minWindowSeconds || windowSeconds > REQUEST_LIMITS.maxWindowSeconds) {
+    invalidProp(scope, 'reviewers.requestWindow', window.toHumanString(), 'expected whole seconds from 1 minute to 1 day');
+  }
+  const fourEyesQualitySample = props.review?.fourEyesQualityControl ?? false;
+  if (fourEyesQualitySample && !(props.review?.qualitySampleRate ?? 0)) {
+    Annotations.of(scope).addWarningV2('cdk-secure-mlops:fourEyesWithoutSample',
+      'review.fourEyesQualityControl has no effect without a quality sample (review.qualitySampleRate is 0)');
+  }
+  return { kind, groupName, createGroup: r.createGroup, roles: r.roles ?? [], maxRequestsPerWindow, windowSeconds, fourEyesQualitySample };
 }
 
 /** The configuration file of the handlers, checked with the handlers' own compilers. */

@@ -1,8 +1,9 @@
 /**
  * The option types of a LabelingPipeline's props: how manifests reference records, when records go
- * to human review, the dataset split and the dataset-level quality gates.
+ * to human review, who may review, the dataset split and the dataset-level quality gates.
  */
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 
 /** How dataset manifests reference the records. */
 export enum ManifestSource {
@@ -53,6 +54,66 @@ export interface ReviewOptions {
    * @default 3
    */
   readonly maxAttempts?: number;
+  /**
+   * Four eyes on the quality-control sample: a record sent to review as part of the sample
+   * (`qualitySampleRate`) is labelled only once two different reviewers gave the same answer.
+   * (Whatever this says, a reviewer answers a record at most once, across every attempt.)
+   *
+   * @default false
+   */
+  readonly fourEyesQualityControl?: boolean;
+}
+
+/**
+ * Who may call the review routes (`GET /reviews`, `POST /reviews/{recordId}`), and how often.
+ *
+ * Authentication is not authorization: the review routes show clean records and accept labels
+ * that win over every machine label, so they must never be reachable by the data subjects (for
+ * example patients who upload through a `SecureUploadApi` on the same user pool). The review
+ * handler refuses (403, before it reads anything) every caller who is not a reviewer.
+ */
+export interface ReviewerAccessOptions {
+  /**
+   * With Cognito authorization: the user-pool group whose members may review, read from the
+   * token's `cognito:groups` claim. Letters, digits and `_ . @ + = -`.
+   *
+   * @default 'reviewers'
+   */
+  readonly groupName?: string;
+
+  /**
+   * With Cognito authorization: create the group in the user pool.
+   *
+   * @default - true when the pipeline creates the user pool; false for the user pool of
+   * `reviewApi.authorization` (create the group there, or set this)
+   */
+  readonly createGroup?: boolean;
+
+  /**
+   * With IAM authorization (required then): the roles that may review. Each gets
+   * `execute-api:Invoke` on the two review methods, and the handler checks the caller's role
+   * (from the ARN API Gateway verified, not the session name the caller chooses). Every session
+   * of one role is one reviewer: give each reviewer their own role, and never list a role that
+   * data subjects can assume (such as an identity pool's authenticated role).
+   *
+   * @default - none (Cognito authorization)
+   */
+  readonly roles?: iam.IRole[];
+
+  /**
+   * Requests one reviewer may make to the review routes in one window; beyond it the API answers
+   * 429 with `Retry-After`. Counted per reviewer pseudonym in the ledger.
+   *
+   * @default 1200
+   */
+  readonly maxRequestsPerWindow?: number;
+
+  /**
+   * The window of `maxRequestsPerWindow` (1 minute to 1 day, whole seconds).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly requestWindow?: Duration;
 }
 
 /** Fractions of the train, validation and test splits (assigned by subject pseudonym hash). */

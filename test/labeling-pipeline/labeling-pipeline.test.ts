@@ -1,11 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { hearingPipelineProps } from './pipeline-fixture';
-import { CleaningRules, Labeler, LabelingPipeline, LabelingPipelineProps, ScoreAggregate, SecureDataLake } from '../../src';
+import { ApiAuthorization, CleaningRules, Labeler, LabelingPipeline, LabelingPipelineProps, ScoreAggregate, SecureDataLake } from '../../src';
 import { CONFIG_FILE, ENV as HANDLER_ENV, PipelineConfig } from '../../src/labeling-pipeline/runtime/contract';
 
 const ENV = { account: '111111111111', region: 'eu-central-1' };
@@ -117,12 +119,12 @@ describe('handlers', () => {
     for (const g of Object.values(groups)) expect(g.Properties.KmsKeyId).toBeDefined();
   });
 
-  test('every handler gets the contract\'s environment; only the cleaning handler gets the HMAC key', () => {
+  test('every handler gets the contract\'s environment; only the cleaning handler and the review API get the HMAC key', () => {
     const common = ['RAW_BUCKET', 'RAW_PREFIX', 'CLEAN_BUCKET', 'QUARANTINE_BUCKET', 'CURATED_BUCKET', 'ZONE_PREFIX', 'DATA_KEY_ARN', 'LEDGER_TABLE', 'EVENT_BUS_NAME', 'METRICS_NAMESPACE'] as const;
     for (const [id, f] of functions) {
       const vars = f.Properties.Environment.Variables;
       for (const n of common) expect([id, n, vars[HANDLER_ENV[n]] !== undefined]).toEqual([id, n, true]);
-      expect([id, vars.HMAC_KEY_ID !== undefined]).toEqual([id, id.startsWith('HearingClean')]);
+      expect([id, vars.HMAC_KEY_ID !== undefined]).toEqual([id, id.startsWith('HearingClean') || id.startsWith('HearingReviewApiHandler')]);
     }
     const label = functions.find(([id]) => id.startsWith('HearingLabel'))![1];
     expect(label.Properties.Environment.Variables.REVIEW_STATE_MACHINE_ARN).toEqual({ Ref: expect.stringMatching(/^HearingReviewStateMachine/) });
@@ -235,6 +237,105 @@ describe('review API', () => {
     const t = build({ reviewApiEnabled: false }).template;
     t.resourceCountIs('AWS::ApiGateway::RestApi', 0);
     t.resourceCountIs('AWS::Lambda::Function', 4);
+  });
+});
+
+describe('reviewers (authentication is not authorization)', () => {
+  const settingsOf = (t: Template) => {
+    const fn = Object.entries(t.toJSON().Resources as Record<string, any>).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('HearingReviewApiHandler'))![1];
+    return fn.Properties.Environment.Variables.REVIEW_API_SETTINGS;
+  };
+
+  test('every review method has the Cognito authorizer; the built-in user pool gets the reviewers group, which the handler checks', () => {
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+    expect(methods).toHaveLength(2);
+    for (const m of methods) {
+      expect(m.Properties).toMatchObject({ AuthorizationType: 'COGNITO_USER_POOLS', AuthorizerId: { Ref: expect.stringMatching(/^HearingReviewApiAuthorizer/) } });
+    }
+    template.resourceCountIs('AWS::Cognito::UserPoolGroup', 1);
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', {
+      GroupName: 'reviewers',
+      UserPoolId: { Ref: Match.stringLikeRegexp('^HearingReviewApiUserPool') },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPool', { AdminCreateUserConfig: { AllowAdminCreateUserOnly: true } });
+    expect(JSON.parse(settingsOf(template))).toEqual({
+      access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 1200, windowSeconds: 3600, fourEyesQualitySample: false,
+    });
+    expect(pipeline.reviewerGroupName).toBe('reviewers');
+  });
+
+  test('the review handler may pseudonymize (GenerateMac on the lake\'s HMAC key), count requests and record answers in the ledger', () => {
+    const st = statements('HearingReviewApiHandlerRole');
+    const on = (action: string) => st.filter((s) => [s.Action].flat().includes(action)).map((s) => [s.Resource].flat().map(flat)).flat();
+    expect(on('kms:GenerateMac')).toEqual([expect.stringMatching(/^<LakePseudonymizationKey[0-9A-F]{8}\.Arn>$/)]);
+    for (const a of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']) expect([a, on(a).length]).toEqual([a, 1]);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } });
+  });
+
+  test('a chosen group, request limit, window and four-eyes reach the handler; a user pool that is passed in gets the group only when asked', () => {
+    const a = new App();
+    const s = new Stack(a, 'Shared', { env: ENV });
+    const lake = new SecureDataLake(s, 'Lake');
+    const pool = new cognito.UserPool(s, 'Patients', { selfSignUpEnabled: false });
+    const base = hearingPipelineProps();
+    const reviewApi = { authorization: ApiAuthorization.cognito(pool) };
+    new LabelingPipeline(s, 'Hearing', {
+      lake,
+      ...base,
+      reviewApi,
+      review: { ...base.review, fourEyesQualityControl: true },
+      reviewers: { groupName: 'audiologists', maxRequestsPerWindow: 300, requestWindow: Duration.minutes(10) },
+    });
+    new LabelingPipeline(s, 'Tinnitus', { lake, ...base, pipelineName: 'tinnitus', reviewApi, reviewers: { groupName: 'tinnitus-reviewers', createGroup: true } });
+    const t = Template.fromStack(s);
+    expect(JSON.parse(settingsOf(t))).toEqual({
+      access: { kind: 'cognito-group', group: 'audiologists' }, maxRequestsPerWindow: 300, windowSeconds: 600, fourEyesQualitySample: true,
+    });
+    t.resourceCountIs('AWS::Cognito::UserPoolGroup', 1);
+    t.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'tinnitus-reviewers', UserPoolId: { Ref: Match.stringLikeRegexp('^Patients') } });
+  });
+
+  test('IAM authorization: the reviewer roles may invoke exactly the two review methods, and the handler knows their ARNs', () => {
+    const a = new App();
+    const s = new Stack(a, 'Iam', { env: ENV });
+    const lake = new SecureDataLake(s, 'Lake');
+    const reviewer = new iam.Role(s, 'Audiologist', { assumedBy: new iam.AccountPrincipal('111111111111') });
+    const p = new LabelingPipeline(s, 'Hearing', { lake, ...hearingPipelineProps(), reviewApi: { authorization: ApiAuthorization.iam() }, reviewers: { roles: [reviewer] } });
+    const t = Template.fromStack(s);
+    for (const m of Object.values(t.findResources('AWS::ApiGateway::Method'))) expect(m.Properties.AuthorizationType).toBe('AWS_IAM');
+    t.resourceCountIs('AWS::Cognito::UserPoolGroup', 0);
+    t.resourceCountIs('AWS::Cognito::UserPool', 0);
+    const policy = Object.values(t.findResources('AWS::IAM::Policy')).find((x) => JSON.stringify(x.Properties.Roles).includes('Audiologist'))!;
+    const invoke = policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Action === 'execute-api:Invoke');
+    expect(invoke).toHaveLength(1);
+    const arns = [invoke[0].Resource].flat().map(flat);
+    expect(arns).toHaveLength(2);
+    expect(arns[0]).toMatch(/^arn:<AWS::Partition>:execute-api:eu-central-1:111111111111:<HearingReviewApi\w+>\/.+\/GET\/reviews$/);
+    expect(arns[1]).toMatch(/^arn:<AWS::Partition>:execute-api:eu-central-1:111111111111:<HearingReviewApi\w+>\/.+\/POST\/reviews\/\*$/);
+    const settings = JSON.parse(flat(settingsOf(t)));
+    expect(settings.access).toEqual({ kind: 'iam-roles', roleArns: [expect.stringMatching(/^<Audiologist[0-9A-F]{8}\.Arn>$/)] });
+    expect(p.reviewerGroupName).toBeUndefined();
+  });
+
+  test('fails if the reviewers do not fit the authorization, or their limits are out of range', () => {
+    const fails = (extra: Partial<LabelingPipelineProps>, message: RegExp) => expect(() => build(extra)).toThrow(message);
+    const role = (stack: Stack) => iam.Role.fromRoleArn(stack, 'R', 'arn:aws:iam::111111111111:role/reviewer');
+    fails({ reviewApi: { authorization: ApiAuthorization.iam() } }, /reviewers\.roles.*name the roles that may review/);
+    fails({ reviewApi: { authorization: ApiAuthorization.iam() }, reviewers: { roles: [] } }, /reviewers\.roles/);
+    fails({ reviewers: { roles: [role(new Stack())] } }, /roles apply to IAM authorization/);
+    fails({ reviewers: { groupName: 'a,b' } }, /reviewers\.groupName/);
+    fails({ reviewers: { groupName: '' } }, /reviewers\.groupName/);
+    fails({ reviewers: { maxRequestsPerWindow: 0 } }, /maxRequestsPerWindow/);
+    fails({ reviewers: { requestWindow: Duration.seconds(30) } }, /requestWindow/);
+    fails({ reviewers: { requestWindow: Duration.days(2) } }, /requestWindow/);
+    fails({ reviewApiEnabled: false, reviewers: { groupName: 'x' } }, /reviewers is ignored/);
+  });
+
+  test('four-eyes without a quality sample is a warning', () => {
+    const a = new App();
+    const s = new Stack(a, 'Warn', { env: ENV });
+    new LabelingPipeline(s, 'Hearing', { lake: new SecureDataLake(s, 'Lake'), ...hearingPipelineProps(), review: { fourEyesQualityControl: true } });
+    Annotations.fromStack(s).hasWarning('/Warn/Hearing', Match.stringLikeRegexp('fourEyesQualityControl has no effect'));
   });
 });
 

@@ -1,35 +1,77 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateKeyCommand, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import * as fc from 'fast-check';
 import { LABELING } from './hearing';
 import {
   borderlineReviewInput, captureOutput, createLake, FakeTaskApi, hearingConfig, Lake, placeBorderlineRecord, Placed, writeConfigFile,
 } from './label-handler-support';
-import { LEDGER, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
-import { decodeNextToken, encodeNextToken, parseLimit, parseReviewAnswer } from '../../src/labeling-pipeline/runtime/logic/review-request';
-import { createReviewApiHandler, readAllowedOrigins } from '../../src/labeling-pipeline/runtime/review-api';
+import { LEDGER, REVIEWER_PSEUDONYM, ReviewAnswer, ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
+import {
+  decodeNextToken, encodeNextToken, groupsOf, isReviewer, parseLimit, parseReviewAnswer, parseReviewApiSettings, ReviewApiSettings, roleKey,
+} from '../../src/labeling-pipeline/runtime/logic/review-request';
+import { createReviewApiHandler, readAllowedOrigins, ReviewApiDeps } from '../../src/labeling-pipeline/runtime/review-api';
 import { createReviewRecordHandler } from '../../src/labeling-pipeline/runtime/review-record';
+import { callerPseudonyms, CallerIdentity } from '../../src/private/runtime/caller-identity';
+import { fromItem } from '../../src/private/runtime/dynamodb-codec';
 import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 
 /**
  * The review API handler against moto_server over real HTTP (DynamoDB: the pending items are put
- * by the review-record handler's `request`). SendTaskSuccess goes to a recording fake: moto 5.2.5
- * accepts any token and does nothing, so it cannot show the payload nor raise TaskTimedOut.
+ * by the review-record handler's `request`; KMS: the reviewers' pseudonyms, GenerateMac with an
+ * HMAC_256 key). SendTaskSuccess goes to a recording fake: moto 5.2.5 accepts any token and does
+ * nothing, so it cannot show the payload nor raise TaskTimedOut.
  */
 const aws = useLocalAws();
 const SUB = '7b0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1';
+const SECOND_SUB = '0d4c2e7a-9b1f-4c3d-8e5a-6f7b8c9d0e1f';
+const THIRD_SUB = 'c3a9e1d2-4b5f-4a6c-9d7e-8f0a1b2c3d4e';
+const UPLOADER_SUB = 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9';
 const ORIGIN = 'https://review.example.com';
 const CLASSES = LABELING.task.classes;
+const REVIEWER_ROLE = 'arn:aws:iam::123456789012:role/team/hearing-reviewer';
+
+const COGNITO: ReviewApiSettings = {
+  access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 100_000, windowSeconds: 3600, fourEyesQualitySample: false,
+};
 
 let lake: Lake;
+let kms: KMSClient;
+let hmacKeyId: string;
 let tasks: FakeTaskApi;
 let api: (event: any) => Promise<APIGatewayProxyResult>;
 const pending: Array<{ placed: Placed; token: string; input: ReviewExecutionInput }> = [];
 
-const claims = (sub = SUB) => ({ authorizer: { claims: { sub } }, identity: {} });
+/** A review API handler on the test lake; `over` replaces settings or dependencies. */
+function makeApi(settings: Partial<ReviewApiSettings> = {}, over: Partial<ReviewApiDeps> = {}) {
+  return createReviewApiHandler({
+    ddb: lake.ddb,
+    sfn: tasks.asClient(),
+    kms,
+    env: { ...lake.env, HMAC_KEY_ID: hmacKeyId },
+    settings: { ...COGNITO, ...settings },
+    allowedOrigins: [ORIGIN],
+    config: hearingConfig(),
+    writeMetrics: () => undefined,
+    ...over,
+  });
+}
+
+/** The keyed pseudonym the handler must derive for a caller (GenerateMac with the same key). */
+async function pseudonymOf(identity: CallerIdentity): Promise<string> {
+  const mac = async (message: Uint8Array) => (await kms.send(new GenerateMacCommand({ KeyId: hmacKeyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }))).Mac!;
+  return callerPseudonyms(mac)(identity);
+}
+
+/** The request context of a Cognito user (API Gateway flattens `cognito:groups` to "a,b"; null: no such claim). */
+const claims = (sub = SUB, groups: unknown = 'reviewers') => ({ authorizer: { claims: { sub, ...(groups === null ? {} : { 'cognito:groups': groups }) } }, identity: {} });
+/** The request context of an IAM caller (SigV4): an assumed-role session. */
+const iamCaller = (roleName: string, session: string, account = '123456789012') => ({
+  identity: { userArn: `arn:aws:sts::${account}:assumed-role/${roleName}/${session}`, caller: `AROAEXAMPLE${roleName.length}ROLEID:${session}` },
+});
 function event(over: Record<string, unknown> = {}) {
   return {
     httpMethod: 'GET',
@@ -44,8 +86,9 @@ function event(over: Record<string, unknown> = {}) {
     ...over,
   };
 }
-const list = (q: Record<string, string> | null = null) => api(event({ queryStringParameters: q }));
-const submit = (recordId: string, body: unknown, over: Record<string, unknown> = {}) => api(event({
+const list = (q: Record<string, string> | null = null, over: Record<string, unknown> = {}, handler = api) =>
+  handler(event({ queryStringParameters: q, ...over }));
+const submit = (recordId: string, body: unknown, over: Record<string, unknown> = {}, handler = api) => handler(event({
   httpMethod: 'POST',
   resource: '/reviews/{recordId}',
   path: `/reviews/${recordId}`,
@@ -55,15 +98,26 @@ const submit = (recordId: string, body: unknown, over: Record<string, unknown> =
 }));
 const json = (res: APIGatewayProxyResult) => JSON.parse(res.body);
 
-async function seed(n: number): Promise<void> {
+/** Queue `n` borderline records for review (attempt 1); `reasons` replace the review reasons. */
+async function seed(n: number, reasons?: ReviewExecutionInput['reasons']): Promise<Array<{ placed: Placed; token: string; input: ReviewExecutionInput }>> {
   const recorder = createReviewRecordHandler({ s3: lake.s3, ddb: lake.ddb, events: lake.events, env: lake.env, config: hearingConfig() });
+  const added = [];
   for (let i = 0; i < n; i++) {
     const placed = await placeBorderlineRecord(lake);
-    const input = borderlineReviewInput(placed);
+    const input = { ...borderlineReviewInput(placed), ...(reasons ? { reasons } : {}) };
     const token = `AAAAKgAAAAIAAAAAAAAAA-secret-token-${randomUUID()}`;
     await recorder({ action: 'request', taskToken: token, attempt: 1, input });
-    pending.push({ placed, token, input });
+    added.push({ placed, token, input });
   }
+  return added;
+}
+
+/** Queue the review again (the state machine's requeue after a timeout): attempt 2, a new token. */
+async function requeue(p: { placed: Placed; input: ReviewExecutionInput }): Promise<string> {
+  const recorder = createReviewRecordHandler({ s3: lake.s3, ddb: lake.ddb, events: lake.events, env: lake.env, config: hearingConfig() });
+  const token = `AAAAKgAAAAIAAAAAAAAAA-secret-token-${randomUUID()}`;
+  await recorder({ action: 'request', taskToken: token, attempt: 2, input: p.input });
+  return token;
 }
 
 async function reviewItemExists(recordId: string): Promise<boolean> {
@@ -72,13 +126,15 @@ async function reviewItemExists(recordId: string): Promise<boolean> {
   return res.Item !== undefined;
 }
 
+const lastAnswer = (): ReviewAnswer => JSON.parse(tasks.successes[tasks.successes.length - 1].output);
+
 beforeAll(async () => {
   lake = await createLake(aws());
+  kms = aws().kms();
+  hmacKeyId = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.KeyId!;
   tasks = new FakeTaskApi();
-  api = createReviewApiHandler({
-    ddb: lake.ddb, sfn: tasks.asClient(), env: lake.env, allowedOrigins: [ORIGIN], config: hearingConfig(), writeMetrics: () => undefined,
-  });
-  await seed(5);
+  api = makeApi();
+  pending.push(...await seed(5));
 });
 
 describe('GET /reviews', () => {
@@ -156,20 +212,14 @@ describe('POST /reviews/{recordId}', () => {
     expect(tasks.successes).toHaveLength(1);
     expect(tasks.successes[0].taskToken).toBe(p.token);
     const answer: ReviewAnswer = JSON.parse(tasks.successes[0].output);
-    expect(answer).toEqual({ recordId: p.placed.recordId, className: 'normal', reviewer: SUB, votes: p.input.votes });
+    const reviewer = await pseudonymOf({ kind: 'cognito-sub', value: SUB });
+    expect(reviewer).toMatch(REVIEWER_PSEUDONYM);
+    expect(answer).toEqual({ recordId: p.placed.recordId, className: 'normal', reviewer, reviewers: [reviewer], votes: p.input.votes });
+    // The execution's history (the task output) never holds the raw identity.
+    expect(tasks.successes[0].output).not.toContain(SUB);
     expect(await reviewItemExists(p.placed.recordId)).toBe(false);
     // A second answer to the same review: nothing pending any more.
     expect((await submit(p.placed.recordId, { className: 'normal' })).statusCode).toBe(404);
-  });
-
-  test('an IAM caller is the reviewer by a hash of its ARN', async () => {
-    const p = pending[1];
-    const arn = 'arn:aws:sts::123456789012:assumed-role/reviewers/alice';
-    const res = await submit(p.placed.recordId, { className: 'mild' }, { requestContext: { identity: { userArn: arn } } });
-    expect(res.statusCode).toBe(200);
-    const answer: ReviewAnswer = JSON.parse(tasks.successes[tasks.successes.length - 1].output);
-    expect(answer.reviewer).toBe(`iam-${createHash('sha256').update(arn).digest('hex').slice(0, 32)}`);
-    expect(tasks.successes[tasks.successes.length - 1].output).not.toContain('alice');
   });
 
   test('a review that timed out (TaskTimedOut / TaskDoesNotExist) is a 409; its stale item is dropped', async () => {
@@ -220,7 +270,7 @@ describe('POST /reviews/{recordId}', () => {
 
 describe('identity, routes and faults', () => {
   test('no caller identity is a 403', async () => {
-    for (const requestContext of [{}, { authorizer: { claims: { sub: '../bad sub' } }, identity: {} }, undefined]) {
+    for (const requestContext of [{}, { authorizer: { claims: { 'sub': '../bad sub', 'cognito:groups': 'reviewers' } }, identity: {} }, undefined]) {
       const res = await api(event({ requestContext }));
       expect(res.statusCode).toBe(403);
       expect(res.headers!['Cache-Control']).toBe('no-store');
@@ -235,10 +285,8 @@ describe('identity, routes and faults', () => {
 
   test('an unexpected fault is a 500 with a fixed message and the error name in the log', async () => {
     tasks.failWith = Object.assign(new Error(`throttled ${pending[4].token}`), { name: 'ThrottlingException' });
-    const p = await (async () => {
-      await seed(1);
-      return pending[pending.length - 1];
-    })();
+    const [p] = await seed(1);
+    pending.push(p);
     const { result, output } = await captureOutput(() => submit(p.placed.recordId, { className: 'mild' }));
     tasks.failWith = undefined;
     expect(result.statusCode).toBe(500);
@@ -246,6 +294,8 @@ describe('identity, routes and faults', () => {
     expect(output).toContain('ThrottlingException');
     expect(output).not.toContain('secret-token');
     expect(await reviewItemExists(p.placed.recordId)).toBe(true);
+    // The answer did not reach the state machine: the reviewer may send it again.
+    expect((await submit(p.placed.recordId, { className: 'mild' })).statusCode).toBe(200);
   });
 
   test('ALLOWED_ORIGINS must be a JSON array of strings', () => {
@@ -254,6 +304,165 @@ describe('identity, routes and faults', () => {
     expect(() => readAllowedOrigins('https://a')).toThrow(/JSON array/);
     expect(() => readAllowedOrigins('[1]')).toThrow(/JSON array/);
   });
+});
+
+describe('reviewers only (authentication is not authorization)', () => {
+  /** Claims of signed-in users who are no reviewers: an uploader (patient) and near misses. */
+  const notReviewers: Array<[string, unknown]> = [
+    ['an uploader without groups', null],
+    ['an uploader in the patients group', 'patients'],
+    ['a group whose name contains the reviewer group', 'reviewers-trainees'],
+    ['another case', 'Reviewers'],
+    ['an HTTP API style list without the group', '[patients uploaders]'],
+    ['an empty claim', ''],
+    ['a list of other groups', ['patients']],
+  ];
+  const routes: Array<[string, (over: Record<string, unknown>) => Promise<APIGatewayProxyResult>]> = [
+    ['GET /reviews', (over) => list(null, over)],
+    ['GET /reviews?limit=1', (over) => list({ limit: '1' }, over)],
+    ['POST /reviews/{recordId}', (over) => submit(pending[1].placed.recordId, { className: 'severe' }, over)],
+  ];
+
+  test.each(routes)('%s: every token without the reviewer group gets 403 and no record data, and nothing changes', async (_, call) => {
+    const answers = tasks.successes.length;
+    for (const [, groups] of notReviewers) {
+      const { result: res, output } = await captureOutput(() => call({ requestContext: claims(UPLOADER_SUB, groups) }));
+      expect([groups, res.statusCode]).toEqual([groups, 403]);
+      expect(json(res)).toEqual({ message: 'only reviewers may use the review API' });
+      for (const p of pending) expect(res.body).not.toContain(p.placed.recordId);
+      expect(output).toContain('not-a-reviewer');
+      expect(output).not.toContain(UPLOADER_SUB);
+    }
+    expect(tasks.successes).toHaveLength(answers);
+    expect(await reviewItemExists(pending[1].placed.recordId)).toBe(true);
+  });
+
+  test('a reviewer\'s token works on both routes, whatever encoding the groups claim has', async () => {
+    for (const groups of ['reviewers', 'patients,reviewers', '[patients reviewers]', ['reviewers']]) {
+      const res = await list(null, { requestContext: claims(SUB, groups) });
+      expect([groups, res.statusCode]).toEqual([groups, 200]);
+      expect(json(res).items.map((i: any) => i.recordId)).toContain(pending[1].placed.recordId);
+    }
+    const res = await submit(pending[1].placed.recordId, { className: 'severe' }, { requestContext: claims(SECOND_SUB, 'patients,reviewers') });
+    expect(res.statusCode).toBe(200);
+    expect(lastAnswer().reviewer).toBe(await pseudonymOf({ kind: 'cognito-sub', value: SECOND_SUB }));
+  });
+
+  test('with Cognito reviewers, an IAM caller (no token) is no reviewer', async () => {
+    expect((await list(null, { requestContext: iamCaller('hearing-reviewer', 'alice') })).statusCode).toBe(403);
+  });
+
+  test('with IAM reviewers, the caller\'s role decides (never its session name); a reviewer is keyed on the role', async () => {
+    const iamApi = makeApi({ access: { kind: 'iam-roles', roleArns: [REVIEWER_ROLE] } });
+    const [p] = await seed(1);
+    expect((await list(null, { requestContext: iamCaller('hearing-reviewer', 'alice') }, iamApi)).statusCode).toBe(200);
+    for (const requestContext of [
+      iamCaller('patient-app', 'hearing-reviewer'),
+      iamCaller('hearing-reviewer', 'alice', '210987654321'),
+      { identity: { userArn: 'arn:aws:iam::123456789012:user/hearing-reviewer' } },
+      claims(SUB),
+    ]) {
+      const res = await submit(p.placed.recordId, { className: 'mild' }, { requestContext }, iamApi);
+      expect(res.statusCode).toBe(403);
+    }
+    const res = await submit(p.placed.recordId, { className: 'mild' }, { requestContext: iamCaller('hearing-reviewer', 'alice') }, iamApi);
+    expect(res.statusCode).toBe(200);
+    const answer = lastAnswer();
+    expect(answer.reviewer).toBe(await pseudonymOf({ kind: 'iam-principal', value: 'AROAEXAMPLE16ROLEID' }));
+    expect(tasks.successes[tasks.successes.length - 1].output).not.toMatch(/alice|hearing-reviewer|arn:/);
+  });
+});
+
+describe('one answer per reviewer and record, across attempts', () => {
+  test('a reviewer whose answer came too late cannot answer the requeued review; another reviewer can', async () => {
+    const [p] = await seed(1);
+    tasks.timedOut.add(p.token);
+    expect((await submit(p.placed.recordId, { className: 'mild' })).statusCode).toBe(409);
+    await requeue(p);
+    // The same reviewer: not listed, and refused.
+    expect(json(await list({ limit: '100' })).items.map((i: any) => i.recordId)).not.toContain(p.placed.recordId);
+    const again = await submit(p.placed.recordId, { className: 'severe' });
+    expect(again.statusCode).toBe(409);
+    expect(json(again).message).toMatch(/answered this record already/);
+    // Another reviewer sees it and answers it.
+    const other = { requestContext: claims(THIRD_SUB) };
+    expect(json(await list({ limit: '100' }, other)).items.map((i: any) => i.recordId)).toContain(p.placed.recordId);
+    const before = tasks.successes.length;
+    expect((await submit(p.placed.recordId, { className: 'severe' }, other)).statusCode).toBe(200);
+    expect(tasks.successes).toHaveLength(before + 1);
+    expect(lastAnswer()).toMatchObject({ className: 'severe', reviewer: await pseudonymOf({ kind: 'cognito-sub', value: THIRD_SUB }) });
+  });
+});
+
+describe('four eyes on the quality-control sample', () => {
+  test('a quality-sample record needs the same answer from two different reviewers; other records need one', async () => {
+    const fourEyes = makeApi({ fourEyesQualitySample: true });
+    const [sample] = await seed(1, ['quality-sample']);
+    const [unsure] = await seed(1, ['low-confidence']);
+    const as = (sub: string) => ({ requestContext: claims(sub) });
+    const before = tasks.successes.length;
+
+    const first = await submit(sample.placed.recordId, { className: 'moderate' }, as(SUB), fourEyes);
+    expect(first.statusCode).toBe(202);
+    expect(json(first)).toEqual({ recordId: sample.placed.recordId, className: 'moderate', status: 'awaiting-second-reviewer' });
+    expect(tasks.successes).toHaveLength(before);
+    expect(await reviewItemExists(sample.placed.recordId)).toBe(true);
+    // The first reviewer can neither answer again nor see it; a second, disagreeing answer decides nothing.
+    expect((await submit(sample.placed.recordId, { className: 'moderate' }, as(SUB), fourEyes)).statusCode).toBe(409);
+    expect(json(await list({ limit: '100' }, as(SUB), fourEyes)).items.map((i: any) => i.recordId)).not.toContain(sample.placed.recordId);
+    expect((await submit(sample.placed.recordId, { className: 'mild' }, as(SECOND_SUB), fourEyes)).statusCode).toBe(202);
+    expect(tasks.successes).toHaveLength(before);
+    // A third reviewer agrees with the first: decided, by both.
+    expect((await submit(sample.placed.recordId, { className: 'moderate' }, as(THIRD_SUB), fourEyes)).statusCode).toBe(200);
+    expect(tasks.successes).toHaveLength(before + 1);
+    const [a, c] = await Promise.all([SUB, THIRD_SUB].map((value) => pseudonymOf({ kind: 'cognito-sub', value })));
+    expect(lastAnswer()).toEqual({ recordId: sample.placed.recordId, className: 'moderate', reviewer: c, reviewers: [a, c], votes: sample.input.votes });
+    expect(await reviewItemExists(sample.placed.recordId)).toBe(false);
+
+    expect((await submit(unsure.placed.recordId, { className: 'mild' }, as(SUB), fourEyes)).statusCode).toBe(200);
+    expect(lastAnswer().reviewers).toHaveLength(1);
+  });
+});
+
+describe('per-reviewer request limits', () => {
+  test('beyond the limit of a window: 429 with Retry-After, for that reviewer only; the next window starts afresh', async () => {
+    let clock = Date.parse('2026-03-02T10:00:00Z');
+    const limited = makeApi({ maxRequestsPerWindow: 3, windowSeconds: 600 }, { now: () => clock });
+    const as = (sub: string) => ({ requestContext: claims(sub) });
+    for (let i = 0; i < 3; i++) expect((await list(null, as(SUB), limited)).statusCode).toBe(200);
+    clock += 120_000;
+    const refused = await list(null, as(SUB), limited);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers).toMatchObject({ 'Retry-After': '480', 'Cache-Control': 'no-store' });
+    expect(json(refused).message).toBe('too many requests; at most 3 per 600 seconds per reviewer');
+    expect((await submit(pending[4].placed.recordId, { className: 'mild' }, as(SUB), limited)).statusCode).toBe(429);
+    expect((await list(null, as(SECOND_SUB), limited)).statusCode).toBe(200);
+    clock += 480_000;
+    expect((await list(null, as(SUB), limited)).statusCode).toBe(200);
+    // The counter is keyed by the pseudonym and expires with its window.
+    const reviewer = await pseudonymOf({ kind: 'cognito-sub', value: SUB });
+    const item = await lake.ddb.send(new GetItemCommand({
+      TableName: lake.table, Key: { pk: { S: LEDGER.reviewerPk(reviewer) }, sk: { S: LEDGER.windowSk(Date.parse('2026-03-02T10:00:00Z') / 1000) } }, ConsistentRead: true,
+    }));
+    expect(fromItem(item.Item!)).toMatchObject({ requests: 3, expiresAt: Date.parse('2026-03-02T10:10:00Z') / 1000 });
+  });
+});
+
+test('no reviewer identity in clear: the ledger and every task output hold pseudonyms only', async () => {
+  const items = [];
+  let start: Record<string, any> | undefined;
+  do {
+    const res = await lake.ddb.send(new ScanCommand({ TableName: lake.table, ExclusiveStartKey: start }));
+    items.push(...(res.Items ?? []));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  const everything = JSON.stringify(items) + tasks.successes.map((s) => s.output).join('\n');
+  expect(items.some((i) => i.pk.S!.startsWith('answer#'))).toBe(true);
+  for (const raw of [SUB, SECOND_SUB, THIRD_SUB, UPLOADER_SUB, 'alice', 'hearing-reviewer']) expect([raw, everything.includes(raw)]).toEqual([raw, false]);
+  for (const s of tasks.successes) {
+    const a: ReviewAnswer = JSON.parse(s.output);
+    expect([a.reviewer, ...(a.reviewers ?? [])].every((r) => REVIEWER_PSEUDONYM.test(r))).toBe(true);
+  }
 });
 
 describe('fuzzing (fast-check)', () => {
@@ -313,10 +522,51 @@ describe('fuzzing (fast-check)', () => {
     await fc.assert(fc.asyncProperty(fc.anything({ maxDepth: 3 }), async (e) => {
       runs++;
       const res = await api(e as any);
-      expect([400, 403, 404, 405, 500].includes(res.statusCode) || res.statusCode === 200).toBe(true);
+      expect([400, 403, 404, 405, 409, 500].includes(res.statusCode) || res.statusCode === 200).toBe(true);
       expect(() => JSON.parse(res.body)).not.toThrow();
     }), { numRuns: 200 });
     expect(runs).toBe(200);
+  });
+
+  test('who is a reviewer: exactly the members of the group, in any claim encoding; roles by role, never by session', () => {
+    const access = { kind: 'cognito-group', group: 'reviewers' } as const;
+    const name = fc.stringMatching(/^[A-Za-z0-9_.@+=-]{1,20}$/);
+    fc.assert(fc.property(fc.array(name, { maxLength: 6 }), fc.constantFrom('comma', 'bracket', 'array'), (groups, encoding) => {
+      const claim = encoding === 'array' ? groups : encoding === 'comma' ? groups.join(',') : `[${groups.join(' ')}]`;
+      expect(groupsOf(claim)).toEqual(groups);
+      expect(isReviewer(access, { sub: SUB, groups: claim })).toBe(groups.includes('reviewers'));
+      expect(isReviewer(access, { groups: claim })).toBe(false);
+    }), { numRuns: 500 });
+    fc.assert(fc.property(fc.anything(), (claim) => {
+      const r = isReviewer(access, { sub: SUB, groups: claim });
+      expect(r).toBe(groupsOf(claim).includes('reviewers'));
+    }), { numRuns: 500 });
+    const roles = { kind: 'iam-roles', roleArns: [REVIEWER_ROLE] } as const;
+    fc.assert(fc.property(fc.stringMatching(/^[\x21-\x7e]{1,64}$/), (session) => {
+      expect(isReviewer(roles, { userArn: `arn:aws:sts::123456789012:assumed-role/hearing-reviewer/${session}` })).toBe(true);
+      expect(roleKey(`arn:aws:sts::123456789012:assumed-role/${session.replace(/[^\w+=,.@-]/g, '')}x/hearing-reviewer`)).not.toBe(roleKey(REVIEWER_ROLE));
+    }), { numRuns: 500 });
+    fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => {
+      expect(isReviewer(roles, { userArn: s })).toBe(roleKey(s) === 'aws:123456789012:hearing-reviewer');
+    }), { numRuns: 500 });
+  });
+
+  test('REVIEW_API_SETTINGS: anything but a valid document is a clear init error, never a default', () => {
+    expect(parseReviewApiSettings(JSON.stringify(COGNITO))).toEqual(COGNITO);
+    const iam = { ...COGNITO, access: { kind: 'iam-roles', roleArns: [REVIEWER_ROLE] } };
+    expect(parseReviewApiSettings(JSON.stringify(iam))).toEqual(iam);
+    for (const bad of [undefined, '', '{}', '[]', JSON.stringify({ ...COGNITO, access: { kind: 'cognito-group', group: 'a,b' } }),
+      JSON.stringify({ ...COGNITO, access: { kind: 'iam-roles', roleArns: [] } }), JSON.stringify({ ...COGNITO, maxRequestsPerWindow: 0 })]) {
+      expect(() => parseReviewApiSettings(bad)).toThrow(/^REVIEW_API_SETTINGS: /);
+    }
+    fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), (v) => {
+      try {
+        const s = parseReviewApiSettings(JSON.stringify(v));
+        expect(s.access.kind === 'cognito-group' || s.access.kind === 'iam-roles').toBe(true);
+      } catch (e) {
+        expect((e as Error).message).toMatch(/^REVIEW_API_SETTINGS: /);
+      }
+    }), { numRuns: 500 });
   });
 
   test('pure validators: tokens round-trip, anything else is refused; bodies and limits never throw', () => {
@@ -343,8 +593,15 @@ describe('fuzzing (fast-check)', () => {
 
 test('the bundled asset loads in a fresh Node process with its environment and configuration file', () => {
   const result = expectAssetLoads(path.join('assets', 'labeling-pipeline', 'runtime', 'review-api.handler'), {
-    env: { LEDGER_TABLE: 't', METRICS_NAMESPACE: 'ns', ALLOWED_ORIGINS: JSON.stringify([ORIGIN]), PIPELINE_CONFIG_FILE: writeConfigFile() },
+    env: {
+      LEDGER_TABLE: 't',
+      METRICS_NAMESPACE: 'ns',
+      HMAC_KEY_ID: 'k',
+      ALLOWED_ORIGINS: JSON.stringify([ORIGIN]),
+      REVIEW_API_SETTINGS: JSON.stringify(COGNITO),
+      PIPELINE_CONFIG_FILE: writeConfigFile(),
+    },
   });
-  // client-eventbridge comes with common.ts (readEnv / loadPipelineConfig live beside putEvents).
-  expect(result.externals).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-eventbridge', '@aws-sdk/client-sfn']);
+  // client-eventbridge comes with pipeline-io.ts (readEnv / loadPipelineConfig live beside putEvents).
+  expect(result.externals).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/client-eventbridge', '@aws-sdk/client-kms', '@aws-sdk/client-sfn']);
 });

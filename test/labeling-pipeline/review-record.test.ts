@@ -18,7 +18,11 @@ import { useLocalAws } from '../support/local-aws';
  * the record item and the `Record Labelled` event.
  */
 const aws = useLocalAws();
-const REVIEWER = '7b0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1';
+/** A reviewer pseudonym, as the review API derives it (32 hex digits of an HMAC). */
+const REVIEWER = '5d41402abc4b2a76b9719d911017c592';
+const SECOND_REVIEWER = '7d793037a0760186574b0282f2f435e7';
+/** A raw Cognito `sub`: an identity in clear, which must never reach a label. */
+const RAW_SUB = '7b0c1f9e-3d0a-4a51-9a0e-52f7f3a0c2d1';
 
 let lake: Lake;
 let handler: (e: ReviewRecordEvent) => Promise<unknown>;
@@ -105,6 +109,16 @@ test('record appends the human label once (SSE-KMS), makes it current, announces
   expect((await recordItem(lake, placed.recordId)).label).toEqual(stored);
 });
 
+test('a four-eyes answer names both reviewers (pseudonyms) in the label', async () => {
+  const { placed, input } = await inReview();
+  await handler({ action: 'request', taskToken: 'token-4', attempt: 1, input });
+  const answer: ReviewAnswer = { recordId: placed.recordId, className: 'moderate', reviewer: SECOND_REVIEWER, reviewers: [REVIEWER, SECOND_REVIEWER], votes: input.votes };
+  await handler({ action: 'record', answer });
+  const item = await recordItem(lake, placed.recordId);
+  expect(item.label).toMatchObject({ human: true, className: 'moderate', labeler: `human:${REVIEWER}+${SECOND_REVIEWER}` });
+  await drainEvents(lake);
+});
+
 test('a human label wins over a later machine label', async () => {
   const { placed, input } = await inReview();
   await handler({ action: 'request', taskToken: 't', attempt: 1, input });
@@ -172,11 +186,25 @@ test.each([
   ['a request with attempt 0', { action: 'request', taskToken: 't', attempt: 0, input: { recordId: 'rec-1', reasons: [], votes: [], record: {} } }, /attempt/],
   ['an answer with a class the task does not have', { action: 'record', answer: { recordId: 'rec-1', className: 'deaf', reviewer: REVIEWER, votes: [] } }, /className/],
   ['an answer whose reviewer is not a pseudonym', { action: 'record', answer: { recordId: 'rec-1', className: 'mild', reviewer: 'Dr. Jane Doe', votes: [] } }, /reviewer/],
+  ['an answer whose reviewer is a raw Cognito sub', { action: 'record', answer: { recordId: 'rec-1', className: 'mild', reviewer: RAW_SUB, votes: [] } }, /reviewer pseudonym/],
+  ['an answer whose reviewer is an IAM ARN hash of the old kind', {
+    action: 'record', answer: { recordId: 'rec-1', className: 'mild', reviewer: 'iam-0123456789abcdef0123456789abcdef', votes: [] },
+  }, /reviewer pseudonym/],
+  ['an answer with a raw sub among the reviewers', {
+    action: 'record', answer: { recordId: 'rec-1', className: 'mild', reviewer: REVIEWER, reviewers: [RAW_SUB, REVIEWER], votes: [] },
+  }, /reviewers/],
+  ['an answer with the same reviewer twice', {
+    action: 'record', answer: { recordId: 'rec-1', className: 'mild', reviewer: REVIEWER, reviewers: [REVIEWER, REVIEWER], votes: [] },
+  }, /distinct/],
+  ['an answer whose reviewers do not end with the reviewer', {
+    action: 'record', answer: { recordId: 'rec-1', className: 'mild', reviewer: REVIEWER, reviewers: [REVIEWER, SECOND_REVIEWER], votes: [] },
+  }, /end with reviewer/],
 ])('fails on %s, naming what is wrong without echoing it', async (_, event, message) => {
   const err = await handler(event as unknown as ReviewRecordEvent).catch((e: Error) => e);
   expect(err).toBeInstanceOf(Error);
   expect((err as Error).message).toMatch(message);
   expect((err as Error).message).not.toContain('Jane');
+  expect((err as Error).message).not.toContain(RAW_SUB);
   expect((err as Error).message).not.toContain('deaf"');
 });
 

@@ -125,7 +125,7 @@ describe('review state machine', () => {
   const ANSWER: ReviewAnswer = {
     recordId: INPUT.recordId,
     className: 'moderate',
-    reviewer: 'rv-5d41402a',
+    reviewer: '5d41402abc4b2a76b9719d911017c592',
     votes: INPUT.votes,
   };
   const lambdaOk = { StatusCode: 200, Payload: null };

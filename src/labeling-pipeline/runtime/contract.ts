@@ -82,7 +82,10 @@ export const ENV = {
   ZONE_PREFIX: 'ZONE_PREFIX',
   /** The lake's data key ARN (SSE-KMS on every PutObject). */
   DATA_KEY_ARN: 'DATA_KEY_ARN',
-  /** The lake's HMAC key (GenerateMac, HMAC_SHA_256). Cleaning handler only. */
+  /**
+   * The lake's HMAC key (GenerateMac, HMAC_SHA_256): the cleaning handler pseudonymizes record
+   * identifiers with it, the review API the reviewers.
+   */
   HMAC_KEY_ID: 'HMAC_KEY_ID',
   LEDGER_TABLE: 'LEDGER_TABLE',
   EVENT_BUS_NAME: 'EVENT_BUS_NAME',
@@ -92,6 +95,11 @@ export const ENV = {
   METRICS_NAMESPACE: 'METRICS_NAMESPACE',
   /** Allowed CORS origins, JSON array (review API handler). Optional, default []. */
   ALLOWED_ORIGINS: 'ALLOWED_ORIGINS',
+  /**
+   * Review API handler: who may review and how often (`ReviewApiSettings` of
+   * `logic/review-request.ts`, JSON). Required: without it the handler does not start.
+   */
+  REVIEW_API_SETTINGS: 'REVIEW_API_SETTINGS',
 } as const;
 
 /**
@@ -141,6 +149,12 @@ export interface QuarantineSidecar {
  *   `pk = rec#<recordId>`, `sk = record` → `RecordItem`.
  * - Pending review, one per record waiting for a human (the review API lists this partition):
  *   `pk = review`, `sk = <recordId>` → `ReviewItem`.
+ * - A reviewer's answer, one per record and reviewer, across every attempt of the review (written
+ *   once: a reviewer answers a record at most once; four-eyes counts them):
+ *   `pk = answer#<recordId>`, `sk = <reviewer pseudonym>` → `ReviewAnswerItem`.
+ * - A reviewer's request count in one window (the per-reviewer limit; expires by TTL):
+ *   `pk = reviewer#<reviewer pseudonym>`, `sk = window#<epoch seconds>` → `ReviewerWindowItem`.
+ * Items are keyed by pseudonyms and ids only.
  */
 export const LEDGER = {
   sourcePk: (sourceHash: string) => `src#${sourceHash}`,
@@ -148,7 +162,19 @@ export const LEDGER = {
   recordPk: (recordId: string) => `rec#${recordId}`,
   recordSk: 'record',
   reviewPk: 'review',
+  answerPk: (recordId: string) => `answer#${recordId}`,
+  reviewerPk: (reviewer: string) => `reviewer#${reviewer}`,
+  windowSk: (startEpochSeconds: number) => `window#${startEpochSeconds}`,
+  /** The table's time-to-live attribute (epoch seconds). */
+  ttlAttribute: 'expiresAt',
 } as const;
+
+/**
+ * A reviewer pseudonym: 32 lowercase hex digits, the keyed pseudonym of the caller
+ * (`private/runtime/caller-identity.ts`: HMAC-SHA-256 with the lake's pseudonymization key). Never
+ * a Cognito `sub`, a user name or an IAM ARN.
+ */
+export const REVIEWER_PSEUDONYM = /^[0-9a-f]{32}$/;
 
 /** Outcome of one raw object under one cleaning config version. */
 export interface SourceItem {
@@ -198,6 +224,27 @@ export interface PendingRecordEvent {
   readonly codes: string[];
 }
 
+/** One reviewer's answer to one record (written once; `sk` is the reviewer's pseudonym). */
+export interface ReviewAnswerItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly recordId: string;
+  readonly reviewer: string;
+  readonly className: string;
+  /** The review attempt it answered. */
+  readonly attempt: number;
+  readonly answeredAt: string;
+}
+
+/** A reviewer's requests in one window. */
+export interface ReviewerWindowItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly requests: number;
+  /** Epoch seconds (the table's TTL attribute): the end of the window. */
+  readonly expiresAt: number;
+}
+
 /** A pending review. `record` is the clean, pseudonymized record. */
 export interface ReviewItem {
   readonly pk: string;
@@ -244,8 +291,13 @@ export type ReviewRecordEvent =
 export interface ReviewAnswer {
   readonly recordId: string;
   readonly className: string;
-  /** Pseudonym of the reviewer (hash of the caller identity). */
+  /** Pseudonym of the reviewer whose answer decided the review (`REVIEWER_PSEUDONYM`). */
   readonly reviewer: string;
+  /**
+   * Pseudonyms of every reviewer who gave this answer (`reviewer` last): one, or two different
+   * reviewers for a four-eyes review. @default - [reviewer]
+   */
+  readonly reviewers?: string[];
   readonly votes: Vote[];
 }
 

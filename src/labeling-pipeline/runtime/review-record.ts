@@ -3,7 +3,8 @@
  * - `request`: put the pending `ReviewItem` with the task token (an earlier attempt's is replaced);
  * - `record`: append the human label to the curated zone (deterministic label id, written once),
  *   make it the record's current label (it replaces any label), put `Record Labelled`, and drop
- *   the pending item;
+ *   the pending item. The answer names its reviewers by pseudonym only (`REVIEWER_PSEUDONYM`);
+ *   anything else fails the task;
  * - `expire`: drop the pending item.
  * Errors propagate: the state machine's Retry runs the task again (every step is idempotent).
  * Logs carry record ids and codes only.
@@ -12,7 +13,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineConfig, ReviewAnswer, ReviewItem, ReviewRecordEvent } from './contract';
+import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineConfig, REVIEWER_PSEUDONYM, ReviewAnswer, ReviewItem, ReviewRecordEvent } from './contract';
 import { announce, appendLabel, LABEL_ID, PendingEvent, setRecordState } from './label-ledger';
 import { isObject } from './logic/json';
 import { humanLabel } from './logic/labeling';
@@ -60,6 +61,25 @@ export class InvalidReviewRecordEvent extends Error {
   }
 }
 
+/**
+ * The pseudonyms of the reviewers who gave the answer (`reviewers`, else `[reviewer]`), each a
+ * reviewer pseudonym, distinct, `reviewer` last. Anything else (a raw `sub`, a name, an ARN) is
+ * refused: an identity in clear never reaches a label.
+ */
+function reviewersOf(answer: ReviewAnswer): string[] {
+  const pseudonym = (v: unknown): v is string => typeof v === 'string' && REVIEWER_PSEUDONYM.test(v);
+  if (!pseudonym(answer.reviewer)) throw new InvalidReviewRecordEvent('reviewer is missing or not a reviewer pseudonym');
+  if (answer.reviewers === undefined) return [answer.reviewer];
+  const list: unknown = answer.reviewers;
+  if (!Array.isArray(list) || list.length < 1 || list.length > 2 || !list.every(pseudonym)) {
+    throw new InvalidReviewRecordEvent('reviewers must be one or two reviewer pseudonyms');
+  }
+  if (new Set(list).size !== list.length || list[list.length - 1] !== answer.reviewer) {
+    throw new InvalidReviewRecordEvent('reviewers must be distinct and end with reviewer');
+  }
+  return list;
+}
+
 function recordIdOf(v: unknown): string {
   if (typeof v !== 'string' || !RECORD_ID_PATTERN.test(v)) throw new InvalidReviewRecordEvent('recordId is missing or not a record id');
   return v;
@@ -100,10 +120,12 @@ export function createReviewRecordHandler(deps: ReviewRecordDeps): (event: Revie
   const record = async (answer: ReviewAnswer): Promise<ReviewRecordResult> => {
     if (!isObject(answer as unknown)) throw new InvalidReviewRecordEvent('answer is missing');
     const recordId = recordIdOf(answer.recordId);
-    if (typeof answer.reviewer !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(answer.reviewer)) throw new InvalidReviewRecordEvent('reviewer is missing or not a pseudonym');
+    const reviewers = reviewersOf(answer);
     if (typeof answer.className !== 'string' || !config.task.classes.includes(answer.className)) throw new InvalidReviewRecordEvent('className is not one of the task\'s classes');
-    const labelId = LABEL_ID.human(recordId, answer.reviewer, answer.className);
-    const proposed = humanLabel(config.task, recordId, answer.className, answer.reviewer, now(), Array.isArray(answer.votes) ? answer.votes : []);
+    // One reviewer: `human:<pseudonym>`; four eyes: `human:<first>+<second>`.
+    const who = reviewers.join('+');
+    const labelId = LABEL_ID.human(recordId, who, answer.className);
+    const proposed = humanLabel(config.task, recordId, answer.className, who, now(), Array.isArray(answer.votes) ? answer.votes : []);
     const { label } = await appendLabel(s3, env.CURATED_BUCKET, KEYS.label(env.ZONE_PREFIX, recordId, labelId), env.DATA_KEY_ARN, proposed);
     const pending: PendingEvent = { id: labelId, detailType: DETAIL_TYPE.recordLabelled, codes: ['human'] };
     await setRecordState(ddb, env.LEDGER_TABLE, recordId, { state: 'labelled', label, human: true, pendingEvent: pending });
