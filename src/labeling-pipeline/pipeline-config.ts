@@ -149,6 +149,13 @@ function reviewerSettings(scope: IConstruct, props: LabelingPipelineProps): Revi
 
 /** The configuration file of the handlers, checked with the handlers' own compilers. */
 function pipelineConfig(scope: IConstruct, pipelineName: string, props: LabelingPipelineProps): PipelineConfig {
+  const cleaning = props.cleaningRules._toConfig();
+  // The subject identifier is written to the ledger and splits the datasets: it must be a
+  // pseudonym, never the identifier in clear.
+  if (cleaning.subjectField !== undefined && !isPseudonymized(cleaning.subjectField, cleaning.pseudonymize ?? [])) {
+    invalidProp(scope, 'cleaningRules.subjectField', cleaning.subjectField,
+      'the subject identifier must be pseudonymized: add its path to the cleaning rules\' pseudonymize list (the subject is recorded in the ledger and splits the datasets)');
+  }
   if (props.labelers.length === 0) invalidProp(scope, 'labelers', '[]', 'expected at least one labeler');
   const refs = props.labelers.map((l) => l.ref);
   const dup = refs.find((r, i) => refs.indexOf(r) !== i);
@@ -183,7 +190,7 @@ function pipelineConfig(scope: IConstruct, pipelineName: string, props: Labeling
   }
   return {
     pipelineName,
-    cleaning: props.cleaningRules._toConfig(),
+    cleaning,
     labelers: props.labelers.map((l) => l._spec()),
     task,
     split,
@@ -200,6 +207,18 @@ function pipelineConfig(scope: IConstruct, pipelineName: string, props: Labeling
     manifestSource: props.manifestSource ?? ManifestSource.INLINE,
     libraryVersion: LIBRARY_VERSION,
   };
+}
+
+/**
+ * True when a pseudonymize pattern covers `field` exactly: the same number of dotted segments, each
+ * equal or `*` (the cleaner replaces the value at every path a pattern matches).
+ */
+export function isPseudonymized(field: string, patterns: readonly string[]): boolean {
+  const segments = field.split('.');
+  return patterns.some((p) => {
+    const ps = p.split('.');
+    return ps.length === segments.length && ps.every((s, i) => s === '*' || s === segments[i]);
+  });
 }
 
 /** The object without its undefined members. */

@@ -406,6 +406,18 @@ describe('validation', () => {
     expect(() => CleaningRules.fromObject({ checks: [{ id: 'r', type: 'range', path: 'age', min: 'zero' }] })).toThrow(/range|min/);
     expect(() => CleaningRules.fromFile('/nonexistent/rules.json')).toThrow(/cannot read/);
   });
+  test('fails if the subject field is not pseudonymized (the subject would enter the ledger and the splits in clear)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const doc = require(path.join(__dirname, '..', 'fixtures', 'hearing', 'cleaning-config.json'));
+    const rules = (over: Record<string, unknown>) => CleaningRules.fromObject({ ...doc, ...over });
+    fails({ cleaningRules: rules({ pseudonymize: [] }) }, /invalid cleaningRules\.subjectField: received "patientId"; the subject identifier must be pseudonymized/);
+    fails({ cleaningRules: rules({ pseudonymize: ['sessionId'] }) }, /cleaningRules\.subjectField/);
+    fails({ cleaningRules: rules({ pseudonymize: ['patientId.*'] }) }, /cleaningRules\.subjectField/);
+    fails({ cleaningRules: rules({ pseudonymize: undefined }) }, /cleaningRules\.subjectField/);
+    // A pattern that covers it, or no subject field at all, is fine.
+    expect(() => build({ cleaningRules: rules({ pseudonymize: ['*'] }) })).not.toThrow();
+    expect(() => build({ cleaningRules: rules({ pseudonymize: [], subjectField: undefined }) })).not.toThrow();
+  });
   test('fails if the lake has no pseudonymization key', () => {
     const a = new App();
     const s = new Stack(a, 'Imp', { env: ENV });
