@@ -14,7 +14,7 @@
  * Throughput: captured predictions per second that evaluateDrift handles on one core (Node runs
  * it on one thread) for 12 features, by window size.
  *
- *   node_modules/.bin/ts-node --transpile-only --project test/tsconfig.json test/model-monitor/false-alarm.ts \
+ *   node_modules/.bin/ts-node --transpile-only --project tsconfig.dev.json test/model-monitor/false-alarm.ts \
  *     [--windows 1000] [--rows 200] [--baselines 5] [--sample-size 1000] [--seed 1]
  */
 import { drawRows, FEATURES } from './synthetic';

@@ -2,7 +2,7 @@
  * Runs the drift statistics on cases read as JSON from stdin and writes the results as JSON to
  * stdout, for python-tests/test_drift_statistics.py to compare with SciPy:
  *
- *   node_modules/.bin/ts-node --transpile-only test/model-monitor/scipy-harness.ts < cases.json
+ *   node_modules/.bin/ts-node --transpile-only --project tsconfig.dev.json test/model-monitor/scipy-harness.ts < cases.json
  *
  * Input: `[{ "op": "ks", "a": [...], "b": [...], "method": "auto" }, ...]`; output: one object
  * per case, in order (`{ "statistic": ..., "pValue": ... }` or `{ "value": ... }`), or

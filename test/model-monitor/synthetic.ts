@@ -5,7 +5,7 @@
  * thresholds. A calibration offset (dB added at chosen frequencies, optionally on one device
  * model) simulates the drift the monitor must catch.
  */
-import { FeatureSpec, FeatureValue, SeededRandom, WindowRow } from '../../src/model-monitor/runtime/logic';
+import { FeatureSpec, FeatureValue, SeededRandom } from '../../src/model-monitor/runtime/logic';
 
 export const FREQUENCIES = [500, 1000, 2000, 4000, 8000] as const;
 export const DEVICES = ['phone-a', 'phone-b', 'headset-c', 'tablet-d'] as const;
@@ -24,8 +24,15 @@ export interface Calibration {
   readonly device?: (typeof DEVICES)[number];
 }
 
-/** One person: features in FEATURES order, the model's prediction and the true class. */
-export function drawRow(random: SeededRandom, calibration?: Calibration): Required<WindowRow> & { features: FeatureValue[] } {
+/** One person: features in FEATURES order, the model's prediction and the true class (a WindowRow). */
+export interface SyntheticRow {
+  readonly features: FeatureValue[];
+  readonly predictedClass: string;
+  readonly trueClass: string;
+}
+
+/** One person, drawn from the population (shifted by `calibration` when given). */
+export function drawRow(random: SeededRandom, calibration?: Calibration): SyntheticRow {
   const age = Math.round(20 + 60 * random.next());
   const device = DEVICES[random.int(DEVICES.length)];
   const loss = Math.max(0, (age - 35) * 0.4) + 6 * random.normal();
@@ -46,6 +53,6 @@ export function drawRow(random: SeededRandom, calibration?: Calibration): Requir
 }
 
 /** n rows from one seeded stream. */
-export function drawRows(random: SeededRandom, n: number, calibration?: Calibration): Array<ReturnType<typeof drawRow>> {
+export function drawRows(random: SeededRandom, n: number, calibration?: Calibration): SyntheticRow[] {
   return Array.from({ length: n }, () => drawRow(random, calibration));
 }

@@ -107,7 +107,7 @@ function card(c: ColumnDrift, id: string): string {
 
 const W = 320;
 const H = 150;
-const LEFT = 30;
+const LEFT = 40;
 const BOTTOM = 118;
 const TOP = 22;
 
@@ -136,13 +136,13 @@ function chart(dist: DistributionComparison, titleId: string, name: string): str
       parts.push(`<text x="${f1(x + slot / 2)}" y="${BOTTOM + 12}" text-anchor="middle">${esc(short(bars.labels[i]))}</text>`);
     }
   });
-  const curSwatch = dist.type === 'histogram' ? rect('cur', 176, 5, 12, 10) : rect('cat-cur', 176, 5, 12, 10);
+  const curSwatch = rect(dist.type === 'histogram' ? 'cur' : 'cat-cur', 186, 5, 12, 10);
   const summed = dist.type === 'categories' && dist.categories.length > bars.labels.length
     ? `${dist.categories.length} categories, the ${dist.categories.length - bars.labels.length + 1} least frequent summed as ${bars.labels[bars.labels.length - 1]}`
     : `${bars.labels.length} ${dist.type === 'histogram' ? 'bins' : 'categories'}`;
   const desc = `${name}: baseline vs window, ${summed}`;
   return `<svg role="img" aria-labelledby="${titleId}" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"><title id="${titleId}">${esc(desc)}</title>`
-    + `${rect('ref', LEFT, 5, 12, 10)}<text x="${LEFT + 16}" y="14">baseline (n=${refTotal})</text>${curSwatch}<text x="192" y="14">window (n=${curTotal})</text>`
+    + `${rect('ref', LEFT, 5, 12, 10)}<text x="${LEFT + 16}" y="14">baseline (n=${refTotal})</text>${curSwatch}<text x="202" y="14">window (n=${curTotal})</text>`
     + `<line class="axis" x1="${LEFT}" y1="${BOTTOM}" x2="${W - 4}" y2="${BOTTOM}"/><text x="0" y="${TOP + 4}">${pct(top)}</text><text x="0" y="${BOTTOM}">0</text>`
     + `${parts.join('')}${dist.type === 'histogram' ? axisRange(dist) : ''}</svg>`;
 }
