@@ -68,23 +68,45 @@ function nodeMajor(runtime: lambda.Runtime): number | undefined {
 const staged: string[] = [];
 
 /**
+ * A fresh directory of this process in the shared temp directory: `mkdtemp` (an unpredictable
+ * name, mode 0700, never reused), so nothing another user of the build host planted can end up
+ * in what is staged there. Removed when the process exits, unless `keep`.
+ *
+ * @internal
+ */
+export function privateStagingDir(purpose: string, keep = false): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cdk-secure-mlops-${purpose}-`));
+  if (!keep) {
+    if (staged.length === 0) process.once('exit', () => staged.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+    staged.push(dir);
+  }
+  return dir;
+}
+
+/**
  * Code for one handler: its bundle, plus extra files staged beside it (a configuration file the
  * construct built). With extra files, they are written into a fresh directory of this process
- * (`mkdtemp`, mode 0700, never reused), so nothing another user of the build host planted can end
- * up in the function; the asset hash is the hash of the content, as for any directory asset.
+ * (`privateStagingDir`), so nothing another user of the build host planted can end up in the
+ * function; the asset hash is the hash of the content, as for any directory asset.
  *
  * @internal
  */
 export function handlerCode(scope: IConstruct, construct: string, handler: string, files: Readonly<Record<string, string>> = {}): lambda.Code {
   const dir = bundleDir(construct, handler);
   if (Object.keys(files).length === 0) return lambda.Code.fromAsset(dir);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), `cdk-secure-mlops-${handler}-`));
+  // With asset staging disabled (SAM local), the template points at this directory: keep it.
+  const work = privateStagingDir(handler, keepStaging(scope));
   fs.copyFileSync(path.join(dir, 'index.js'), path.join(work, 'index.js'));
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(work, name), text, { mode: 0o600 });
-  // With asset staging disabled (SAM local), the template points at this directory: keep it.
-  if (!scope.node.tryGetContext(cxapi.DISABLE_ASSET_STAGING_CONTEXT)) {
-    if (staged.length === 0) process.once('exit', () => staged.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
-    staged.push(work);
-  }
   return lambda.Code.fromAsset(work);
+}
+
+/**
+ * Whether a staging directory must outlive the process: with asset staging disabled (SAM local),
+ * the template points at it.
+ *
+ * @internal
+ */
+export function keepStaging(scope: IConstruct): boolean {
+  return Boolean(scope.node.tryGetContext(cxapi.DISABLE_ASSET_STAGING_CONTEXT));
 }

@@ -1,27 +1,20 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ONNXRUNTIME_PACKAGES, ONNXRUNTIME_VERSION } from './onnxruntime-integrity';
 import { PACKAGED_MODEL_DIR, PACKAGED_MODEL_FILE } from './runtime/contract';
+import { privateStagingDir } from '../private/function-code';
 
-/**
- * The onnxruntime-node release the predict handler is built and tested against.
- *
- * @internal
- */
-export const ONNXRUNTIME_VERSION = '1.30.0';
+export { ONNXRUNTIME_VERSION };
 
 /** The predict handler, bundled when the library is built (esbuild; onnxruntime-node external). */
 const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'serverless-model-endpoint', 'runtime', 'predict.handler');
 
-/** Files of the runtime packages that Lambda needs; everything else stays out of the package. */
-const RUNTIME_FILES: Record<string, string[]> = {
-  'onnxruntime-node': ['package.json', 'LICENSE', 'ThirdPartyNotices.txt', 'dist'],
-  'onnxruntime-common': ['package.json', 'LICENSE', 'dist'],
-};
+type RuntimePackage = keyof typeof ONNXRUNTIME_PACKAGES;
+const RUNTIME_PACKAGES = Object.keys(ONNXRUNTIME_PACKAGES) as RuntimePackage[];
 
 /** @internal */
 export interface StageOptions {
@@ -29,6 +22,27 @@ export interface StageOptions {
   readonly arch: string;
   /** A model file to include as `model/model.onnx` (`PACKAGED_MODEL_PATH`). */
   readonly modelFile?: string;
+}
+
+/**
+ * Where onnxruntime-node and onnxruntime-common come from. Tests replace the defaults.
+ *
+ * @internal
+ */
+export interface RuntimeSources {
+  /**
+   * Directories whose `node_modules` may hold the packages at the pinned version.
+   *
+   * @default - the working directory and this library's directory
+   */
+  readonly searchFrom?: string[];
+  /**
+   * Fetch the registry tarball of a package spec (`onnxruntime-node@1.30.0`) into `destination`
+   * (an empty private directory) and return the tarball's path.
+   *
+   * @default - `npm pack` (the user's npm registry and cache, install scripts off)
+   */
+  readonly pack?: (spec: string, destination: string) => string;
 }
 
 /** `x64` or `arm64`, from a Lambda architecture. */
@@ -55,50 +69,82 @@ export function packageHash(options: StageOptions, modelSha256: string): string 
  *
  * @internal
  */
-export function stagePackage(outDir: string, options: StageOptions): void {
+export function stagePackage(outDir: string, options: StageOptions, sources: RuntimeSources = {}): void {
   fs.mkdirSync(outDir, { recursive: true });
   fs.copyFileSync(path.join(HANDLER_DIR, 'index.js'), path.join(outDir, 'index.js'));
   if (options.modelFile) {
     fs.mkdirSync(path.join(outDir, PACKAGED_MODEL_DIR), { recursive: true });
     fs.copyFileSync(options.modelFile, path.join(outDir, PACKAGED_MODEL_DIR, PACKAGED_MODEL_FILE));
   }
-  const modules = resolveRuntimeModules();
-  for (const [name, entries] of Object.entries(RUNTIME_FILES)) {
-    const from = modules[name];
-    const to = path.join(outDir, 'node_modules', name);
-    for (const entry of entries) {
-      if (fs.existsSync(path.join(from, entry))) {
-        fs.cpSync(path.join(from, entry), path.join(to, entry), { recursive: true });
+  stageRuntimeModules(path.join(outDir, 'node_modules'), options.arch, sources);
+}
+
+/**
+ * Write onnxruntime-node and onnxruntime-common into `nodeModulesDir`: exactly the pinned files
+ * (linux binaries of `arch` only), each read once, checked against its pinned SHA-256 and written
+ * from the bytes that were checked. Whatever else the source directory holds is never copied.
+ *
+ * @internal
+ */
+export function stageRuntimeModules(nodeModulesDir: string, arch: string, sources: RuntimeSources = {}): void {
+  const files = (name: RuntimePackage) => Object.entries(ONNXRUNTIME_PACKAGES[name].files)
+    .filter(([rel]) => !rel.startsWith('bin/') || rel.startsWith(`bin/napi-v6/linux/${arch}/`));
+  if (!files('onnxruntime-node').some(([rel]) => rel.endsWith('/onnxruntime_binding.node'))) {
+    throw new Error(`onnxruntime-node@${ONNXRUNTIME_VERSION} has no binary for linux/${arch}; expected x64 or arm64`);
+  }
+  const source = runtimeModuleDirs(sources);
+  for (const name of RUNTIME_PACKAGES) {
+    const from = source.dirs[name];
+    for (const [rel, expected] of files(name)) {
+      let bytes: Buffer;
+      try {
+        bytes = fs.readFileSync(path.join(from, rel));
+      } catch {
+        throw new Error(`refusing ${name}@${ONNXRUNTIME_VERSION} from ${source.origin} (${from}): it has no ${rel}, which the registry's package has. Reinstall it (npm ci).`);
       }
+      const actual = sha256(bytes);
+      if (actual !== expected) {
+        throw new Error(
+          `refusing ${name}@${ONNXRUNTIME_VERSION} from ${source.origin} (${from}): ${rel} has SHA-256 ${actual}, `
+          + `but the registry's package (integrity ${ONNXRUNTIME_PACKAGES[name].integrity}) has ${expected}. `
+          + 'Its files were changed after npm installed them: reinstall it (npm ci) from a registry you trust.',
+        );
+      }
+      const to = path.join(nodeModulesDir, name, rel);
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.writeFileSync(to, bytes);
     }
   }
-  const binary = path.join('bin', 'napi-v6', 'linux', options.arch);
-  const binaryFrom = path.join(modules['onnxruntime-node'], binary);
-  if (!fs.existsSync(path.join(binaryFrom, 'onnxruntime_binding.node'))) {
-    throw new Error(`onnxruntime-node@${ONNXRUNTIME_VERSION} has no binary for linux/${options.arch} at ${binaryFrom}`);
-  }
-  fs.cpSync(binaryFrom, path.join(outDir, 'node_modules', 'onnxruntime-node', binary), { recursive: true });
 }
 
 /**
  * Write a container image build context: the same package under `app/`, and a Dockerfile that
- * copies it onto the AWS Lambda Node.js base image.
+ * copies it onto `baseImage` (the AWS Lambda Node.js base image, pinned by digest).
  *
  * @internal
  */
-export function stageImageContext(outDir: string, options: StageOptions, runtime: lambda.Runtime): void {
-  stagePackage(path.join(outDir, 'app'), options);
-  const nodeMajor = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1] ?? '24';
+export function stageImageContext(outDir: string, options: StageOptions, baseImage: string, sources: RuntimeSources = {}): void {
+  if (!PINNED_IMAGE.test(baseImage)) {
+    throw new Error(`invalid base image: received ${JSON.stringify(baseImage)}; expected an image pinned by digest (<repository>:<tag>@sha256:<64 hex digits>)`);
+  }
+  stagePackage(path.join(outDir, 'app'), options, sources);
   const platform = options.arch === 'arm64' ? 'linux/arm64' : 'linux/amd64';
   fs.writeFileSync(path.join(outDir, 'Dockerfile'), [
     '# Generated by cdk-secure-mlops: ServerlessModelEndpoint container packaging.',
-    `FROM --platform=${platform} public.ecr.aws/lambda/nodejs:${nodeMajor}`,
+    `FROM --platform=${platform} ${baseImage}`,
     'COPY app/ ${LAMBDA_TASK_ROOT}/',
     'CMD ["index.handler"]',
     '',
   ].join('\n'));
   fs.writeFileSync(path.join(outDir, '.dockerignore'), 'Dockerfile\n.dockerignore\n');
 }
+
+/**
+ * An image reference pinned by digest: `<repository>[:<tag>]@sha256:<64 hex>`.
+ *
+ * @internal
+ */
+export const PINNED_IMAGE = /^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/;
 
 /**
  * A zip code asset whose staging is done on this machine (no Docker): see `stagePackage`.
@@ -110,14 +156,10 @@ export function zipCode(options: StageOptions, modelSha256: string): lambda.Code
     assetHashType: AssetHashType.CUSTOM,
     assetHash: packageHash(options, modelSha256),
     bundling: {
-      // Used only when local staging is impossible: the same steps inside a Node.js image.
+      // Never run: the package is always staged on this machine (tryBundle stages it or throws
+      // why it cannot). aws-cdk-lib requires an image for bundling options.
       image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:22-bookworm'),
-      command: ['bash', '-c', [
-        'cp /asset-input/index.js /asset-output/',
-        `cd /tmp && ONNXRUNTIME_NODE_INSTALL=skip npm install --ignore-scripts --no-save onnxruntime-node@${ONNXRUNTIME_VERSION}`,
-        'mkdir -p /asset-output/node_modules && cp -r /tmp/node_modules/onnxruntime-common /tmp/node_modules/onnxruntime-node /asset-output/node_modules/',
-        `find /asset-output/node_modules/onnxruntime-node/bin/napi-v6 -mindepth 1 -maxdepth 2 -not -path '*/linux' -not -path '*/linux/${options.arch}' -exec rm -rf {} +`,
-      ].join(' && ')],
+      command: ['sh', '-c', 'echo "cdk-secure-mlops stages the model endpoint package on the synthesizing machine, never in Docker" >&2; exit 1'],
       local: {
         tryBundle(outputDir: string): boolean {
           stagePackage(outputDir, options);
@@ -128,39 +170,87 @@ export function zipCode(options: StageOptions, modelSha256: string): lambda.Code
   });
 }
 
-/**
- * Directories of onnxruntime-node and onnxruntime-common at exactly the pinned version: from
- * the project's own node_modules when it has them, else installed once (from the npm registry,
- * install scripts off) into a cache directory.
- */
-function resolveRuntimeModules(): Record<string, string> {
-  for (const base of [process.cwd(), __dirname]) {
-    const found = tryResolve(base);
-    if (found) { return found; }
-  }
-  const cache = path.join(os.tmpdir(), `cdk-secure-mlops-onnxruntime-node-${ONNXRUNTIME_VERSION}`);
-  const cached = tryResolve(cache);
-  if (cached) { return cached; }
-  const work = fs.mkdtempSync(`${cache}.tmp-`);
-  fs.writeFileSync(path.join(work, 'package.json'), JSON.stringify({ name: 'ort-staging', private: true }));
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, [
-    'install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock', '--omit=dev',
-    `onnxruntime-node@${ONNXRUNTIME_VERSION}`,
-  ], { cwd: work, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' }, encoding: 'utf8', stdio: 'pipe' });
-  if (result.status !== 0) {
-    throw new Error(`could not fetch onnxruntime-node@${ONNXRUNTIME_VERSION} with npm (needed to package the model endpoint): ${result.stderr || result.error}`);
-  }
-  fs.rmSync(cache, { recursive: true, force: true });
-  fs.renameSync(work, cache);
-  const installed = tryResolve(cache);
-  if (!installed) {
-    throw new Error(`npm installed onnxruntime-node into ${cache}, but not version ${ONNXRUNTIME_VERSION}`);
-  }
-  return installed;
+/** The directories of the two packages, and where they were found (for error messages). */
+interface ModuleDirs {
+  readonly origin: string;
+  readonly dirs: Record<RuntimePackage, string>;
 }
 
-function tryResolve(base: string): Record<string, string> | undefined {
+/** The packages fetched by this process (one fetch per synth, in a private directory). */
+let fetched: ModuleDirs | undefined;
+
+/**
+ * onnxruntime-node and onnxruntime-common at exactly the pinned version: from the project's own
+ * node_modules when it has them, else fetched from the npm registry into a fresh private
+ * directory of this process (never a shared, predictable one), each tarball checked against the
+ * pinned registry integrity before it is extracted. The files are checked again when staged.
+ */
+function runtimeModuleDirs(sources: RuntimeSources): ModuleDirs {
+  for (const base of sources.searchFrom ?? [process.cwd(), __dirname]) {
+    const found = tryResolve(base);
+    if (found) { return { origin: `the node_modules of ${base}`, dirs: found }; }
+  }
+  if (sources.pack) { return fetchRuntimeModules(sources.pack); }
+  fetched ??= fetchRuntimeModules(npmPack);
+  return fetched;
+}
+
+function fetchRuntimeModules(pack: (spec: string, destination: string) => string): ModuleDirs {
+  const work = privateStagingDir('onnxruntime');
+  const dirs = {} as Record<RuntimePackage, string>;
+  for (const name of RUNTIME_PACKAGES) {
+    const spec = `${name}@${ONNXRUNTIME_VERSION}`;
+    const downloads = fs.mkdtempSync(path.join(work, 'pack-'));
+    const tarball = pack(spec, downloads);
+    verifyIntegrity(tarball, spec, ONNXRUNTIME_PACKAGES[name].integrity);
+    const into = fs.mkdtempSync(path.join(work, `${name}-`));
+    const tar = spawnSync('tar', ['-xzf', tarball, '-C', into], { encoding: 'utf8', stdio: 'pipe' });
+    if (tar.status !== 0) {
+      throw new Error(`could not extract ${spec} (${tarball}) with tar: ${tar.stderr || tar.error}`);
+    }
+    dirs[name] = path.join(into, 'package');
+  }
+  return { origin: 'the npm registry', dirs };
+}
+
+/**
+ * Refuse a tarball whose sha512 is not the registry's `dist.integrity` pinned in the library.
+ *
+ * @internal
+ */
+export function verifyIntegrity(tarball: string, spec: string, integrity: string): void {
+  const [algorithm, expected] = integrity.split('-', 2) as [string, string];
+  const actual = createHash(algorithm).update(fs.readFileSync(tarball)).digest('base64');
+  if (actual !== expected) {
+    throw new Error(
+      `refusing ${spec}: the tarball npm fetched (${tarball}) has integrity ${algorithm}-${actual}, but the npm registry's `
+      + `${spec} has ${integrity} (pinned in cdk-secure-mlops). Check the npm registry or mirror this machine uses.`,
+    );
+  }
+}
+
+/** `npm pack <spec>` into `destination` (the user's registry and cache; no install scripts run). */
+function npmPack(spec: string, destination: string): string {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', destination, spec], {
+    cwd: destination,
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+    encoding: 'utf8',
+    stdio: 'pipe',
+    shell: process.platform === 'win32',
+  });
+  if (result.status !== 0) {
+    throw new Error(`could not fetch ${spec} with npm pack (needed to package the model endpoint): ${result.stderr || result.error}`);
+  }
+  const [packed] = JSON.parse(result.stdout) as Array<{ filename: string }>;
+  return path.join(destination, packed.filename);
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+function tryResolve(base: string): Record<RuntimePackage, string> | undefined {
   try {
     const nodeDir = path.dirname(require.resolve('onnxruntime-node/package.json', { paths: [base] }));
     // onnxruntime-common's "exports" hide ./package.json: find its directory from its entry point.

@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Duration, Size, Stack, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -14,13 +11,13 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
 import { ModelArtifact } from './model-artifact';
 import { ENDPOINT_ENV, ENDPOINT_METRIC, METRICS_NAMESPACE } from './runtime/contract';
-import { nodeArch, stageImageContext, zipCode } from './runtime-package';
+import { nodeArch, PINNED_IMAGE, stageImageContext, zipCode } from './runtime-package';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
 import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
 import { invalidProp } from '../private/errors';
-import { handlerRuntime } from '../private/function-code';
+import { handlerRuntime, keepStaging, privateStagingDir } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
 
 /**
@@ -85,6 +82,20 @@ export interface ServerlessModelEndpointProps extends SecureApiOptions, HandlerO
    * @default ModelPackaging.ZIP
    */
   readonly packaging?: ModelPackaging;
+
+  /**
+   * The base image of the container packaging, pinned by digest: the AWS Lambda Node.js base image
+   * of the function's runtime, `public.ecr.aws/lambda/nodejs:<major>@sha256:<digest>` (or the same
+   * image in a registry mirror of your own). An image named by its tag alone can change under the
+   * same name, so the container packaging requires a digest: take the image index digest, which
+   * serves both architectures (`docker buildx imagetools inspect public.ecr.aws/lambda/nodejs:24`),
+   * and renew it to take AWS's security updates of the base image.
+   *
+   * The image's Node.js version is the function's: `runtime` does not apply to container images.
+   *
+   * @default - none: required with `ModelPackaging.CONTAINER_IMAGE`, unused with `ModelPackaging.ZIP`
+   */
+  readonly containerBaseImage?: string;
 
   /**
    * Memory of the function in MiB (CPU grows with it).
@@ -279,8 +290,14 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
       },
     };
     if ((props.packaging ?? ModelPackaging.ZIP) === ModelPackaging.CONTAINER_IMAGE) {
-      const context = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-secure-mlops-endpoint-image-'));
-      stageImageContext(context, stage, runtime);
+      const baseImage = props.containerBaseImage;
+      if (baseImage === undefined || Token.isUnresolved(baseImage) || !PINNED_IMAGE.test(baseImage)) {
+        invalidProp(this, 'containerBaseImage', baseImage,
+          `expected the Lambda base image pinned by digest, such as public.ecr.aws/lambda/nodejs:${/\d+/.exec(runtime.name)?.[0] ?? '24'}@sha256:<64 hex digits> `
+          + '(the container packaging never builds on a base image named by its tag alone; get the digest with `docker buildx imagetools inspect <image>`)');
+      }
+      const context = privateStagingDir('endpoint-image', keepStaging(this));
+      stageImageContext(context, stage, baseImage);
       this.handler = new lambda.DockerImageFunction(this, 'Function', {
         ...common,
         code: lambda.DockerImageCode.fromImageAsset(context, {
@@ -288,6 +305,9 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
         }),
       });
     } else {
+      if (props.containerBaseImage !== undefined) {
+        invalidProp(this, 'containerBaseImage', props.containerBaseImage, 'it applies to packaging ModelPackaging.CONTAINER_IMAGE only: remove it, or set packaging');
+      }
       this.handler = new lambda.Function(this, 'Function', {
         ...common,
         runtime,

@@ -11,10 +11,10 @@ import { scrapeMetrics } from '../../examples/training/local-training';
 const dockerfile = fs.readFileSync(path.join(TRAINING_DIR, 'Dockerfile'), 'utf8');
 const instructions = dockerfile.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
 
-test('the Dockerfile builds from a pinned PyTorch base image', () => {
+test('the Dockerfile builds from a PyTorch base image pinned by digest, for the x86_64 training instances', () => {
   const from = instructions.filter((l) => /^FROM\s/i.test(l));
   expect(from).toHaveLength(1);
-  expect(from[0]).toMatch(/^FROM pytorch\/pytorch:\d+\.\d+\.\d+-cuda[\d.]+-cudnn\d+-runtime$/);
+  expect(from[0]).toMatch(/^FROM --platform=linux\/amd64 pytorch\/pytorch:\d+\.\d+\.\d+-cuda[\d.]+-cudnn\d+-runtime@sha256:[0-9a-f]{64}$/);
 });
 
 test('every file the Dockerfile copies exists in its directory', () => {

@@ -192,14 +192,30 @@ describe('ServerlessModelEndpoint props', () => {
     t.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'predict', RestApiId: { Ref: Match.stringLikeRegexp('^ClientApi') } });
   });
 
-  test('container packaging: an image function built from a staged context', () => {
-    const { template } = synth({ packaging: ModelPackaging.CONTAINER_IMAGE });
+  test('container packaging: an image function built from a staged context on the base image pinned by digest', () => {
+    const containerBaseImage = `public.ecr.aws/lambda/nodejs:24@sha256:${'b'.repeat(64)}`; // a test value, never built
+    const { template, stack } = synth({ packaging: ModelPackaging.CONTAINER_IMAGE, containerBaseImage });
     template.hasResourceProperties('AWS::Lambda::Function', { PackageType: 'Image', Architectures: ['x86_64'] });
+    const assembly = (stack.node.root as App).synth();
+    const images = fs.readdirSync(assembly.directory).filter((d) => d.startsWith('asset.') && fs.existsSync(path.join(assembly.directory, d, 'Dockerfile')));
+    expect(images).toHaveLength(1);
+    expect(fs.readFileSync(path.join(assembly.directory, images[0], 'Dockerfile'), 'utf8')).toContain(`FROM --platform=linux/amd64 ${containerBaseImage}\n`);
   });
 });
 
 describe('ServerlessModelEndpoint validation', () => {
   const make = (props: Partial<ServerlessModelEndpointProps>) => () => synth(props);
+  test('fails if the container packaging has no base image pinned by digest', () => {
+    expect(make({ packaging: ModelPackaging.CONTAINER_IMAGE })).toThrow(
+      /^Test\/Predict: invalid containerBaseImage: received undefined; expected the Lambda base image pinned by digest, such as public\.ecr\.aws\/lambda\/nodejs:\d+@sha256:<64 hex digits>/,
+    );
+    expect(make({ packaging: ModelPackaging.CONTAINER_IMAGE, containerBaseImage: 'public.ecr.aws/lambda/nodejs:24' })).toThrow(
+      /invalid containerBaseImage: received "public\.ecr\.aws\/lambda\/nodejs:24"; expected the Lambda base image pinned by digest/,
+    );
+    expect(make({ containerBaseImage: `public.ecr.aws/lambda/nodejs:24@sha256:${'c'.repeat(64)}` })).toThrow(
+      /invalid containerBaseImage: .*it applies to packaging ModelPackaging.CONTAINER_IMAGE only/,
+    );
+  });
   test('fails if the timeout exceeds the API Gateway integration limit', () => {
     expect(make({ timeout: Duration.seconds(30) })).toThrow('Test/Predict: invalid timeout: received 30 seconds; expected 1 to 29 seconds (API Gateway ends an integration after 29 seconds)');
   });
