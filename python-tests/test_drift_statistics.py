@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 import pytest
+import scipy
 from scipy import special, stats
 from scipy.spatial import distance
 
@@ -269,7 +270,7 @@ def test_drift_statistics_agree_with_scipy(capsys: pytest.CaptureFixture[str]) -
             if not err <= TOLERANCE:
                 failures.append(f"{name} {_describe(case)}: TypeScript {ours[key]!r}, SciPy {value!r}, |error| {err:.3g}")
 
-    summary = [f"drift statistics vs SciPy {__import__('scipy').__version__} (seed {SEED}, replay with DRIFT_STATS_SEED={SEED}): "
+    summary = [f"drift statistics vs SciPy {scipy.__version__} (seed {SEED}, replay with DRIFT_STATS_SEED={SEED}): "
                f"{len(cases)} cases, SciPy {scipy_seconds:.1f}s, TypeScript {ts_seconds:.1f}s; max |error| per statistic:"]
     summary += [f"  {name:<52} {worst[name]:.3g}  ({counts[name.rsplit(' ', 1)[0]]} cases)" for name in sorted(worst)]
     summary += [f"  {name}: {n} case(s)" for name, n in sorted(counts.items()) if name.endswith("fell back to asymp") and n]
