@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { CleaningRules } from './cleaning-rules';
 import { Labeler } from './labeler';
 import { checkPipelineProps } from './pipeline-config';
+import { eventRulesOfThisAccount, grantPutPipelineEvents, PipelineQueueTarget, restrictTrust } from './pipeline-events';
 import { defineHandlerFunction, defineQueuePair, grantLedger, PipelineResources } from './pipeline-handlers';
 import { DatasetQualityGates, DatasetSplit, ManifestSource, ReviewerAccessOptions, ReviewOptions } from './pipeline-options';
 import { defineBackfillStateMachine, defineDatasetStateMachine, defineReviewStateMachine } from './pipeline-state-machines';
@@ -357,7 +358,7 @@ export class LabelingPipeline extends Construct {
     props.lake.grantReadWrite(clean, DataZone.QUARANTINE, `${p}quarantine/*`);
     props.lake.grantPseudonymize(clean);
     this.grantLedger(clean, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    this.eventBus.grantPutEventsTo(clean);
+    grantPutPipelineEvents(this.eventBus, clean, [DETAIL_TYPE.recordCleaned, DETAIL_TYPE.recordQuarantined]);
     clean.addEventSource(new SqsEventSource(cleaning.queue, {
       batchSize,
       maxBatchingWindow: Duration.seconds(1),
@@ -373,7 +374,7 @@ export class LabelingPipeline extends Construct {
           ...(sourcePrefix ? { object: { key: [{ prefix: sourcePrefix }] } } : {}),
         },
       },
-      targets: [new targets.SqsQueue(cleaning.queue, { deadLetterQueue: this.eventsDeadLetterQueue })],
+      targets: [new PipelineQueueTarget(cleaning.queue, this.eventsDeadLetterQueue)],
     });
 
     // --- review state machine -----------------------------------------------------------------
@@ -383,7 +384,7 @@ export class LabelingPipeline extends Construct {
     props.lake.grantWrite(reviewRecord, DataZone.CURATED, `${p}labels/*`);
     props.lake.grantRead(reviewRecord, DataZone.CURATED, `${p}labels/*`);
     this.grantLedger(reviewRecord, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
-    this.eventBus.grantPutEventsTo(reviewRecord);
+    grantPutPipelineEvents(this.eventBus, reviewRecord, [DETAIL_TYPE.recordLabelled]);
     this.reviewStateMachine = defineReviewStateMachine(res, reviewRecord, settings.reviewTimeout, settings.maxAttempts);
 
     // --- labeling ----------------------------------------------------------------------------
@@ -404,7 +405,7 @@ export class LabelingPipeline extends Construct {
     props.lake.grantWrite(label, DataZone.CURATED, `${p}labels/*`);
     props.lake.grantRead(label, DataZone.CURATED, `${p}labels/*`);
     this.grantLedger(label, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
-    this.eventBus.grantPutEventsTo(label);
+    grantPutPipelineEvents(this.eventBus, label, [DETAIL_TYPE.recordLabelled, DETAIL_TYPE.reviewRequested]);
     this.reviewStateMachine.grantStartExecution(label);
     for (const l of props.labelers) l._bind(label);
     label.addEventSource(new SqsEventSource(labeling.queue, {
@@ -420,7 +421,7 @@ export class LabelingPipeline extends Construct {
         detailType: [DETAIL_TYPE.recordCleaned],
         detail: { pipeline: [this.pipelineName] },
       },
-      targets: [new targets.SqsQueue(labeling.queue, { deadLetterQueue: this.eventsDeadLetterQueue })],
+      targets: [new PipelineQueueTarget(labeling.queue, this.eventsDeadLetterQueue)],
     });
 
     // --- dataset versions --------------------------------------------------------------------
@@ -448,6 +449,8 @@ export class LabelingPipeline extends Construct {
           deadLetterQueue: this.eventsDeadLetterQueue,
         })],
       });
+      // The rule's role (aws-cdk-lib's `EventsRole` of the target): assumed by EventBridge for rules of this account only.
+      restrictTrust(this.datasetStateMachine.node.findChild('EventsRole') as iam.IRole, 'events.amazonaws.com', eventRulesOfThisAccount(this));
     }
 
     // --- backfill ------------------------------------------------------------------------------

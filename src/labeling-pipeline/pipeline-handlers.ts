@@ -13,6 +13,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { LabelingPipelineProps } from './labeling-pipeline';
+import { eventBridgeForThisAccount } from './pipeline-events';
 import { CONFIG_FILE, PipelineConfig } from './runtime/contract';
 import { handlerCode, handlerRuntime } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
@@ -53,8 +54,9 @@ export function defineQueuePair(
     deadLetterQueue: { queue: dlq, maxReceiveCount },
     removalPolicy: res.removalPolicy,
   });
-  // EventBridge delivers the raw-zone and pipeline events into the encrypted queue.
-  res.encryptionKey.grant(new iam.ServicePrincipal('events.amazonaws.com'), 'kms:GenerateDataKey', 'kms:Decrypt');
+  // EventBridge delivers the raw-zone and pipeline events into the encrypted queue, for rules of
+  // this account only.
+  res.encryptionKey.grant(eventBridgeForThisAccount(res.scope), 'kms:GenerateDataKey', 'kms:Decrypt');
   return { queue, dlq };
 }
 

@@ -12,11 +12,12 @@
  * The state and construct IDs are part of the construct contract; every child is defined on the
  * pipeline itself.
  */
-import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { grantPutPipelineEvents, restrictStateMachineTrust } from './pipeline-events';
 import { PipelineResources } from './pipeline-handlers';
 import { DETAIL_TYPE, EVENT_SOURCE } from './runtime/contract';
 import { createEncryptedLogGroup } from '../private/encrypted-logs';
@@ -27,10 +28,12 @@ import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
 export function defineStateMachine(res: PipelineResources, id: string, definition: sfn.IChainable, comment: string): sfn.StateMachine {
   const scope = res.scope;
   const logGroup = createEncryptedLogGroup(scope, `${id}Logs`, res.encryptionKey, res.retention, RemovalPolicy.RETAIN);
+  const name = `${Names.uniqueResourceName(scope, { maxLength: 80 - id.length - 1 })}-${id}`;
   const machine = new sfn.StateMachine(scope, id, {
     // A name known at synth: with a customer-managed key, the role may use the key only for the
-    // encryption context of this state machine's ARN, which CDK builds from the name.
-    stateMachineName: `${Names.uniqueResourceName(scope, { maxLength: 80 - id.length - 1 })}-${id}`,
+    // encryption context of this state machine's ARN, which CDK builds from the name; and Step
+    // Functions may assume the role only for this ARN.
+    stateMachineName: name,
     comment: `${scope.node.path}: ${comment}`,
     definitionBody: sfn.DefinitionBody.fromChainable(definition),
     stateMachineType: sfn.StateMachineType.STANDARD,
@@ -39,6 +42,7 @@ export function defineStateMachine(res: PipelineResources, id: string, definitio
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(res.encryptionKey),
   });
+  restrictStateMachineTrust(machine, name);
   return machine;
 }
 
@@ -116,21 +120,30 @@ export function defineDatasetStateMachine(
   });
   build.addRetry({ errors: ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
   build.addCatch(failed, { resultPath: '$.error' });
+  // The events, in the ASL of an EventBridgePutEvents task, whose role may put only these two
+  // detail types of the pipeline's source (an EventBridgePutEvents task would grant the bus
+  // without conditions).
   const put = (id: string, detailType: string) => {
-    const t = new tasks.EventBridgePutEvents(scope, id, {
-      entries: [{
-        eventBus: eventBus,
-        source: EVENT_SOURCE,
-        detailType,
-        detail: sfn.TaskInput.fromObject({
-          pipeline: pipelineName,
-          datasetVersion: sfn.JsonPath.stringAt('$.result.datasetVersion'),
-          location: sfn.JsonPath.stringAt('$.result.location'),
-          counts: sfn.JsonPath.objectAt('$.result.counts'),
-          blockedReasons: sfn.JsonPath.listAt('$.result.blockedReasons'),
-        }),
-      }],
-      resultPath: sfn.JsonPath.DISCARD,
+    const t = new sfn.CustomState(scope, id, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(scope).partition}:states:::events:putEvents`,
+        Parameters: {
+          Entries: [{
+            Detail: {
+              'pipeline': pipelineName,
+              'datasetVersion.$': '$.result.datasetVersion',
+              'location.$': '$.result.location',
+              'counts.$': '$.result.counts',
+              'blockedReasons.$': '$.result.blockedReasons',
+            },
+            DetailType: detailType,
+            EventBusName: eventBus.eventBusArn,
+            Source: EVENT_SOURCE,
+          }],
+        },
+        ResultPath: null,
+      },
     });
     t.addRetry({ errors: ['States.ALL'], interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2 });
     t.addCatch(failed, { resultPath: '$.error' });
@@ -142,7 +155,9 @@ export function defineDatasetStateMachine(
   const definition = build.next(new sfn.Choice(scope, 'Publish?')
     .when(sfn.Condition.booleanEquals('$.result.publish', true), published)
     .otherwise(blocked));
-  return defineStateMachine(res, 'DatasetStateMachine', definition, 'builds and publishes a dataset version');
+  const machine = defineStateMachine(res, 'DatasetStateMachine', definition, 'builds and publishes a dataset version');
+  grantPutPipelineEvents(eventBus, machine, [DETAIL_TYPE.datasetVersionPublished, DETAIL_TYPE.datasetVersionBlocked]);
+  return machine;
 }
 
 /** The backfill state machine: re-runs the cleaning of the raw uploads or of the quarantine. */

@@ -339,6 +339,91 @@ describe('reviewers (authentication is not authorization)', () => {
   });
 });
 
+describe('events cannot be forged into training; service principals are scoped', () => {
+  const policies = (t: Template) => Object.entries(t.toJSON().Resources as Record<string, any>).filter(([, r]) => r.Type === 'AWS::IAM::Policy');
+  const putEventsStatements = (t: Template) => policies(t).flatMap(([id, r]) => (r.Properties.PolicyDocument.Statement as any[])
+    .filter((st) => [st.Action].flat().includes('events:PutEvents')).map((st) => [id.replace(/[0-9A-F]{8}$/, ''), st] as const));
+
+  test('every events:PutEvents grant names the pipeline\'s source and the role\'s own detail types, all present', () => {
+    const byPolicy = Object.fromEntries(putEventsStatements(template).map(([id, st]) => [id, st.Condition]));
+    const condition = (...types: string[]) => ({
+      'ForAllValues:StringEquals': { 'events:source': ['cdk-secure-mlops.labeling-pipeline'], 'events:detail-type': types },
+      'Null': { 'events:source': 'false', 'events:detail-type': 'false' },
+    });
+    expect(byPolicy).toEqual({
+      HearingCleanRoleDefaultPolicy: condition('Record Cleaned', 'Record Quarantined'),
+      HearingLabelRoleDefaultPolicy: condition('Record Labelled', 'Review Requested'),
+      HearingReviewRecordRoleDefaultPolicy: condition('Record Labelled'),
+      HearingDatasetStateMachineRoleDefaultPolicy: condition('Dataset Version Published', 'Dataset Version Blocked'),
+    });
+  });
+
+  test('the dataset state machine puts its events itself (the same ASL as an EventBridgePutEvents task)', () => {
+    const m = Object.values(template.findResources('AWS::StepFunctions::StateMachine')).find((x) => JSON.stringify(x).includes('PublishDatasetVersion'))!;
+    const def = JSON.parse(flat(m.Properties.DefinitionString));
+    expect(def.States.PublishDatasetVersion).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::events:putEvents',
+      ResultPath: null,
+      Parameters: { Entries: [{ DetailType: 'Dataset Version Published', Source: 'cdk-secure-mlops.labeling-pipeline', Detail: expect.objectContaining({ 'pipeline': 'hearing', 'datasetVersion.$': '$.result.datasetVersion' }) }] },
+      Retry: [expect.objectContaining({ ErrorEquals: ['States.ALL'] })],
+      Catch: [expect.objectContaining({ Next: 'DatasetFailed' })],
+    });
+  });
+
+  test('EventBridge may send to a pipeline queue only for the rule that targets it (aws:SourceArn)', () => {
+    const allows = Object.entries(template.findResources('AWS::SQS::QueuePolicy')).flatMap(([id, p]) => (p.Properties.PolicyDocument.Statement as any[])
+      .filter((st) => st.Effect === 'Allow').map((st) => [id, st] as const));
+    expect(allows.length).toBeGreaterThanOrEqual(4);
+    for (const [id, st] of allows) {
+      expect([id, st.Principal]).toEqual([id, { Service: 'events.amazonaws.com' }]);
+      expect([id, st.Action]).toEqual([id, 'sqs:SendMessage']);
+      expect([id, st.Condition]).toEqual([id, { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [expect.stringMatching(/^Hearing(RawObjectCreated|RecordCleaned)/), 'Arn'] } } }]);
+    }
+  });
+
+  test('EventBridge may use the pipeline key only for rules of this account; no service principal uses it unconditioned', () => {
+    const key = Object.entries(template.findResources('AWS::KMS::Key')).find(([id]) => id.startsWith('HearingKey'))![1];
+    const services = (key.Properties.KeyPolicy.Statement as any[]).filter((st) => st.Principal?.Service);
+    const eventBridge = services.filter((st) => st.Principal.Service === 'events.amazonaws.com');
+    expect(eventBridge).toEqual([{
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': '111111111111' },
+        ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:eu-central-1:111111111111:rule/*']] } },
+      },
+    }]);
+    // CloudWatch Logs is scoped by its encryption context (log groups of this account and region);
+    // aws-cdk-lib's state machine encryption adds delivery.logs (kms:Decrypt*) without a hook (open).
+    for (const st of services.filter((x) => x.Principal.Service !== 'delivery.logs.amazonaws.com')) expect([st.Principal.Service, st.Condition]).toEqual([st.Principal.Service, expect.any(Object)]);
+  });
+
+  test('Step Functions assumes a state machine\'s role only for that state machine; EventBridge a rule\'s role only for rules of this account', () => {
+    const t = build({ datasetSchedule: events.Schedule.rate(Duration.days(1)) }).template;
+    const roles = Object.entries(t.findResources('AWS::IAM::Role'));
+    const trusts = roles.flatMap(([id, r]) => (r.Properties.AssumeRolePolicyDocument.Statement as any[]).map((st) => [id, st] as const))
+      .filter(([, st]) => ['states.amazonaws.com', 'events.amazonaws.com'].includes(st.Principal?.Service));
+    expect(trusts.map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
+      'HearingBackfillStateMachineRole', 'HearingDatasetStateMachineEventsRole', 'HearingDatasetStateMachineRole', 'HearingReviewStateMachineRole',
+    ]);
+    const machines = t.findResources('AWS::StepFunctions::StateMachine');
+    for (const [id, st] of trusts) {
+      expect([id, st.Condition.StringEquals]).toEqual([id, { 'aws:SourceAccount': '111111111111' }]);
+      const arns = [st.Condition.ArnLike['aws:SourceArn']].flat().map(flat);
+      if (st.Principal.Service === 'events.amazonaws.com') {
+        expect(arns).toEqual(['arn:<AWS::Partition>:events:eu-central-1:111111111111:rule/*']);
+      } else {
+        const machine = Object.values(machines).find((m) => m.Properties.RoleArn['Fn::GetAtt'][0] === id)!;
+        const arn = `arn:<AWS::Partition>:states:eu-central-1:111111111111:stateMachine:${machine.Properties.StateMachineName}`;
+        expect(arns).toEqual([arn, `${arn}:*`, `${arn}/*`]);
+      }
+    }
+  });
+});
+
 describe('Labeler.rules', () => {
   test('states the WHO grade without custom code, equal to the hearing fixture\'s rules', () => {
     const fixture = hearingPipelineProps().labelers[0];

@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { hearingPipelineProps } from './pipeline-fixture';
 import { DataZone, LabelingPipeline, SecureDataLake } from '../../src';
+import { DETAIL_TYPE, EVENT_SOURCE } from '../../src/labeling-pipeline/runtime/contract';
 import { ACCOUNT, createPolicySimulator, PolicySimulator, REGION, RequestCheck } from '../support/resolve-template';
 
 /**
@@ -96,6 +97,17 @@ function expectations(s: S): Record<RoleName, { allowed: RequestCheck[]; denied:
   const label = s.obj(CURATED, 'hearing/labels/sha256-0f/rules-who-grade.json');
   const manifest = s.obj(CURATED, 'hearing/datasets/v1/train.jsonl');
   const s3Data = [c('kms:Decrypt', s.lakeKey, viaS3), c('kms:GenerateDataKey', s.lakeKey, viaS3)];
+  // PutEvents is allowed for the pipeline's source and the role's own detail types only.
+  // (Multivalued keys: one value per entry of the PutEvents call.)
+  const put = (detailType: string | string[], source: string | string[] = EVENT_SOURCE) =>
+    c('events:PutEvents', s.bus, { 'events:source': [source].flat(), 'events:detail-type': [detailType].flat() });
+  const forged = [
+    put(DETAIL_TYPE.datasetVersionPublished), put(DETAIL_TYPE.datasetVersionBlocked),
+    put(DETAIL_TYPE.recordCleaned, 'cdk-secure-mlops.gpu-training-job'), put('Model Trained', 'cdk-secure-mlops.gpu-training-job'),
+    // A batch with one forged entry among the role's own, and a request without the keys.
+    put([DETAIL_TYPE.recordLabelled, DETAIL_TYPE.recordCleaned, DETAIL_TYPE.datasetVersionPublished]),
+    c('events:PutEvents', s.bus),
+  ];
   const everyDelete = [
     c('s3:DeleteObject', upload), c('s3:DeleteObjectVersion', upload), c('s3:DeleteObject', record),
     c('s3:DeleteObject', sidecar), c('s3:DeleteObject', label), c('s3:DeleteObject', manifest),
@@ -118,7 +130,7 @@ function expectations(s: S): Record<RoleName, { allowed: RequestCheck[]; denied:
         c('kms:GenerateMac', s.hmacKey),
         c('dynamodb:GetItem', s.ledger), c('dynamodb:PutItem', s.ledger), c('dynamodb:UpdateItem', s.ledger),
         c('kms:Decrypt', s.pipelineKey, viaDynamoDb),
-        c('events:PutEvents', s.bus),
+        put(DETAIL_TYPE.recordCleaned), put(DETAIL_TYPE.recordQuarantined),
         c('sqs:ReceiveMessage', s.cleaningQueue), c('sqs:DeleteMessage', s.cleaningQueue), c('kms:Decrypt', s.pipelineKey, viaSqs),
       ],
       denied: [
@@ -133,6 +145,7 @@ function expectations(s: S): Record<RoleName, { allowed: RequestCheck[]; denied:
         c('kms:Decrypt', s.hmacKey), c('kms:VerifyMac', s.hmacKey),
         c('dynamodb:DeleteItem', s.ledger), c('dynamodb:Scan', s.ledger), c('dynamodb:Query', s.ledger),
         c('states:StartExecution', s.reviewMachine), c('sqs:ReceiveMessage', s.labelingQueue),
+        put(DETAIL_TYPE.recordLabelled), put(DETAIL_TYPE.reviewRequested), ...forged,
         ...everyDelete, ...notTheirs,
       ],
     },
@@ -144,7 +157,7 @@ function expectations(s: S): Record<RoleName, { allowed: RequestCheck[]; denied:
         c('dynamodb:GetItem', s.ledger), c('dynamodb:UpdateItem', s.ledger),
         c('kms:Decrypt', s.pipelineKey, viaDynamoDb),
         c('states:StartExecution', s.reviewMachine),
-        c('events:PutEvents', s.bus),
+        put(DETAIL_TYPE.recordLabelled), put(DETAIL_TYPE.reviewRequested),
         c('sqs:ReceiveMessage', s.labelingQueue), c('sqs:DeleteMessage', s.labelingQueue), c('kms:Decrypt', s.pipelineKey, viaSqs),
       ],
       denied: [
@@ -156,6 +169,7 @@ function expectations(s: S): Record<RoleName, { allowed: RequestCheck[]; denied:
         c('states:StartExecution', s.datasetMachine), c('states:StartExecution', s.backfillMachine),
         sendTask('states:SendTaskSuccess', s.reviewMachine),
         c('sqs:ReceiveMessage', s.cleaningQueue),
+        put(DETAIL_TYPE.recordCleaned), put(DETAIL_TYPE.recordQuarantined), ...forged,
         ...everyDelete, ...notTheirs,
       ],
     },
@@ -165,10 +179,11 @@ function expectations(s: S): Record<RoleName, { allowed: RequestCheck[]; denied:
         ...s3Data,
         c('dynamodb:PutItem', s.ledger), c('dynamodb:UpdateItem', s.ledger), c('dynamodb:DeleteItem', s.ledger),
         c('kms:Decrypt', s.pipelineKey, viaDynamoDb),
-        c('events:PutEvents', s.bus),
+        put(DETAIL_TYPE.recordLabelled),
       ],
       denied: [
         c('s3:GetObject', record), c('s3:GetObject', upload), c('s3:GetObject', sidecar),
+        put(DETAIL_TYPE.reviewRequested), put(DETAIL_TYPE.recordCleaned), ...forged,
         c('s3:PutObject', record, s.sse), c('s3:PutObject', manifest, s.sse),
         c('kms:GenerateMac', s.hmacKey),
         c('dynamodb:GetItem', s.ledger), c('dynamodb:Scan', s.ledger), c('dynamodb:Query', s.ledger), // no GetItem: UpdateItem returns ALL_OLD on a failed condition
@@ -297,6 +312,19 @@ describe('the checks can fail', () => {
     expect(await flipped('reviewApi')).toEqual([expect.stringMatching(/^reviewApi: dynamodb:Scan /)]);
     expect(await flipped('reviewRecord')).toEqual([expect.stringMatching(/^reviewRecord: dynamodb:GetItem /)]);
   });
+});
+
+test('the dataset state machine\'s role may put the dataset version events only (the events a GpuTrainingJob trains on)', async () => {
+  const roleId = built.stack.getLogicalId((built.pipeline.datasetStateMachine as any).role.node.defaultChild);
+  const put = (detailTypes: string[], source = EVENT_SOURCE): RequestCheck => ({
+    action: 'events:PutEvents', resource: s.bus, context: { 'events:source': [source], 'events:detail-type': detailTypes },
+  });
+  const published = DETAIL_TYPE.datasetVersionPublished;
+  expect(show(await built.sim.mismatches(roleId, 'Allowed', [put([published]), put([DETAIL_TYPE.datasetVersionBlocked])]))).toEqual([]);
+  expect(show(await built.sim.mismatches(roleId, 'Denied', [
+    put([DETAIL_TYPE.recordCleaned]), put([published, DETAIL_TYPE.recordLabelled]), put([published], 'cdk-secure-mlops.gpu-training-job'),
+    { action: 'events:PutEvents', resource: s.bus }, { action: 'events:PutEvents', resource: s.otherBus, context: { 'events:source': [EVENT_SOURCE], 'events:detail-type': [published] } },
+  ]))).toEqual([]);
 });
 
 describe('state machine roles and their own key', () => {
