@@ -149,6 +149,10 @@ export interface QuarantineSidecar {
  *   `pk = rec#<recordId>`, `sk = record` → `RecordItem`.
  * - Pending review, one per record waiting for a human (the review API lists this partition):
  *   `pk = review`, `sk = <recordId>` → `ReviewItem`.
+ * - Upload claim, one per raw object key (bucket and key, any version): the first version the
+ *   cleaning handler processes claims the key (a conditional put); every other version of that key
+ *   (a presigned POST replayed before it expired) is quarantined `replayed-upload`:
+ *   `pk = upload#<SHA-256 of "<bucket>/<key>">`, `sk = upload` → `UploadClaimItem`.
  * - A reviewer's answer, one per record and reviewer, across every attempt of the review (written
  *   once: a reviewer answers a record at most once; four-eyes counts them):
  *   `pk = answer#<recordId>`, `sk = <reviewer pseudonym>` → `ReviewAnswerItem`.
@@ -162,6 +166,8 @@ export const LEDGER = {
   recordPk: (recordId: string) => `rec#${recordId}`,
   recordSk: 'record',
   reviewPk: 'review',
+  uploadPk: (keyHash: string) => `upload#${keyHash}`,
+  uploadSk: 'upload',
   answerPk: (recordId: string) => `answer#${recordId}`,
   reviewerPk: (reviewer: string) => `reviewer#${reviewer}`,
   windowSk: (startEpochSeconds: number) => `window#${startEpochSeconds}`,
@@ -188,6 +194,17 @@ export interface SourceItem {
   readonly at: string;
   /** True once the outcome's event was put on the bus. */
   readonly announced: boolean;
+}
+
+/** The version of a raw object key that was processed first (one upload grant, one record). */
+export interface UploadClaimItem {
+  readonly pk: string;
+  readonly sk: string;
+  /** `s3://bucket/key`. */
+  readonly source: string;
+  /** The claiming version (absent: the bucket gave none). */
+  readonly sourceVersionId?: string;
+  readonly at: string;
 }
 
 /** A clean record's index entry (no record values: pseudonyms and ids only). */
