@@ -68,8 +68,19 @@ function setAt(obj: any, path: string[], value: unknown): any {
   return copy;
 }
 
-/** A raw object body and the strings it carries. */
-interface RawCase { readonly body: Buffer; readonly values: string[]; readonly reportSize: boolean }
+/** A raw object body, the strings it carries, and the quarantine code it must get (when it is one of the ambiguous cases). */
+interface RawCase { readonly body: Buffer; readonly values: string[]; readonly reportSize: boolean; readonly expectCode?: string }
+
+/** A member written again in front of an object's members: JSON.parse would keep the last one. */
+function withRepeatedMember(v: Record<string, unknown>, path: readonly string[], value: unknown): string {
+  const write = (x: unknown, at: number): string => {
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) return JSON.stringify(x);
+    const members = Object.entries(x).map(([k, e]) => `${JSON.stringify(k)}: ${write(e, at === path.length - 1 ? -1 : (k === path[at] ? at + 1 : -1))}`);
+    if (at === path.length - 1) members.unshift(`${JSON.stringify(path[at])}: ${JSON.stringify(value)}`);
+    return `{${members.join(', ')}}`;
+  };
+  return write(v, 0);
+}
 
 const text = fc.string({ minLength: 0, maxLength: 40, unit: 'grapheme' });
 const rawCase: fc.Arbitrary<RawCase> = fc.oneof(
@@ -103,7 +114,18 @@ const rawCase: fc.Arbitrary<RawCase> = fc.oneof(
     for (let i = 0; i < d; i++) v = i % 2 ? [v] : { nested: v };
     return { v: { ...base, device: v }, body: Buffer.from(JSON.stringify({ ...base, device: v })) };
   }),
-).chain((c) => fc.boolean().map((reportSize) => ({ body: c.body, values: c.v === undefined ? printableRuns(c.body) : strings(c.v), reportSize })));
+  // a member written twice, at any depth of a fixture record (the first value fuzzed): duplicate-key
+  fc.tuple(fc.constantFrom(...paths.filter((p) => p[0] !== 'notes' && p[0] !== 'extra')), fc.oneof(text, fc.jsonValue({ maxDepth: 2 }))).map(([p, value]) => ({
+    v: { ...base, repeated: value }, body: Buffer.from(withRepeatedMember(base, p, value)), expectCode: 'duplicate-key',
+  })),
+  // an identifier with a lone UTF-16 surrogate (a \u escape in the JSON text): ill-formed-text
+  fc.tuple(text, fc.integer({ min: 0xd800, max: 0xdfff })).map(([s, u]) => {
+    const v = { ...base, patientId: `P-${s}${String.fromCharCode(u)}` };
+    return { v, body: Buffer.from(JSON.stringify(v)), expectCode: 'ill-formed-text' };
+  }),
+).chain((c) => fc.boolean().map((reportSize): RawCase => ({
+  body: c.body, values: c.v === undefined ? printableRuns(c.body) : strings(c.v), reportSize, ...('expectCode' in c ? { expectCode: c.expectCode as string } : {}),
+})));
 
 /** Printable ASCII runs of 6+ characters in raw bytes (what a log could echo). */
 function printableRuns(b: Buffer): string[] {
@@ -126,7 +148,7 @@ test('baseline: the output vocabulary of the fixture records (what the handler i
 
 test('fuzz: raw records never fail a message (only quarantine), and nothing from them reaches the output', async () => {
   expect(vocabulary).not.toBe('');
-  const stats = { runs: 0, records: 0, clean: 0, quarantine: 0, duplicate: 0 };
+  const stats = { runs: 0, records: 0, clean: 0, quarantine: 0, duplicate: 0, ambiguous: 0 };
   const handler = cleanHandler(aws(), world, { log: powertoolsLog('hearing'), metrics: 'stdout' });
   const started = Date.now();
   await fc.assert(fc.asyncProperty(fc.array(rawCase, { minLength: 1, maxLength: 2 }), async (cases) => {
@@ -137,10 +159,15 @@ test('fuzz: raw records never fail a message (only quarantine), and nothing from
     const event = sqsEvent(uploads.map((u) => sqsRecord(body(u))));
     const { result, output } = await capture(() => handler.handleSqs(event));
     expect(result.batchItemFailures).toEqual([]);
-    for (const u of uploads) {
+    for (const [i, u] of uploads.entries()) {
       const item = await sourceItemOf(world, u);
       expect(item?.announced).toBe(true);
       stats[item!.outcome as 'clean' | 'quarantine' | 'duplicate']++;
+      const expectCode = cases[i].expectCode;
+      if (expectCode) {
+        expect([item!.outcome, item!.codes]).toEqual(['quarantine', [expectCode]]);
+        stats.ambiguous++;
+      }
     }
     const logged = sanitize(output);
     for (const id of FIXTURE_IDS) expect(logged).not.toContain(id);
@@ -153,6 +180,7 @@ test('fuzz: raw records never fail a message (only quarantine), and nothing from
   }), { numRuns: Number(process.env.CLEAN_FUZZ_RUNS ?? 100) });
   process.stdout.write(`clean-handler fuzz (records): ${JSON.stringify(stats)} in ${Date.now() - started} ms\n`);
   expect(stats.quarantine).toBeGreaterThan(0);
+  expect(stats.ambiguous).toBeGreaterThan(0);
 }, 300_000);
 
 test('fuzz: SQS message bodies that are not raw-zone events are skipped, never failed, never echoed', async () => {

@@ -1,13 +1,17 @@
+import { createHmac } from 'node:crypto';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { CLEANING, fakeMac, NOW, record, recordJson, recordNames } from './hearing';
 import {
   cleanHandler, createKeys, createWorld, drainEvents, driveLikeSqs, FaultPlan, getText, Keys, ledger, messages, objectCreated,
-  pipelineConfig, placesFromZones, pseudonym, RAW_PREFIX, silentLog, sourceId, sqsEvent, sqsRecord, upload, Upload, versions, ZONE_PREFIX,
+  pipelineConfig, placesFromZones, pseudonym, RAW_PREFIX, silentLog, sourceId, sourceItemOf, sqsEvent, sqsRecord, upload, Upload, versions,
+  ZONE_PREFIX,
 } from './support/clean-world';
 import { createCleanHandler } from '../../src/labeling-pipeline/runtime/clean';
 import { sourceHash } from '../../src/labeling-pipeline/runtime/clean-source';
+import { invocationMacs } from '../../src/labeling-pipeline/runtime/clean-steps';
 import { DETAIL_TYPE, KEYS, LEDGER } from '../../src/labeling-pipeline/runtime/contract';
 import { compileCleaner } from '../../src/labeling-pipeline/runtime/logic/cleaning';
+import { sha256Hex } from '../../src/labeling-pipeline/runtime/logic/json';
 import { reconcileCounts, reconcileIds } from '../../src/labeling-pipeline/runtime/logic/reconcile';
 import { useLocalAws } from '../support/local-aws';
 
@@ -332,4 +336,172 @@ test('cost: SDK calls and wall time per 10-record batch against moto (printed fo
   const trivial = Number(process.hrtime.bigint() - t) / 1e6 / 20;
   process.stdout.write(`clean-handler cost: ${ms.map((x) => x.toFixed(0)).join(' / ')} ms per 10-record batch, ${calls.toFixed(0)} SDK calls per batch, moto round trip ${trivial.toFixed(1)} ms\n`);
   expect(calls).toBeLessThan(10 * 9);
+});
+
+describe('one upload grant, one record (issue 11, item 6)', () => {
+  test('a replayed presigned POST (another version of the same key) is quarantined replayed-upload; the first version is the record', async () => {
+    const world = await createWorld(aws(), keys);
+    const { env, c } = world;
+    const key = `${RAW_PREFIX}caller-1/2026/03/01/upload-1.json`;
+    const first = await upload(world, record('valid-formats-example.json'), key);
+    const replay = await upload(world, record('borderline-normal-mild.json'), key); // other content, same key
+    const sameBytes = await upload(world, record('valid-formats-example.json'), key); // the same bytes again
+    expect(new Set([first.versionId, replay.versionId, sameBytes.versionId]).size).toBe(3);
+    const metrics: string[] = [];
+    const plan = new FaultPlan();
+    const handler = cleanHandler(aws(), world, { metrics, plan });
+    const event = (u: Upload) => objectCreated(env.RAW_BUCKET, { key: u.key, versionId: u.versionId, size: u.size });
+    const run = await driveLikeSqs(handler, messages([event(first), event(replay), event(sameBytes), event(replay)]), { batchSize: 1 });
+    expect(run.dlq).toEqual([]);
+
+    expect((await sourceItemOf(world, first))).toEqual(expect.objectContaining({ outcome: 'clean', announced: true }));
+    for (const u of [replay, sameBytes]) {
+      expect((await sourceItemOf(world, u))).toEqual(expect.objectContaining({ outcome: 'quarantine', codes: ['replayed-upload'], announced: true }));
+      const hash = sourceHash(env.RAW_BUCKET, u.key, u.versionId);
+      const sidecar = JSON.parse(await getText(c.s3, env.QUARANTINE_BUCKET, KEYS.quarantineSidecar(ZONE_PREFIX, hash)));
+      expect(sidecar).toEqual(expect.objectContaining({ source: u.uri, sourceVersionId: u.versionId, inputBytes: u.size }));
+      expect(sidecar.reasons.map((r: any) => r.code)).toEqual(['replayed-upload']);
+    }
+    // sidecars only (the raw zone keeps the versions); one clean record
+    expect([...(await versions(c.s3, env.QUARANTINE_BUCKET)).keys()].filter((k) => k.endsWith('/input'))).toEqual([]);
+    expect((await versions(c.s3, env.CLEAN_BUCKET)).size).toBe(1);
+    const claim = (await ledger(c.ddb, env.LEDGER_TABLE)).filter((i) => String(i.pk).startsWith('upload#'));
+    expect(claim).toEqual([expect.objectContaining({ sk: 'upload', source: first.uri, sourceVersionId: first.versionId })]);
+
+    // reconciled: every version in exactly one place, by ids and by the metrics
+    const places = await placesFromZones(world, [first, replay, sameBytes]);
+    expect(reconcileIds({ received: [first, replay, sameBytes].map(sourceId), ...places, dlq: [] }).message).toMatch(/^balanced/);
+    const m = (name: string) => metricSum(metrics, name);
+    expect([m('RecordsReceived'), m('RecordsClean'), m('RecordsQuarantine'), m('RecordsDuplicate'), m('RecordsSkipped')]).toEqual([4, 1, 2, 0, 1]);
+    expect((await drainEvents(world)).map((e) => [e.detailType, e.detail.sourceVersionId, e.detail.codes ?? []])).toEqual([
+      [DETAIL_TYPE.recordCleaned, first.versionId, []],
+      [DETAIL_TYPE.recordQuarantined, replay.versionId, ['replayed-upload']],
+      [DETAIL_TYPE.recordQuarantined, sameBytes.versionId, ['replayed-upload']],
+    ]);
+
+    // a backfill under a new config version keeps the first version as the only record
+    const v2 = cleanHandler(aws(), world, { config: pipelineConfig({ ...CLEANING, version: 'hearing-clean@2' }) });
+    const items = [first, replay, sameBytes].map((u) => ({ Key: u.key, VersionId: u.versionId }));
+    expect(await v2.handleBackfill({ Items: items, BatchInput: { bucket: env.RAW_BUCKET } }))
+      .toEqual({ received: 3, clean: 1, duplicate: 0, quarantine: 2, skipped: 0 });
+  });
+});
+
+describe('nothing is orphaned, nothing deleted is cleaned (issue 11, item 8)', () => {
+  test('a source whose current version is a delete marker is quarantined source-deleted, not cleaned (it was read by version id)', async () => {
+    const world = await createWorld(aws(), keys);
+    const { env, c } = world;
+    const deleted = await upload(world, record('valid-formats-example.json'));
+    await c.s3.send(new DeleteObjectCommand({ Bucket: env.RAW_BUCKET, Key: deleted.key })); // a delete marker: the version is still there
+    const kept = await upload(world, record('borderline-normal-mild.json'));
+    const metrics: string[] = [];
+    const run = await driveLikeSqs(cleanHandler(aws(), world, { metrics }), messages([deleted, kept].map((u) => objectCreated(env.RAW_BUCKET, u))));
+    expect(run.dlq).toEqual([]);
+    expect(await sourceItemOf(world, deleted)).toEqual(expect.objectContaining({ outcome: 'quarantine', codes: ['source-deleted'] }));
+    expect(await sourceItemOf(world, kept)).toEqual(expect.objectContaining({ outcome: 'clean' }));
+    const hash = sourceHash(env.RAW_BUCKET, deleted.key, deleted.versionId);
+    const sidecar = JSON.parse(await getText(c.s3, env.QUARANTINE_BUCKET, KEYS.quarantineSidecar(ZONE_PREFIX, hash)));
+    expect(sidecar).toEqual(expect.objectContaining({ inputSha256: '', inputBytes: 0, reasons: [expect.objectContaining({ code: 'source-deleted' })] }));
+    // nothing of it is copied or cleaned: one clean record (the kept one), no input copy
+    expect((await versions(c.s3, env.CLEAN_BUCKET)).size).toBe(1);
+    expect([...(await versions(c.s3, env.QUARANTINE_BUCKET)).keys()].filter((k) => k.endsWith('/input'))).toEqual([]);
+    expect(metrics.filter((l) => l.includes('"QuarantineReasons"')).map((l) => JSON.parse(l).reason)).toEqual(['source-deleted']);
+  });
+
+  // Found by the fault property (seed 418064282, path "19:3:0:1:0:0:0"): a transient error of the
+  // HeadObject that looks for the delete marker made the deleted source "source-missing".
+  test('a transient error while looking for the delete marker is transient: the source is retried, not taken for missing', async () => {
+    const world = await createWorld(aws(), keys);
+    const { env, c } = world;
+    const deleted = await upload(world, record('valid-formats-example.json'));
+    await c.s3.send(new DeleteObjectCommand({ Bucket: env.RAW_BUCKET, Key: deleted.key }));
+    const plan = new FaultPlan([{ service: 'S3', command: 'HeadObjectCommand', nth: 1, persistent: true, mode: 'before', kind: 'internal' }]);
+    const handler = cleanHandler(aws(), world, { plan });
+    const run = await driveLikeSqs(handler, messages([objectCreated(env.RAW_BUCKET, deleted)]), { plan });
+    expect(run.dlq).toHaveLength(1);
+    expect(await sourceItemOf(world, deleted)).toBeUndefined();
+    plan.enabled = false;
+    expect((await driveLikeSqs(handler, run.dlq.map((m) => ({ ...m, receives: 0 })), { plan })).dlq).toEqual([]);
+    expect(await sourceItemOf(world, deleted)).toEqual(expect.objectContaining({ outcome: 'quarantine', codes: ['source-deleted'] }));
+  });
+
+  test('a ledger write that keeps failing leaves no clean object the ledger does not know, in the DLQ and after the redrive', async () => {
+    const world = await createWorld(aws(), keys);
+    const { env, c } = world;
+    const u = await upload(world, record('valid-formats-example.json'));
+    // every PutItem of a record item fails (the ledger is throttled for it)
+    const plan = new FaultPlan([{
+      service: 'DynamoDB', command: 'PutItemCommand', nth: 1, persistent: true, mode: 'before', kind: 'ddb-throughput', match: (i) => String(i?.Item?.pk?.S).startsWith('rec#'),
+    }]);
+    const handler = cleanHandler(aws(), world, { plan });
+    const run = await driveLikeSqs(handler, messages([objectCreated(env.RAW_BUCKET, u)]), { plan });
+    expect(run.dlq).toHaveLength(1);
+    expect((await placesFromZones(world, [u])).orphans).toEqual([]);
+    expect((await versions(c.s3, env.CLEAN_BUCKET)).size).toBe(0);
+
+    // the upload is deleted meanwhile; the DLQ is redriven: quarantined, and still nothing orphaned
+    await c.s3.send(new DeleteObjectCommand({ Bucket: env.RAW_BUCKET, Key: u.key }));
+    plan.enabled = false;
+    const redrive = await driveLikeSqs(handler, run.dlq.map((m) => ({ ...m, receives: 0 })), { plan });
+    expect(redrive.dlq).toEqual([]);
+    const places = await placesFromZones(world, [u]);
+    expect(places.orphans).toEqual([]);
+    expect(reconcileIds({ received: [sourceId(u)], ...places, dlq: [] }).message).toMatch(/^balanced/);
+    expect(await sourceItemOf(world, u)).toEqual(expect.objectContaining({ outcome: 'quarantine', codes: ['source-deleted'] }));
+  });
+
+  test('the same message handled by two instances at once counts its record once (RecordsClean 1); its event is at least once', async () => {
+    const world = await createWorld(aws(), keys);
+    const u = await upload(world, record('valid-formats-example.json'));
+    const body = objectCreated(world.env.RAW_BUCKET, u);
+    const [metricsA, metricsB] = [[] as string[], [] as string[]];
+    // A writes its source item, then waits before putting its event until B (a redelivery after
+    // the visibility timeout) has handled the same message completely.
+    const planA = new FaultPlan();
+    let releaseA: () => void = () => undefined;
+    const aWaits = new Promise<void>((r) => {
+      releaseA = r;
+    });
+    let aReachedEvents: () => void = () => undefined;
+    const aAtEvents = new Promise<void>((r) => {
+      aReachedEvents = r;
+    });
+    planA.hold = (service, command) => {
+      if (service !== 'EventBridge' || command !== 'PutEventsCommand') return undefined;
+      aReachedEvents();
+      return aWaits;
+    };
+    const a = cleanHandler(aws(), world, { plan: planA, metrics: metricsA });
+    const b = cleanHandler(aws(), world, { metrics: metricsB });
+    const first = a.handleSqs(sqsEvent([sqsRecord(body, 'm-1')]));
+    await aAtEvents;
+    expect((await b.handleSqs(sqsEvent([sqsRecord(body, 'm-1', 2)]))).batchItemFailures).toEqual([]);
+    releaseA();
+    expect((await first).batchItemFailures).toEqual([]);
+
+    const m = (name: string) => metricSum([...metricsA, ...metricsB], name);
+    expect([m('RecordsReceived'), m('RecordsClean'), m('RecordsSkipped')]).toEqual([2, 1, 1]);
+    const events = (await drainEvents(world)).filter((e) => e.detail.source === u.uri);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(events.map((e) => JSON.stringify(e)))).toEqual(new Set([JSON.stringify(events[0])]));
+    expect(await sourceItemOf(world, u)).toEqual(expect.objectContaining({ outcome: 'clean', announced: true }));
+  });
+});
+
+describe('pseudonymization is injective', () => {
+  test('an identifier longer than GenerateMac takes never shares a MAC message with a short one spelled like its hash', async () => {
+    const messagesSent: Buffer[] = [];
+    const send = async (cmd: any) => {
+      messagesSent.push(Buffer.from(cmd.input.Message));
+      return { Mac: createHmac('sha256', 'k').update(cmd.input.Message).digest() };
+    };
+    const kms = { send } as any;
+    const macs = invocationMacs(kms, 'key');
+    const long = 'P-'.padEnd(5000, 'x');
+    const spelled = `sha256:${sha256Hex(Buffer.from(long, 'utf8'))}`;
+    const [a, b] = [await macs.mac(long), await macs.mac(spelled)];
+    expect(a).not.toBe(b);
+    expect(messagesSent[0][0]).toBe(0xff); // never the UTF-8 text of an identifier
+    expect(messagesSent[0]).toHaveLength(33);
+  });
 });

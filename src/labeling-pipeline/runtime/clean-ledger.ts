@@ -2,10 +2,10 @@
  * The cleaning handler's ledger: its items as DynamoDB attribute maps (the shapes
  * `@aws-sdk/util-dynamodb`'s marshall gives) and the three writes and reads it makes on them
  * (a consistent GetItem, a put-if-absent that returns the item already there, and the
- * `announced` flag).
+ * `announced` flag, set once).
  */
 import { AttributeValue, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { RecordItem, SourceItem } from './contract';
+import { RecordItem, SourceItem, UploadClaimItem } from './contract';
 import { isConditionFailed } from '../../private/runtime/sdk-errors';
 
 /** A ledger item as DynamoDB attribute values. */
@@ -40,6 +40,16 @@ export function sourceItemFromDdb(i: LedgerItem): SourceItem {
     ...(i.codes?.L !== undefined ? { codes: i.codes.L.map((c) => c.S ?? '') } : {}),
     at: i.at?.S ?? '',
     announced: i.announced?.BOOL === true,
+  };
+}
+
+export function uploadClaimToDdb(c: UploadClaimItem): LedgerItem {
+  return {
+    pk: str(c.pk),
+    sk: str(c.sk),
+    source: str(c.source),
+    ...(c.sourceVersionId !== undefined ? { sourceVersionId: str(c.sourceVersionId) } : {}),
+    at: str(c.at),
   };
 }
 
@@ -83,13 +93,23 @@ export async function putIfAbsent(ddb: DynamoDBClient, table: string, item: Ledg
   }
 }
 
-/** Marks a source item announced (its event is on the bus). */
-export async function markAnnounced(ddb: DynamoDBClient, table: string, item: SourceItem): Promise<void> {
-  await ddb.send(new UpdateItemCommand({
-    TableName: table,
-    Key: { pk: { S: item.pk }, sk: { S: item.sk } },
-    UpdateExpression: 'SET announced = :t',
-    ConditionExpression: 'attribute_exists(pk)',
-    ExpressionAttributeValues: { ':t': { BOOL: true } },
-  }));
+/**
+ * Marks a source item announced (its event is on the bus): true when this call set the flag, false
+ * when it was set already (another delivery of the same source announced it first). The source is
+ * counted in its outcome by the one call that set the flag.
+ */
+export async function markAnnounced(ddb: DynamoDBClient, table: string, item: SourceItem): Promise<boolean> {
+  try {
+    await ddb.send(new UpdateItemCommand({
+      TableName: table,
+      Key: { pk: { S: item.pk }, sk: { S: item.sk } },
+      UpdateExpression: 'SET announced = :t',
+      ConditionExpression: 'announced = :f',
+      ExpressionAttributeValues: { ':t': { BOOL: true }, ':f': { BOOL: false } },
+    }));
+    return true;
+  } catch (e) {
+    if (isConditionFailed(e)) return false;
+    throw e;
+  }
 }

@@ -25,6 +25,14 @@ export function sourceHash(bucket: string, key: string, versionId: string | unde
 }
 
 /**
+ * `uploadKeyHash`: SHA-256 (lowercase hex) of `<bucket>/<key>`, the object key whatever its
+ * version. It keys the ledger's upload claim (the first version processed claims the key).
+ */
+export function uploadKeyHash(bucket: string, key: string): string {
+  return sha256Hex(`${bucket}/${key}`);
+}
+
+/**
  * The object of an EventBridge S3 `Object Created` event (the body of each SQS message). Returns
  * undefined for anything else (not JSON, another detail-type, missing bucket or key).
  */

@@ -6,10 +6,12 @@
  *   placeSource      everything below identifyVersion, for one source under its lock
  *   identifyVersion  HeadObject: the current version of a backfill item (which names none)
  *   resumePlaced     GetItem SourceItem: placed before under this config version → skip or announce
- *   readSource       ranged GetObject of at most maxBytes + 1 bytes (none when the reported size
- *                    is already over maxBytes)
+ *   readSource       ranged GetObject of at most maxBytes + 1 bytes of the key's current version,
+ *                    then of the named version if another one is current (none when the reported
+ *                    size is already over maxBytes); a delete marker as the current version: deleted
+ *   claimUpload      PutItem UploadClaimItem if absent: the first version of an upload key claims it
  *   examine          validate, clean and pseudonymize (`logic/cleaning.ts`; MACs from KMS) → a verdict
- *   placeVerdict     clean: `claimRecord` (PutObject If-None-Match `*`, PutItem RecordItem);
+ *   placeVerdict     clean: `claimRecord` (PutItem RecordItem, then PutObject If-None-Match `*`);
  *                    quarantine: `writeQuarantine` (input copy, sidecar)
  *   recordOutcome    PutItem SourceItem, then `announce` (PutEvents, UpdateItem announced=true)
  *
@@ -21,9 +23,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSourceItem, markAnnounced, putIfAbsent, recordItemToDdb, sourceItemFromDdb, sourceItemToDdb } from './clean-ledger';
-import { lenientDecodedKey, SourceRef } from './clean-source';
-import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineEventDetail, QuarantineSidecar, RecordItem, SourceItem } from './contract';
+import { getSourceItem, markAnnounced, putIfAbsent, recordItemToDdb, sourceItemFromDdb, sourceItemToDdb, uploadClaimToDdb } from './clean-ledger';
+import { lenientDecodedKey, SourceRef, uploadKeyHash } from './clean-source';
+import { DETAIL_TYPE, ENV, KEYS, LEDGER, PipelineEventDetail, QuarantineSidecar, RecordItem, SourceItem, UploadClaimItem } from './contract';
 import { Cleaner, CleanRecord, QuarantineCode, QuarantineReason } from './logic/cleaning';
 import { sha256Hex } from './logic/json';
 import { PipelineEvent, putEvents, s3Uri } from './pipeline-io';
@@ -81,6 +83,8 @@ export type SourceRead =
   | { readonly kind: 'too-large'; readonly size: number }
   /** The version no longer exists. */
   | { readonly kind: 'missing' }
+  /** The upload was deleted: a delete marker is the key's current version (the version itself still exists). */
+  | { readonly kind: 'deleted' }
   /** The key as given does not exist; its URL-decoded form is to be tried instead. */
   | { readonly kind: 'retry'; readonly key: string };
 
@@ -104,10 +108,18 @@ export interface Placement {
   readonly codes?: string[];
 }
 
-/** KMS GenerateMac takes at most 4096 bytes: a longer identifier is MACed as its SHA-256. */
+/**
+ * KMS GenerateMac takes at most 4096 bytes: a longer identifier is MACed as the byte 0xFF followed
+ * by its SHA-256 (32 bytes). 0xFF never occurs in UTF-8, so that message is never the UTF-8 text of
+ * a shorter identifier (an identifier spelled `sha256:<hex>` keeps its own pseudonym), nor a
+ * caller's message (0xFE, private/runtime/caller-identity.ts).
+ */
 const MAX_MAC_MESSAGE = 4096;
-/** Handler-level quarantine code (not produced by `logic/cleaning.ts`). */
+const LONG_IDENTIFIER = 0xff;
+/** Handler-level quarantine codes (not produced by `logic/cleaning.ts`). */
 const SOURCE_MISSING: QuarantineCode = 'source-missing';
+const SOURCE_DELETED: QuarantineCode = 'source-deleted';
+const REPLAYED_UPLOAD: QuarantineCode = 'replayed-upload';
 /** Largest quarantine sidecar read back (backfill, config-version check). */
 const MAX_SIDECAR_BYTES = 1_048_576;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -119,8 +131,9 @@ const HEX64 = /^[0-9a-f]{64}$/;
 export function invocationMacs(kms: KMSClient, keyId: string): { readonly mac: (value: string) => Promise<string>; reset(): void } {
   let macCache = new Map<string, Promise<string>>();
   const generateMac = async (value: string): Promise<string> => {
+    // The cleaner refuses ill-formed text (lone surrogates), so this UTF-8 encoding is injective.
     let message = Buffer.from(value, 'utf8');
-    if (message.byteLength > MAX_MAC_MESSAGE) message = Buffer.from(`sha256:${sha256Hex(message)}`, 'utf8');
+    if (message.byteLength > MAX_MAC_MESSAGE) message = Buffer.concat([Buffer.from([LONG_IDENTIFIER]), Buffer.from(sha256Hex(message), 'hex')]);
     const res = await kms.send(new GenerateMacCommand({ KeyId: keyId, MacAlgorithm: 'HMAC_SHA_256', Message: message }));
     if (!res.Mac) throw new Error('GenerateMac returned no MAC');
     return Buffer.from(res.Mac).toString('hex');
@@ -152,9 +165,39 @@ export async function placeSource(ctx: StepContext, ref: SourceRef, hash: string
   if (resumed) return resumed;
   const read = await readSource(ctx, ref, decoded);
   if (read.kind === 'retry') return { retryKey: read.key };
-  const verdict = await examine(ctx, read);
+  const verdict = (await claimUpload(ctx, ref)) ? await examine(ctx, read) : replayed(read);
   const placement = await placeVerdict(ctx, ref, hash, verdict);
   return recordOutcome(ctx, ref, key, placement, sourceBytes(read));
+}
+
+/**
+ * True when this version of the upload key is the one that claims it: the first version processed
+ * (now, or on an earlier try), or any version when the bucket gives none. A presigned POST can be
+ * replayed until it expires, each time a new version of the same key: one upload grant gives one
+ * record, so every later version is quarantined `replayed-upload`. "First" is the first version the
+ * handler processes; S3 delivers the events of one key in order, so that is the first upload
+ * unless an event was redelivered late.
+ */
+export async function claimUpload(ctx: StepContext, ref: SourceRef): Promise<boolean> {
+  const claim: UploadClaimItem = {
+    pk: LEDGER.uploadPk(uploadKeyHash(ref.bucket, ref.key)),
+    sk: LEDGER.uploadSk,
+    source: s3Uri(ref.bucket, ref.key),
+    ...(ref.versionId !== undefined ? { sourceVersionId: ref.versionId } : {}),
+    at: new Date(ctx.now()).toISOString(),
+  };
+  const existing = await putIfAbsent(ctx.ddb, ctx.env.LEDGER_TABLE, uploadClaimToDdb(claim));
+  return !existing || existing.sourceVersionId?.S === ref.versionId;
+}
+
+/** The verdict for a version that did not claim its upload key: quarantined, a sidecar only (the raw zone keeps the version). */
+function replayed(read: Exclude<SourceRead, { kind: 'retry' }>): Verdict {
+  return {
+    kind: 'quarantine',
+    reasons: [{ code: REPLAYED_UPLOAD, ruleId: 'upload', message: 'another version of this upload key was processed first; one upload grant gives one record' }],
+    input: { size: sourceBytes(read) ?? 0, sha256: read.kind === 'read' ? sha256Hex(read.bytes) : '' },
+    codes: [REPLAYED_UPLOAD],
+  };
 }
 
 /** True for an object of this pipeline's raw zone that is not a folder marker. */
@@ -184,33 +227,41 @@ export async function identifyVersion(ctx: StepContext, ref: SourceRef, decoded:
 
 /**
  * A source placed before under this config version (undefined: not yet): skipped when its
- * outcome was announced, else announced now (a crash after the ledger write).
+ * outcome was announced, else announced now (a crash after the ledger write, or another delivery
+ * still at work). It counts in its outcome only when this call marked it announced.
  */
 export async function resumePlaced(ctx: StepContext, key: SourceKey): Promise<Placed | undefined> {
   const seen = await getSourceItem(ctx.ddb, ctx.env.LEDGER_TABLE, key.pk, key.sk);
   if (seen?.announced) return { outcome: 'skipped' };
   if (!seen) return undefined;
-  await announce(ctx, seen);
+  if (!(await announce(ctx, seen))) return { outcome: 'skipped' };
   return { outcome: seen.outcome, codes: seen.codes, recordId: seen.recordId };
 }
 
-/** At most `maxBytes + 1` bytes of the source; a size reported above `maxBytes` is not read at all. */
+/**
+ * At most `maxBytes + 1` bytes of the source; a size reported above `maxBytes` is not read at all.
+ * A source whose key has a delete marker as its current version is `deleted`: the upload was
+ * deleted before it was processed, and must not enter the dataset (it is quarantined
+ * `source-deleted`, a sidecar only), although the version it names can still be read.
+ */
 export async function readSource(ctx: StepContext, ref: SourceRef, decoded: boolean): Promise<SourceRead> {
   if (ref.size !== undefined && ref.size > ctx.maxBytes) return { kind: 'too-large', size: ref.size };
-  let read: { readonly bytes: Uint8Array; readonly total: number };
+  let read: { readonly bytes: Uint8Array; readonly total: number } | 'deleted';
   try {
-    read = await readBounded(ctx.s3, ref.bucket, ref.key, ref.versionId, ctx.maxBytes);
+    read = await readCurrentVersion(ctx.s3, ref, ctx.maxBytes);
   } catch (e) {
     if (!isMissing(e)) throw e;
     const alt = decoded ? undefined : lenientDecodedKey(ref.key);
     return alt !== undefined ? { kind: 'retry', key: alt } : { kind: 'missing' };
   }
+  if (read === 'deleted') return { kind: 'deleted' };
   if (read.total > ctx.maxBytes) return { kind: 'too-large', size: read.total };
   return { kind: 'read', bytes: read.bytes, total: read.total };
 }
 
 /** Bytes of the source that count for the log line (undefined: not known). */
 export function sourceBytes(read: Exclude<SourceRead, { kind: 'retry' }>): number | undefined {
+  if (read.kind === 'deleted') return undefined;
   return read.kind === 'read' ? read.total : read.kind === 'too-large' ? read.size : undefined;
 }
 
@@ -230,6 +281,13 @@ export async function examine(ctx: StepContext, read: Exclude<SourceRead, { kind
         reasons: [{ code: SOURCE_MISSING, ruleId: 'read', message: 'the source object version no longer exists' }],
         input: { size: 0, sha256: '' },
         codes: [SOURCE_MISSING],
+      };
+    case 'deleted':
+      return {
+        kind: 'quarantine',
+        reasons: [{ code: SOURCE_DELETED, ruleId: 'read', message: 'the upload was deleted (a delete marker is its current version) before it was processed' }],
+        input: { size: 0, sha256: '' },
+        codes: [SOURCE_DELETED],
       };
     case 'read': {
       const cleaned = await ctx.cleaner.clean(read.bytes, { now: ctx.now() });
@@ -254,15 +312,17 @@ export async function placeVerdict(ctx: StepContext, ref: SourceRef, hash: strin
 }
 
 /**
- * The clean record and its RecordItem: `clean` when this source owns the record id (now or on
- * an earlier try), `duplicate` when another source does. A retry never overwrites the item.
+ * The RecordItem, then the clean record: `clean` when this source owns the record id (now or on
+ * an earlier try), `duplicate` when another source does (nothing is written to S3). The item comes
+ * first, so a clean object never exists that the ledger does not know (a ledger write that keeps
+ * failing leaves nothing in the clean zone); a retry never overwrites the item, and finds the
+ * object written (If-None-Match).
  */
 export async function claimRecord(ctx: StepContext, ref: SourceRef, result: CleanRecord): Promise<'clean' | 'duplicate'> {
   const { env } = ctx;
   return ctx.recordLocks.run(result.recordId, async () => {
     const key = KEYS.cleanRecord(env.ZONE_PREFIX, result.recordId);
     const source = s3Uri(ref.bucket, ref.key);
-    await putOnce(ctx, env.CLEAN_BUCKET, key, JSON.stringify(result.record), 'application/json');
     const item: RecordItem = {
       pk: LEDGER.recordPk(result.recordId),
       sk: LEDGER.recordSk,
@@ -275,9 +335,10 @@ export async function claimRecord(ctx: StepContext, ref: SourceRef, result: Clea
       state: 'cleaned',
     };
     const existing = await putIfAbsent(ctx.ddb, env.LEDGER_TABLE, recordItemToDdb(item));
-    if (!existing) return 'clean';
-    const ours = existing.source?.S === source && existing.sourceVersionId?.S === ref.versionId;
-    return ours ? 'clean' : 'duplicate';
+    const ours = !existing || (existing.source?.S === source && existing.sourceVersionId?.S === ref.versionId);
+    if (!ours) return 'duplicate';
+    await putOnce(ctx, env.CLEAN_BUCKET, key, JSON.stringify(result.record), 'application/json');
+    return 'clean';
   });
 }
 
@@ -323,7 +384,9 @@ export async function writeQuarantine(
 /**
  * The source's SourceItem (announced at once for a duplicate, which emits no event), then its
  * event. When another delivery (another execution environment) placed the source first, its
- * item decides: skipped when announced, else announced now.
+ * item decides: skipped when announced, else announced now. The outcome is counted by the one
+ * delivery that marked the item announced (or put a duplicate's item); the others are `skipped`,
+ * so two instances handling one message never count its record twice.
  */
 export async function recordOutcome(
   ctx: StepContext, ref: SourceRef, key: SourceKey, placement: Placement, bytes: number | undefined,
@@ -343,16 +406,19 @@ export async function recordOutcome(
   const existing = await putIfAbsent(ctx.ddb, ctx.env.LEDGER_TABLE, sourceItemToDdb(item));
   if (existing) {
     const other = sourceItemFromDdb(existing);
-    if (other.announced) return { outcome: 'skipped' };
-    await announce(ctx, other);
+    if (other.announced || !(await announce(ctx, other))) return { outcome: 'skipped', bytes };
     return { outcome: other.outcome, codes: other.codes, recordId: other.recordId, bytes };
   }
-  if (outcome !== 'duplicate') await announce(ctx, item);
+  if (outcome !== 'duplicate' && !(await announce(ctx, item))) return { outcome: 'skipped', bytes };
   return { outcome, codes, recordId, bytes };
 }
 
-/** Puts the outcome's event (none for duplicates) and marks the source item announced. */
-export async function announce(ctx: StepContext, item: SourceItem): Promise<void> {
+/**
+ * Puts the outcome's event (none for duplicates) and marks the source item announced: true when
+ * this call marked it (false: another delivery did meanwhile; both may have put the event, the
+ * documented at-least-once window).
+ */
+export async function announce(ctx: StepContext, item: SourceItem): Promise<boolean> {
   if (item.outcome !== 'duplicate') {
     const detail: PipelineEventDetail = {
       pipeline: ctx.pipelineName,
@@ -363,7 +429,7 @@ export async function announce(ctx: StepContext, item: SourceItem): Promise<void
     const event: PipelineEvent = { detailType: item.outcome === 'clean' ? DETAIL_TYPE.recordCleaned : DETAIL_TYPE.recordQuarantined, detail };
     await putEvents(ctx.events, ctx.env.EVENT_BUS_NAME, [event]);
   }
-  await markAnnounced(ctx.ddb, ctx.env.LEDGER_TABLE, item);
+  return markAnnounced(ctx.ddb, ctx.env.LEDGER_TABLE, item);
 }
 
 /**
@@ -418,6 +484,47 @@ async function putOnce(ctx: StepContext, bucket: string, key: string, body: Uint
     if (isPreconditionFailed(e)) return false;
     throw e;
   }
+}
+
+/**
+ * At most `limit + 1` bytes of the version `ref` names, or `deleted` when a delete marker is the
+ * key's current version. The current version is read first: in the usual case it is the version
+ * named, and one GET does (as a GET by version id would); otherwise the named version is read.
+ * S3 answers a GET of a delete marker with 404 and `x-amz-delete-marker: true`; an emulator that
+ * omits the header there is asked with HeadObject. Throws the SDK's error when the key or the
+ * version does not exist.
+ */
+async function readCurrentVersion(s3: S3Client, ref: SourceRef, limit: number): Promise<{ bytes: Uint8Array; total: number } | 'deleted'> {
+  let current;
+  try {
+    current = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, Range: `bytes=0-${limit}` }));
+  } catch (e) {
+    if (isInvalidRange(e)) return readBounded(s3, ref.bucket, ref.key, ref.versionId, limit); // an empty current version
+    if (!isMissing(e)) throw e;
+    if (isDeleteMarker(e)) return 'deleted';
+    try {
+      await s3.send(new HeadObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    } catch (head) {
+      if (!isMissing(head)) throw head; // transient: the message is retried (never taken for a missing source)
+      if (isDeleteMarker(head)) return 'deleted';
+      throw e;
+    }
+    // Written again between the two calls: read the version named.
+    return readBounded(s3, ref.bucket, ref.key, ref.versionId, limit);
+  }
+  if (ref.versionId !== undefined && current.VersionId !== ref.versionId) {
+    // Another version is current (the upload key was written again): read the one named.
+    (current.Body as { destroy?: () => void } | undefined)?.destroy?.();
+    return readBounded(s3, ref.bucket, ref.key, ref.versionId, limit);
+  }
+  const bytes = current.Body ? await current.Body.transformToByteArray() : new Uint8Array();
+  return { bytes, total: Number(/\/(\d+)$/.exec(current.ContentRange ?? '')?.[1] ?? bytes.byteLength) };
+}
+
+/** An S3 error that says the key's current version is a delete marker. */
+function isDeleteMarker(e: unknown): boolean {
+  const headers = (e as { $response?: { headers?: Record<string, string | undefined> } } | undefined)?.$response?.headers;
+  return headers?.['x-amz-delete-marker'] === 'true';
 }
 
 /** At most `limit + 1` bytes of an object version and its total size. */

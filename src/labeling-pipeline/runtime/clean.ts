@@ -9,7 +9,7 @@
  * Every raw object version (`SourceRef`; identity bucket/key/versionId, `sourceHash` in
  * clean-source.ts) ends in exactly one place under the current cleaning-config version:
  *
- *   clean       clean zone `KEYS.cleanRecord` + `RecordItem` (this source owns the record id)
+ *   clean       `RecordItem` (this source owns the record id) + clean zone `KEYS.cleanRecord`
  *   duplicate   another source owns the same content-derived record id (nothing written to S3)
  *   quarantine  quarantine zone `KEYS.quarantinedInput` + `KEYS.quarantineSidecar`
  *   DLQ         a transient error on every one of the queue's receives (SQS mode)
@@ -21,30 +21,52 @@
  *   0. A source without version id (a backfill item): HeadObject [identifyVersion].
  *   1. GetItem SourceItem: announced → skipped (duplicate delivery); present, not announced →
  *      announce it (a crash after the ledger write); absent → go on [resumePlaced].
- *   2. Read at most `maxBytes + 1` bytes (a size reported above `maxBytes` is not read at all)
+ *   2. Read at most `maxBytes + 1` bytes (a size reported above `maxBytes` is not read at all):
+ *      a ranged GET of the key's current version, which is the version named in the usual case;
+ *      else a ranged GET of the version named. A delete marker as the current version: deleted
  *      [readSource].
- *   3. `cleaner.clean` (MACs from KMS GenerateMac, cached per invocation) [examine].
- *   4. clean: PutObject If-None-Match `*` (412 = already written), then PutItem RecordItem
- *      `attribute_not_exists(pk)`; on ConditionalCheckFailed the existing item decides: owned by
- *      this very source version → clean (a retry), else → duplicate. (Stricter than
- *      `attribute_not_exists(pk) OR #source = :source`: a retry never overwrites the item, whose
- *      `state` and `label` the labeling handler may have moved on since.) [claimRecord]
- *   5. quarantine: input copy and sidecar, If-None-Match `*` [writeQuarantine].
- *   6. PutItem SourceItem (`attribute_not_exists(pk)`, announced=false; duplicates are written
+ *   3. PutItem UploadClaimItem `attribute_not_exists(pk)`: the first version of an upload key
+ *      claims it; another version that did → quarantined `replayed-upload` [claimUpload].
+ *   4. `cleaner.clean` (MACs from KMS GenerateMac, cached per invocation) [examine].
+ *   5. clean: PutItem RecordItem `attribute_not_exists(pk)`; on ConditionalCheckFailed the
+ *      existing item decides: owned by this very source version → go on (a retry), else →
+ *      duplicate (nothing written to S3). Then PutObject If-None-Match `*` (412 = already
+ *      written). The ledger item comes first, so no clean object ever exists that the ledger does
+ *      not know, whatever fails after it. (Stricter than `attribute_not_exists(pk) OR #source =
+ *      :source`: a retry never overwrites the item, whose `state` and `label` the labeling handler
+ *      may have moved on since.) [claimRecord]
+ *   6. quarantine: input copy and sidecar, If-None-Match `*` [writeQuarantine].
+ *   7. PutItem SourceItem (`attribute_not_exists(pk)`, announced=false; duplicates are written
  *      announced=true, they emit no event) [recordOutcome], PutEvents, UpdateItem
- *      announced=true [announce].
+ *      announced=true if it was false [announce].
  *
  * Decisions:
  * - Source missing (NoSuchKey / NoSuchVersion: deleted before it was processed): quarantined with
  *   code `source-missing`, a sidecar only (no input copy; `inputSha256` '' and `inputBytes` 0).
  *   Without s3:ListBucket on the raw bucket S3 answers 403 instead of 404, which is treated as
  *   transient (the message ends in the DLQ).
+ * - Source deleted (its key's current version is a delete marker: the upload was deleted before
+ *   it was processed, though the version the event names can still be read by id): quarantined
+ *   `source-deleted`, a sidecar only (nothing of it is copied or cleaned; a deleted upload does
+ *   not enter the dataset). Decided at processing time: an upload deleted after it was cleaned
+ *   keeps its record. S3 answers the GET of a deleted key with 404 and `x-amz-delete-marker`
+ *   (an emulator without that header is asked with HeadObject); a 403 there (no s3:ListBucket)
+ *   is transient, so a deleted upload is never cleaned for want of the header.
+ * - Replayed upload (a presigned POST can be used again until it expires, each time a new version
+ *   of the same key): the first version of a key that the handler processes claims it in the
+ *   ledger; every other version is quarantined `replayed-upload`, a sidecar only. One upload
+ *   grant, one record, and reconciliation still balances (each version ends in one place).
  * - Too large (reported size or the ranged GET's total above `maxBytes`): quarantined `too-large`
  *   with a sidecar only (`inputBytes` = the size, `inputSha256` '': the object was not read; the
  *   raw zone keeps the version the sidecar names).
  * - Events are at-least-once: a crash (or lost response) after PutEvents and before the
- *   announced=true update puts the event again on the retry; consumers dedupe on
- *   `detail.recordId` (clean) or `detail.source` + `detail.sourceVersionId` (quarantine).
+ *   announced=true update puts the event again on the retry, and so may two deliveries of one
+ *   message handled at the same time; consumers dedupe on `detail.recordId` (clean) or
+ *   `detail.source` + `detail.sourceVersionId` (quarantine).
+ * - Counts (`Records<Outcome>`) are once per source: the delivery whose UpdateItem turned
+ *   `announced` from false to true counts the outcome (for a duplicate: the one whose PutItem
+ *   wrote the item); every other delivery counts `skipped`. A lost response of that very write
+ *   leaves the source uncounted (the retry finds it announced); it is counted in RecordsFailed.
  * - Backfill under a new cleaning-config version re-runs every source (new ledger sort key). A
  *   source that is quarantined again gets its sidecar replaced (If-Match on the old ETag: a new
  *   object version per config version). A source that was quarantined and is now clean keeps its

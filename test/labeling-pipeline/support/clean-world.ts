@@ -116,6 +116,8 @@ export interface Fault {
   readonly persistent?: boolean;
   readonly mode: FaultMode;
   readonly kind: FaultKind;
+  /** Only calls whose input this accepts count towards `nth` (e.g. PutItem of a record item). @default every call */
+  readonly match?: (input: any) => boolean;
 }
 
 const ERRORS: Record<FaultKind, { name: string; status: number }> = {
@@ -152,6 +154,8 @@ export class FaultPlan {
   readonly calls = new Map<string, number>();
   /** Observers of every call that was made (after it returned). */
   readonly made: Array<{ service: string; command: string; input: any }> = [];
+  /** Called before each call; the call waits for the promise it returns (to force an interleaving). */
+  hold?: (service: Fault['service'], command: string, input: any) => Promise<void> | undefined;
   constructor(readonly faults: readonly Fault[] = []) {}
 
   /** Middleware on a client: counts calls per command, fires the matching faults. */
@@ -159,11 +163,25 @@ export class FaultPlan {
     client.middlewareStack.add((next: any, context: any) => async (args: any) => {
       const command: string = context.commandName;
       if (this.crashed) throw new SimulatedCrash();
+      await this.hold?.(service, command, args.input);
       const key = `${service}:${command}`;
       const n = (this.calls.get(key) ?? 0) + 1;
       this.calls.set(key, n);
-      const hits = (x: Fault) => x.service === service && x.command === command && (x.persistent ? n >= x.nth : n === x.nth);
-      const f = this.enabled ? this.faults.find(hits) : undefined;
+      const counted = (x: Fault) => {
+        if (!x.match) return n;
+        if (!x.match(args.input)) return 0;
+        const k = `${key}:${this.faults.indexOf(x)}`;
+        const m = (this.calls.get(k) ?? 0) + 1;
+        this.calls.set(k, m);
+        return m;
+      };
+      // Every fault of this command counts the call (before any is chosen), then the first that hits fires.
+      const hits = this.faults.map((x) => {
+        if (x.service !== service || x.command !== command) return false;
+        const m = counted(x);
+        return m > 0 && (x.persistent ? m >= x.nth : m === x.nth);
+      });
+      const f = this.enabled ? this.faults.find((_, i) => hits[i]) : undefined;
       if (f) this.fired.push(f);
       if (f?.mode === 'before') throw new InjectedFault(f.kind, f);
       const out = await next(args);
@@ -288,7 +306,16 @@ export interface DriveResult {
  * failed ones (partial batch response; every one when the invocation crashed or threw) come back
  * until they were received `maxReceiveCount` times, then they go to the DLQ.
  */
-export interface DriveOptions { readonly plan?: FaultPlan; readonly batchSize?: number; readonly maxReceiveCount?: number }
+export interface DriveOptions {
+  readonly plan?: FaultPlan;
+  readonly batchSize?: number;
+  readonly maxReceiveCount?: number;
+  /**
+   * A second execution environment that gets every batch at the same time (the visibility timeout
+   * ran out while the first still worked on it): a message is done when either one succeeded.
+   */
+  readonly twin?: CleanHandler;
+}
 
 export async function driveLikeSqs(handler: CleanHandler, messages: Message[], opts: DriveOptions = {}): Promise<DriveResult> {
   const batchSize = opts.batchSize ?? 10;
@@ -301,18 +328,23 @@ export async function driveLikeSqs(handler: CleanHandler, messages: Message[], o
     const batch = pending.splice(0, batchSize);
     for (const m of batch) m.receives++;
     invocations++;
-    let failed: Set<string>;
-    try {
-      const res = await handler.handleSqs(sqsEvent(batch.map((m) => sqsRecord(m.body, m.id, m.receives))));
-      failed = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-    } catch {
-      failed = new Set(batch.map((m) => m.id));
-    }
+    const deliver = async (h: CleanHandler): Promise<Set<string>> => {
+      try {
+        const res = await h.handleSqs(sqsEvent(batch.map((m) => sqsRecord(m.body, m.id, m.receives))));
+        return new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
+      } catch {
+        return new Set(batch.map((m) => m.id));
+      }
+    };
+    const [first, second] = await Promise.all([deliver(handler), opts.twin ? deliver(opts.twin) : undefined]);
+    let failed = first;
     if (opts.plan?.crashed) {
       crashes++;
       opts.plan.crashed = false; // a new execution environment
       failed = new Set(batch.map((m) => m.id));
     }
+    // The twin deleted what it handled: a message comes back only when both failed it.
+    if (second) failed = new Set([...failed].filter((id) => second.has(id)));
     for (const m of batch) {
       if (!failed.has(m.id)) continue;
       if (m.receives >= max) dlq.push(m);
