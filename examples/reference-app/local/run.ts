@@ -43,6 +43,7 @@ import { createReviewApiHandler } from '../../../src/labeling-pipeline/runtime/r
 import { createReviewRecordHandler } from '../../../src/labeling-pipeline/runtime/review-record';
 import { CONFIG_FILE, DATASET_FILES, KEYS, PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
 import { readManifest } from '../../../src/labeling-pipeline/runtime/logic/dataset';
+import { parseReviewApiSettings } from '../../../src/labeling-pipeline/runtime/logic/review-request';
 import { reconcileCounts } from '../../../src/labeling-pipeline/runtime/logic/reconcile';
 import { startLocalAws } from '../../local-aws/local-aws';
 import { localSfn } from '../../local-aws/local-sfn';
@@ -138,6 +139,9 @@ function synthesized(assembly: { directory: string; artifactId: string }): Synth
   const upload = byPrefix('UploadsHandler', 'AWS::Lambda::Function');
   const uploadEnv = Object.fromEntries(Object.entries<any>(upload.Properties.Environment.Variables).map(([k, v]) => [k, flat(v)]));
   const reviewDefinition = definition('HearingReviewStateMachine');
+  // The review API function: the one the construct gives the reviewers' settings.
+  const reviewApi = resources.filter(([, r]) => r.Type === 'AWS::Lambda::Function' && r.Properties.Environment?.Variables?.REVIEW_API_SETTINGS !== undefined);
+  if (reviewApi.length !== 1) throw new Error(`expected one review API function (REVIEW_API_SETTINGS) in the template, found ${reviewApi.length}`);
   return {
     spec: {
       pipelineName: config.pipelineName,
@@ -147,6 +151,7 @@ function synthesized(assembly: { directory: string; artifactId: string }): Synth
       cleanedEventPattern: cleanedRule.Properties.EventPattern,
       maxReceiveCount: queue.Properties.RedrivePolicy.maxReceiveCount,
       reviewDefinition: JSON.stringify(reviewDefinition),
+      reviewApiSettings: flat(reviewApi[0][1].Properties.Environment.Variables.REVIEW_API_SETTINGS),
     },
     config,
     datasetDefinition: definition('HearingDatasetStateMachine'),
@@ -531,7 +536,8 @@ async function runReviews(world: World, synth: Synthesized, reviewerSub: string)
     }
     return send(command);
   };
-  const api = createReviewApiHandler({ ddb: world.clients.ddb, sfn: reviewSfn, env: world.env, config, logger: sink, writeMetrics });
+  const settings = parseReviewApiSettings(world.env.REVIEW_API_SETTINGS);
+  const api = createReviewApiHandler({ ddb: world.clients.ddb, sfn: reviewSfn, kms: world.clients.kms, env: world.env, settings, config, logger: sink, writeMetrics });
   const executions = (await sfn.send(new ListExecutionsCommand({ stateMachineArn: world.reviewStateMachineArn }))).executions ?? [];
   const machine = new localSfn.StateMachine(synth.reviewDefinition, { validationOptions: { checkArn: false, checkPaths: false } });
 
@@ -559,7 +565,9 @@ async function runReviews(world: World, synth: Synthesized, reviewerSub: string)
   });
 
   // The simulated reviewer: list pending reviews through the API, answer each with the true grade.
-  const reviewer = { requestContext: { authorizer: { claims: { sub: reviewerSub } }, identity: {} }, headers: {}, isBase64Encoded: false };
+  // A member of the reviewer group (the synthesized settings name it), signed in with the user pool.
+  const groups = settings.access.kind === 'cognito-group' ? { 'cognito:groups': settings.access.group } : {};
+  const reviewer = { requestContext: { authorizer: { claims: { sub: reviewerSub, ...groups } }, identity: {} }, headers: {}, isBase64Encoded: false };
   let answered = 0;
   let pages = 0;
   for (let idle = 0; idle < 20 && (answered < executions.length);) {

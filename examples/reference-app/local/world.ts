@@ -62,6 +62,8 @@ export interface WorldSpec {
   readonly maxReceiveCount: number;
   /** The review state machine's definition (created in moto for StartExecution). */
   readonly reviewDefinition: string;
+  /** The review API's `REVIEW_API_SETTINGS` (who may review, how often), as synthesized. */
+  readonly reviewApiSettings: string;
 }
 
 export function clientsFor(aws: LocalAws): Clients {
@@ -143,6 +145,7 @@ export async function createWorld(aws: LocalAws, spec: WorldSpec): Promise<World
     REVIEW_STATE_MACHINE_ARN: machine.stateMachineArn!,
     METRICS_NAMESPACE: 'cdk-secure-mlops/LabelingPipeline',
     ALLOWED_ORIGINS: '[]',
+    REVIEW_API_SETTINGS: spec.reviewApiSettings,
   };
   return {
     clients,
