@@ -147,25 +147,3 @@ export function callerPseudonyms(mac: MacBytes, capacity = 1024): CallerPseudony
   };
   return Object.defineProperty(pseudonyms, 'size', { get: () => cache.size }) as CallerPseudonyms;
 }
-
-/**
- * @deprecated The raw identity as a key segment (the Cognito `sub` itself): use `callerIdentity`
- * and `callerPseudonyms` instead. Kept only until the review API moves to pseudonyms.
- *
- * Derive a key-safe identifier of the caller, or undefined when the request carries no usable
- * identity: the Cognito `sub`, else the identity id (`:` → `_`), else `iam-` and 32 hex digits of
- * the IAM ARN's hash (`sha256Hex`, given by the caller). A segment is 1 to 128 characters of
- * `A-Z a-z 0-9 _ -` and starts with a letter or digit.
- */
-export function callerKeySegment(caller: CallerContext, sha256Hex: (s: string) => string): string | undefined {
-  if (caller.cognitoSub && SAFE_SUB.test(caller.cognitoSub)) {
-    return caller.cognitoSub;
-  }
-  if (caller.cognitoIdentityId && SAFE_IDENTITY_ID.test(caller.cognitoIdentityId)) {
-    return caller.cognitoIdentityId.replace(':', '_');
-  }
-  if (caller.userArn && caller.userArn.startsWith('arn:')) {
-    return `iam-${sha256Hex(caller.userArn).slice(0, 32)}`;
-  }
-  return undefined;
-}
