@@ -21,6 +21,10 @@ export const DATASET_KEYS = {
 /** Files of a dataset version under `DATASET_KEYS.datasetPrefix`. */
 export const DATASET_FILES = {
   manifest: (split: 'train' | 'validation' | 'test') => `${split}.manifest`,
+  /**
+   * The dataset card, written last: `datasetVersion` and `published` (true when the version passed
+   * its quality gates). Consumers check it before they act on an event naming the version.
+   */
   card: 'dataset-card.json',
   report: 'quality-report.json',
 } as const;

@@ -17,8 +17,8 @@ import { TrainingImage } from './training-image';
 import {
   DatasetTrigger, MetricGate, ModelApprovalStatus, TrainingChannel, TrainingMetricDefinition, TrainingSchedule,
 } from './training-options';
-import { createTrainingNetwork, createTrainingRole, grantStateMachine, TrainingNetwork } from './training-roles';
-import { buildTrainingStates } from './training-state-machine';
+import { createTrainingNetwork, createTrainingRole, grantStateMachine, scopeServiceTrust, TrainingNetwork } from './training-roles';
+import { buildTrainingStates, datasetCardPattern } from './training-state-machine';
 import { DATASET_KEYS } from '../contract/dataset-version';
 import {
   DatasetVersionPublishedDetail, LABELING_DETAIL_TYPE, LABELING_EVENT_SOURCE, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE,
@@ -338,7 +338,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     this.instanceType = config.instanceType;
 
     // ---- keys and logs ----------------------------------------------------------------------------
-    const encryptionKey = new kms.Key(this, 'Key', {
+    const encryptionKey = new ServiceScopedKey(this, 'Key', {
       enableKeyRotation: true,
       description: `${this.node.path}: encrypts the training state machine, its log group and dead-letter queue`,
       removalPolicy: this.removalPolicy,
@@ -380,6 +380,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       this.addSchedule(props.schedule, config.datasetPrefix);
     }
     (props.consumers ?? []).forEach((consumer, i) => this.addModelConsumer(consumer, `Consumer${i}`));
+    this.scopeEventsRoleTrust();
 
     this.acknowledgeReviewed(config, props);
   }
@@ -403,6 +404,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       { at: machineRole, ids: [iam5Resource(arn('sagemaker', `training-job/${config.jobNamePrefix}-*`))], reason: REASON.trainingJobs },
       { at: machineRole, ids: [iam5Resource(arn('sagemaker', `model-package/${config.modelName}/*`))], reason: REASON.modelPackages },
       { at: machineRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.records(config.modelName)}*`)], reason: REASON.modelRecords },
+      { at: machineRole, ids: [iam5Resource(`${curated}/${datasetCardPattern(config)}`)], reason: REASON.datasetCards },
       { at: /^(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
@@ -570,9 +572,21 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     });
   }
 
+  /**
+   * EventBridge may assume the role of the trigger targets (aws-cdk-lib's `EventsRole` of the state
+   * machine) only for rules of this account (the rules' own ARNs cannot be named: the rules refer
+   * to the role).
+   */
+  private scopeEventsRoleTrust() {
+    const eventsRole = this.stateMachine.node.tryFindChild('EventsRole') as iam.Role | undefined;
+    if (eventsRole) {
+      scopeServiceTrust(eventsRole, eventBridgeSource(this));
+    }
+  }
+
   private ensureDeadLetterQueue(): sqs.Queue {
     if (!this.dlq) {
-      this.dlq = new sqs.Queue(this, 'DeadLetterQueue', {
+      this.dlq = new DeadLetterQueue(this, 'DeadLetterQueue', {
         encryption: sqs.QueueEncryption.KMS,
         encryptionMasterKey: this.encryptionKey,
         enforceSSL: true,
@@ -586,7 +600,11 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
         principals: [new iam.ServicePrincipal('events.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          // The rules of this account (their ARNs cannot be named: the rules refer to the queue).
+          ArnLikeIfExists: { 'aws:SourceArn': eventBridgeRules(this) },
+        },
       }));
       this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
         alarmDescription: `${this.node.path}: a trigger or consumer event could not be delivered (see the dead-letter queue)`,
@@ -602,6 +620,50 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       }
     }
     return this.dlq;
+  }
+}
+
+/** The ARN pattern of the EventBridge rules of the construct's account and region (any bus). */
+function eventBridgeRules(scope: Construct): string {
+  const stack = Stack.of(scope);
+  return `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*`;
+}
+
+/** EventBridge acting for a rule of this account and region. */
+function eventBridgeSource(scope: Construct): Record<string, unknown> {
+  return {
+    StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
+    ArnLike: { 'aws:SourceArn': eventBridgeRules(scope) },
+  };
+}
+
+/**
+ * The dead-letter queue: every statement aws-cdk-lib adds for a service principal (the rule
+ * targets' "events.amazonaws.com may send", already limited to the rule's ARN) also names this
+ * account (aws:SourceAccount).
+ */
+class DeadLetterQueue extends sqs.Queue {
+  public override addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
+    if (statement.effect === iam.Effect.ALLOW && statement.principals.some((p) => p instanceof iam.ServicePrincipal)) {
+      statement.addCondition('StringEquals', { 'aws:SourceAccount': Stack.of(this).account });
+    }
+    return super.addToResourcePolicy(statement);
+  }
+}
+
+/**
+ * The training key: aws-cdk-lib's statement for CloudWatch Logs' log delivery
+ * (`delivery.logs.amazonaws.com`, added for the state machine's encrypted logs) names this
+ * account and its log resources (aws:SourceAccount, aws:SourceArn).
+ */
+class ServiceScopedKey extends kms.Key {
+  public override addToResourcePolicy(statement: iam.PolicyStatement, allowNoOp?: boolean): iam.AddToResourcePolicyResult {
+    if (statement.principals.some((p) => p instanceof iam.ServicePrincipal && p.service === 'delivery.logs.amazonaws.com')) {
+      const stack = Stack.of(this);
+      statement.addCondition('StringEquals', { 'aws:SourceAccount': stack.account });
+      statement.addCondition('ArnLike', { 'aws:SourceArn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*` });
+    }
+    return super.addToResourcePolicy(statement, allowNoOp);
   }
 }
 

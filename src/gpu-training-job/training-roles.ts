@@ -28,8 +28,10 @@ export interface TrainingNetwork {
 export function createTrainingRole(scope: Construct, config: TrainingConfig, lake: ISecureDataLake, volumeEncryptionKey?: kms.IKey): iam.Role {
   const stack = Stack.of(scope);
   const role = new iam.Role(scope, 'TrainingRole', {
+    // SageMaker may assume the role for this account's training jobs of this model only.
     assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com').withConditions({
       StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:sagemaker:${stack.region}:${stack.account}:training-job/${config.jobNamePrefix}-*` },
     }),
     description: `${scope.node.path}: SageMaker training jobs of ${config.modelName}`,
   });
@@ -124,7 +126,30 @@ export function grantStateMachine(machine: sfn.StateMachine, config: TrainingCon
     actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
     resources: [`arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule`],
   }));
+  // Also kms:Decrypt on the lake key, which ReadDatasetCard's s3:GetObject of a card needs (SSE-KMS).
   lake.grantWrite(machine, DataZone.MODELS, `${MODEL_KEYS.records(config.modelName)}*`);
+  scopeStateMachineTrust(machine);
+}
+
+/**
+ * Step Functions may assume the state machine's role only for this state machine of this account
+ * (aws:SourceAccount, aws:SourceArn): the ARN is built from the name known at synth (a reference
+ * to the state machine would be circular).
+ */
+function scopeStateMachineTrust(machine: sfn.StateMachine) {
+  const stack = Stack.of(machine);
+  const name = (machine.node.defaultChild as sfn.CfnStateMachine).stateMachineName!;
+  const arn = `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${name}`;
+  scopeServiceTrust(machine.role, { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': [arn, `${arn}:*`] } });
+}
+
+/**
+ * Put conditions on the one service statement of a role's trust policy (a role aws-cdk-lib
+ * created with `assumedBy` a service principal).
+ */
+export function scopeServiceTrust(role: iam.IRole, condition: Record<string, unknown>) {
+  const cfn = role.node.defaultChild as iam.CfnRole;
+  cfn.addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', condition);
 }
 
 function grantList(grantee: iam.IGrantable, bucketArn: string, prefixPattern: string) {

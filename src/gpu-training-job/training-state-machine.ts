@@ -1,11 +1,17 @@
 /**
  * The states of a GpuTrainingJob's state machine:
  *
- *   ValidateInput → PrepareJob → Train → HasMetrics → (ReadMetrics | NoMetrics)
+ *   ValidateInput → PrepareJob → MatchDatasetLocation → ReadDatasetCard → CheckDatasetCard
+ *     → Train → HasMetrics → (ReadMetrics | NoMetrics)
  *     → [SelectGateMetrics → Gate0 … GateN] → RegisterModel → WriteModelRecord
  *     → PublishModelTrained → ModelTrained
  *   a failed gate: PublishModelRejected → ModelRejected
- *   invalid input (RejectInput) or a failed task: PublishTrainingFailed → TrainingFailed
+ *   invalid input (RejectInput), a dataset version whose card is absent or not published
+ *   (DatasetCardUnreadable, DatasetNotPublished) or a failed task: PublishTrainingFailed → TrainingFailed
+ *
+ * The input may come from a forged "Dataset Version Published" event: before anything is trained
+ * the machine reads the version's dataset card in the curated zone (written only by the dataset
+ * handler) and goes on only when it names the version and says `published: true`.
  *
  * Every task retries what is transient (bounded) and routes everything else to
  * PublishTrainingFailed. The state and construct IDs are part of the contract.
@@ -20,7 +26,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { MODEL_KEYS, TrainingConfig } from './training-config';
 import { ChannelDataType, ChannelInputMode, MetricComparison, MetricGate, TrainingChannel } from './training-options';
-import { DATASET_KEYS } from '../contract/dataset-version';
+import { DATASET_FILES, DATASET_KEYS } from '../contract/dataset-version';
 import {
   ModelRejectedDetail, ModelTrainedDetail, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE, TrainedModelDetail, TrainingFailedDetail,
 } from '../contract/events';
@@ -70,6 +76,11 @@ const TRANSIENT_EVENTS = [
   ...TRANSIENT_COMMON,
 ];
 
+/** The dataset cards under the dataset prefix, `<prefix>datasets/*\/dataset-card.json`: what ReadDatasetCard may read. */
+export function datasetCardPattern(config: TrainingConfig): string {
+  return `${DATASET_KEYS.datasetPrefix(config.datasetPrefix, '*')}${DATASET_FILES.card}`;
+}
+
 /**
  * Define the states of the training state machine under `states` and return the start state.
  */
@@ -79,11 +90,11 @@ export function buildTrainingStates(states: Construct, o: TrainingStatesOptions)
   const publishFailure = failurePath(states, o);
   const onError = (state: Catchable) => state.addCatch(publishFailure, { errors: ['States.ALL'], resultPath: '$.failure' });
 
-  const { validate, prepare } = inputCheck(states, o, publishFailure);
-
   const train = trainTask(states, o);
   retry(train, TRANSIENT_SAGEMAKER, 30);
   onError(train);
+
+  const validate = inputCheck(states, o, publishFailure, train);
 
   const metrics = finalMetrics(states, config.gates);
 
@@ -105,7 +116,7 @@ export function buildTrainingStates(states: Construct, o: TrainingStatesOptions)
   }
   metrics.readMetrics.next(gateEntry);
   metrics.noMetrics.next(gateEntry);
-  prepare.next(train).next(metrics.hasMetrics);
+  train.next(metrics.hasMetrics);
   return validate;
 }
 
@@ -129,8 +140,13 @@ function failurePath(states: Construct, o: TrainingStatesOptions): tasks.EventBr
   return publishFailure;
 }
 
-/** ValidateInput: a dataset version of this lake's curated zone goes on to PrepareJob, anything else to RejectInput. */
-function inputCheck(states: Construct, o: TrainingStatesOptions, publishFailure: sfn.IChainable) {
+/**
+ * ValidateInput → PrepareJob → MatchDatasetLocation → ReadDatasetCard → CheckDatasetCard → `next`:
+ * a dataset version of this lake's curated zone whose location is its own folder, and whose
+ * dataset card names it and says it was published. Anything else fails with a recorded reason:
+ * RejectInput (InvalidInput), DatasetCardUnreadable or DatasetNotPublished (DatasetNotPublished).
+ */
+function inputCheck(states: Construct, o: TrainingStatesOptions, publishFailure: sfn.IChainable, next: sfn.IChainable): sfn.IChainable {
   const { datasetPrefix, jobNamePrefix } = o.config;
   const rejectInput = new sfn.Pass(states, 'RejectInput', {
     result: sfn.Result.fromObject({
@@ -144,11 +160,13 @@ function inputCheck(states: Construct, o: TrainingStatesOptions, publishFailure:
   const locationPattern = `s3://${o.curated.bucketName}/${DATASET_KEYS.datasetPrefix(datasetPrefix, '*')}`;
   const validate = new sfn.Choice(states, 'ValidateInput', { comment: 'A dataset version of this lake\'s curated zone' });
   const prepare = new sfn.Pass(states, 'PrepareJob', {
-    comment: 'One training job name per execution (a hash of the execution id: deterministic, 63 characters at most)',
+    comment: 'One training job name per execution (a hash of the execution id: deterministic, 63 characters at most), and where the version\'s folder and card are',
     parameters: {
       datasetVersion: sfn.JsonPath.stringAt('$.datasetVersion'),
       location: sfn.JsonPath.stringAt('$.location'),
       trainingJobName: sfn.JsonPath.format(`${jobNamePrefix}-{}`, sfn.JsonPath.hash(sfn.JsonPath.stringAt('$$.Execution.Id'), 'MD5')),
+      versionLocation: sfn.JsonPath.format(`s3://${o.curated.bucketName}/${DATASET_KEYS.datasetPrefix(datasetPrefix, '{}')}`, sfn.JsonPath.stringAt('$.datasetVersion')),
+      datasetCardKey: sfn.JsonPath.format(`${DATASET_KEYS.datasetPrefix(datasetPrefix, '{}')}${DATASET_FILES.card}`, sfn.JsonPath.stringAt('$.datasetVersion')),
     },
   });
   validate
@@ -161,7 +179,69 @@ function inputCheck(states: Construct, o: TrainingStatesOptions, publishFailure:
       sfn.Condition.stringMatches('$.location', locationPattern),
     ), prepare)
     .otherwise(rejectInput);
-  return { validate, prepare };
+
+  // The channels are read from `location`: it must be the folder of `datasetVersion`, whose card is checked.
+  const matchLocation = new sfn.Choice(states, 'MatchDatasetLocation', { comment: 'The location is the folder of the dataset version' })
+    .when(sfn.Condition.stringEqualsJsonPath('$.location', '$.versionLocation'), readCard(states, o, publishFailure, next))
+    .otherwise(rejectInput);
+  prepare.next(matchLocation);
+  return validate;
+}
+
+/**
+ * ReadDatasetCard → CheckDatasetCard: the card of the version (written by the dataset handler
+ * only, last); `next` when it names the version and says `published: true`, else a recorded
+ * refusal. A card that cannot be read (absent: the version was never completed) is refused too.
+ */
+function readCard(states: Construct, o: TrainingStatesOptions, publishFailure: sfn.IChainable, next: sfn.IChainable): sfn.IChainable {
+  const card = DATASET_FILES.card;
+  const unreadable = new sfn.Pass(states, 'DatasetCardUnreadable', {
+    parameters: {
+      Error: 'DatasetNotPublished',
+      Cause: sfn.JsonPath.format(`no dataset card could be read at {}${card} ({}): the version was never completed, or it is not in this lake`,
+        sfn.JsonPath.stringAt('$.location'), sfn.JsonPath.stringAt('$.cardError.Error')),
+    },
+    resultPath: '$.failure',
+  });
+  unreadable.next(publishFailure);
+  const notPublished = new sfn.Pass(states, 'DatasetNotPublished', {
+    parameters: {
+      Error: 'DatasetNotPublished',
+      Cause: sfn.JsonPath.format(`the dataset card at {}${card} does not say that this version was published (its quality gates blocked it: see its quality report), or it names another version`,
+        sfn.JsonPath.stringAt('$.location')),
+    },
+    resultPath: '$.failure',
+  });
+  notPublished.next(publishFailure);
+
+  const read = new tasks.CallAwsService(states, 'ReadDatasetCard', {
+    comment: 'The dataset card of the version: an event may be forged, the card is what the dataset handler wrote',
+    service: 's3',
+    action: 'getObject',
+    iamAction: 's3:GetObject',
+    iamResources: [o.curated.arnForObjects(datasetCardPattern(o.config))],
+    parameters: { Bucket: o.curated.bucketName, Key: sfn.JsonPath.stringAt('$.datasetCardKey') },
+    resultSelector: { card: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt('$.Body')) },
+    resultPath: '$.dataset',
+  });
+  retry(read, TRANSIENT_S3, 2);
+  read.addCatch(unreadable, { errors: ['States.ALL'], resultPath: '$.cardError' });
+
+  const published = '$.dataset.card.published';
+  const cardVersion = '$.dataset.card.datasetVersion';
+  // One Choice, branches in order: each path is tested for presence and type before it is compared.
+  const check = new sfn.Choice(states, 'CheckDatasetCard', { comment: 'The card names this version and says published: true' })
+    .when(sfn.Condition.not(sfn.Condition.isPresent(published)), notPublished)
+    .when(sfn.Condition.not(sfn.Condition.isBoolean(published)), notPublished)
+    .when(sfn.Condition.not(sfn.Condition.isPresent(cardVersion)), notPublished)
+    .when(sfn.Condition.not(sfn.Condition.isString(cardVersion)), notPublished)
+    .when(sfn.Condition.and(
+      sfn.Condition.booleanEquals(published, true),
+      sfn.Condition.stringEqualsJsonPath(cardVersion, '$.datasetVersion'),
+    ), next)
+    .otherwise(notPublished);
+  read.next(check);
+  return read;
 }
 
 /**

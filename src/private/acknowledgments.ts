@@ -155,6 +155,7 @@ export const REASON = {
   trainingJobs: 'Create, describe and stop training jobs whose names start with this model\'s prefix; each execution creates one job named <model>-<hash of the execution id>, which cannot be enumerated in advance.',
   modelPackages: 'sagemaker:CreateModelPackage of new versions in this model\'s package group; the registry numbers versions (<group>/<n>) as they are created.',
   modelRecords: 'Write (PutObject) of one model record per training job, <model>/records/<training job name>.json, named per execution; no read, no delete.',
+  datasetCards: 'Read-only (s3:GetObject; kms:Decrypt through S3) of the dataset cards, <prefix>datasets/<version>/dataset-card.json: before training, the state machine checks that the card of the version it was asked to train on says the version was published (an event may be forged). Versions are named when the labeling pipeline publishes them, so they cannot be enumerated; only the card file of each version is readable.',
   modelConsumer: 'A model consumer (grantReadModels) reads the artifacts and records of this one model, named per training job; read-only, one prefix of the models zone.',
 } as const;
 

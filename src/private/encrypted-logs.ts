@@ -23,19 +23,26 @@ export function createLogsKey(scope: Construct, id: string, removalPolicy: Remov
 /**
  * Allow CloudWatch Logs to use the key for log groups of this account and region.
  *
+ * The binding condition is the encryption context CloudWatch Logs sets on every call, the ARN of
+ * the log group (`kms:EncryptionContext:aws:logs:arn`), which only the service can set: log groups
+ * of this account and region. The log groups' own ARNs cannot be named (each log group refers to
+ * the key, and CloudFormation names them). Where the service also sends `aws:SourceAccount` and
+ * `aws:SourceArn`, they must name this account and its log resources too.
+ *
  * @internal
  */
 export function allowLogsService(key: kms.IKey): void {
   const stack = Stack.of(key);
+  const logsArn = (resource: string) => `arn:${stack.partition}:logs:${stack.region}:${stack.account}:${resource}`;
   key.addToResourcePolicy(new iam.PolicyStatement({
     sid: 'AllowCloudWatchLogsOfThisAccount',
     principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
     actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:ReEncryptTo', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:DescribeKey'],
     resources: ['*'],
     conditions: {
-      ArnLike: {
-        'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*`,
-      },
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logsArn('log-group:*') },
+      StringEqualsIfExists: { 'aws:SourceAccount': stack.account },
+      ArnLikeIfExists: { 'aws:SourceArn': logsArn('*') },
     },
   }));
 }

@@ -645,6 +645,7 @@ export class SecureDataLake extends SecureDataLakeBase {
 
   private createDataEventsTrail(options: DataEventsTrailOptions, removalPolicy: RemovalPolicy, destroy: boolean, noncurrentExpiration: number) {
     const stack = Stack.of(this);
+    const trails = `arn:${stack.partition}:cloudtrail:${stack.region}:${stack.account}:trail/*`;
     const auditKey = new kms.Key(this, 'AuditKey', {
       enableKeyRotation: true,
       description: `${this.node.path}: encrypts the S3 data-events trail and its log group`,
@@ -658,6 +659,8 @@ export class SecureDataLake extends SecureDataLakeBase {
       conditions: {
         StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${stack.partition}:cloudtrail:*:${stack.account}:trail/*` },
         StringEquals: { 'aws:SourceAccount': stack.account },
+        // The trails of this account and region (the trail's own ARN cannot be named: it refers to the key).
+        ArnLike: { 'aws:SourceArn': trails },
       },
     }));
     auditKey.addToResourcePolicy(new iam.PolicyStatement({
@@ -665,6 +668,7 @@ export class SecureDataLake extends SecureDataLakeBase {
       principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
       actions: ['kms:DescribeKey'],
       resources: ['*'],
+      conditions: { StringEqualsIfExists: { 'aws:SourceAccount': stack.account }, ArnLikeIfExists: { 'aws:SourceArn': trails } },
     }));
     allowLogsService(auditKey);
 
@@ -701,6 +705,20 @@ export class SecureDataLake extends SecureDataLakeBase {
       managementEvents: cloudtrail.ReadWriteType.NONE,
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: logGroup as logs.ILogGroup,
+    });
+    // CloudTrail writes to the trail bucket and assumes the CloudWatch Logs role for this account's trails only.
+    trailBucket.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'DenyCloudTrailOfOtherTrails',
+      effect: iam.Effect.DENY,
+      principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+      actions: ['s3:GetBucketAcl', 's3:PutObject'],
+      resources: [trailBucket.bucketArn, trailBucket.arnForObjects('*')],
+      conditions: { ArnNotLike: { 'aws:SourceArn': trails } },
+    }));
+    const logsRole = trail.node.tryFindChild('LogsRole') as iam.Role | undefined;
+    (logsRole?.node.defaultChild as iam.CfnRole | undefined)?.addPropertyOverride('AssumeRolePolicyDocument.Statement.0.Condition', {
+      StringEqualsIfExists: { 'aws:SourceAccount': stack.account },
+      ArnLikeIfExists: { 'aws:SourceArn': trails },
     });
     trail.addS3EventSelector(
       ALL_ZONES.map((zone) => ({ bucket: this.bucket(zone) })),

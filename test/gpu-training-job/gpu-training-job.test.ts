@@ -78,10 +78,18 @@ describe('security defaults', () => {
     expect(f.job.volumeEncryptionKey).toBeUndefined();
   });
 
-  test('the training role: assumed by SageMaker of this account only, no managed policies', () => {
+  test('the training role: assumed by SageMaker for this model\'s training jobs of this account only, no managed policies', () => {
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
-        Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': ENV.account } } }],
+        Statement: [{
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'sagemaker.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': ENV.account },
+            ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sagemaker:eu-central-1:111111111111:training-job/hearing-who-grade-*']] } },
+          },
+        }],
       },
     });
     for (const role of Object.values(t.findResources('AWS::IAM::Role'))) {
@@ -132,13 +140,17 @@ describe('security defaults', () => {
     const models = logicalId(t, 'AWS::S3::Bucket', 'LakeModels');
     const puts = statements.filter((s) => [].concat(s.Action).includes('s3:PutObject' as never));
     expect(puts.map((s) => s.Resource)).toEqual(expect.arrayContaining([{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [models, 'Arn'] }, '/hearing-who-grade/records/*']] }]));
-    expect(actionsOf(statements).filter((a) => /^(s3:Get|s3:Delete|sagemaker:\*|iam:\*)/.test(a))).toEqual([]);
+    expect(actionsOf(statements).filter((a) => /^(s3:Delete|sagemaker:\*|iam:\*)/.test(a))).toEqual([]);
+    // It reads nothing but the dataset cards (ReadDatasetCard, before it trains).
+    const curated = logicalId(t, 'AWS::S3::Bucket', 'LakeCurated');
+    const gets = statements.filter((s) => [].concat(s.Action).some((a: string) => a.startsWith('s3:Get')));
+    expect(gets).toEqual([expect.objectContaining({ Action: 's3:GetObject', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [curated, 'Arn'] }, '/hearing/datasets/*/dataset-card.json']] } })]);
   });
 
   test('every Task state has a bounded Retry and a Catch that records the failure', () => {
     const states = definition(f).States;
     const taskNames = Object.keys(states).filter((n) => states[n].Type === 'Task');
-    expect(taskNames.sort()).toEqual(['PublishTrainingFailed', 'RegisterModel', 'Train', 'WriteModelRecord', 'PublishModelTrained'].sort());
+    expect(taskNames.sort()).toEqual(['ReadDatasetCard', 'PublishTrainingFailed', 'RegisterModel', 'Train', 'WriteModelRecord', 'PublishModelTrained'].sort());
     for (const name of taskNames) {
       expect([name, states[name].Retry.length > 0, states[name].Retry.every((r: any) => r.MaxAttempts === 3 && r.BackoffRate === 2 && r.JitterStrategy === 'FULL')]).toEqual([name, true, true]);
       expect([name, states[name].Catch[0].ErrorEquals]).toEqual([name, ['States.ALL']]);
@@ -167,6 +179,81 @@ describe('security defaults', () => {
   test('the state machine times out after the max runtime plus two hours', () => {
     t.hasResourceProperties('AWS::StepFunctions::StateMachine', { DefinitionString: Match.anyValue() });
     expect(definition(f).TimeoutSeconds).toBe(86400 + 7200);
+  });
+});
+
+describe('service principals name this account and their source (aws:SourceAccount, aws:SourceArn)', () => {
+  const { template: st } = trainingStack((stack) => ({
+    datasetTrigger: {},
+    schedule: { schedule: events.Schedule.rate(Duration.days(7)), datasetVersion: 'hearing-v12' },
+    consumers: [ModelConsumer.stateMachine(new sfn.StateMachine(stack, 'Deploy', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Noop')) }))],
+  }));
+  const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+  const trustOf = (prefix: string) => st.toJSON().Resources[logicalId(st, 'AWS::IAM::Role', prefix)].Properties.AssumeRolePolicyDocument.Statement;
+  const keyStatement = (sid: string) => st.toJSON().Resources[logicalId(st, 'AWS::KMS::Key', 'JobKey')].Properties.KeyPolicy.Statement
+    .find((x: any) => x.Sid === sid || [x.Principal?.Service].flat().includes(sid));
+  const name = (): string => st.toJSON().Resources[logicalId(st, 'AWS::StepFunctions::StateMachine', 'JobStateMachine')].Properties.StateMachineName;
+  const rules = arn(':events:eu-central-1:111111111111:rule/*');
+
+  test('Step Functions assumes the state machine role for this state machine only', () => {
+    expect(trustOf('JobStateMachineRole')).toEqual([{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'states.amazonaws.com' },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': ENV.account },
+        ArnLike: { 'aws:SourceArn': [arn(`:states:eu-central-1:111111111111:stateMachine:${name()}`), arn(`:states:eu-central-1:111111111111:stateMachine:${name()}:*`)] },
+      },
+    }]);
+  });
+
+  test('EventBridge assumes the trigger targets\' role for rules of this account only', () => {
+    expect(trustOf('JobStateMachineEventsRole')).toEqual([{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': ENV.account }, ArnLike: { 'aws:SourceArn': rules } },
+    }]);
+  });
+
+  test('EventBridge may send to the dead-letter queue for the construct\'s own rules, in this account', () => {
+    const policy = Object.values<any>(st.findResources('AWS::SQS::QueuePolicy'))[0].Properties.PolicyDocument.Statement
+      .filter((x: any) => x.Principal?.Service === 'events.amazonaws.com');
+    const ruleIds = Object.keys(st.findResources('AWS::Events::Rule'));
+    expect(policy.map((x: any) => x.Condition.ArnEquals['aws:SourceArn']['Fn::GetAtt'][0]).sort()).toEqual(ruleIds.sort());
+    for (const x of policy) {
+      expect(x).toMatchObject({ Effect: 'Allow', Action: 'sqs:SendMessage', Condition: { StringEquals: { 'aws:SourceAccount': ENV.account } } });
+    }
+    expect(policy).toHaveLength(3);
+  });
+
+  test('EventBridge, CloudWatch Logs and log delivery use the key for this account only', () => {
+    expect(keyStatement('AllowEventBridgeDeadLetters').Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': ENV.account },
+      ArnLikeIfExists: { 'aws:SourceArn': rules },
+    });
+    expect(keyStatement('AllowCloudWatchLogsOfThisAccount').Condition).toEqual({
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn(':logs:eu-central-1:111111111111:log-group:*') },
+      StringEqualsIfExists: { 'aws:SourceAccount': ENV.account },
+      ArnLikeIfExists: { 'aws:SourceArn': arn(':logs:eu-central-1:111111111111:*') },
+    });
+    expect(keyStatement('delivery.logs.amazonaws.com')).toMatchObject({
+      Action: 'kms:Decrypt*',
+      Condition: { StringEquals: { 'aws:SourceAccount': ENV.account }, ArnLike: { 'aws:SourceArn': arn(':logs:eu-central-1:111111111111:*') } },
+    });
+  });
+
+  test('no service principal of the construct goes without a condition naming this account', () => {
+    const t = st.toJSON();
+    const docs = Object.entries<any>(t.Resources).flatMap(([id, r]) => [
+      ...(r.Type === 'AWS::IAM::Role' ? [[id, r.Properties.AssumeRolePolicyDocument]] : []),
+      ...(r.Type === 'AWS::KMS::Key' ? [[id, r.Properties.KeyPolicy]] : []),
+      ...(r.Type === 'AWS::SQS::QueuePolicy' ? [[id, r.Properties.PolicyDocument]] : []),
+    ]).filter(([id]) => id.startsWith('Job'));
+    const unscoped = docs.flatMap(([id, doc]: any) => doc.Statement
+      .filter((x: any) => x.Effect === 'Allow' && x.Principal?.Service && !JSON.stringify(x.Condition ?? {}).match(/aws:SourceAccount|aws:SourceArn|kms:EncryptionContext/))
+      .map((x: any) => `${id}: ${x.Principal.Service}`));
+    expect(unscoped).toEqual([]);
   });
 });
 

@@ -119,8 +119,13 @@ function machineRoleChecks(s: S): { allowed: RequestCheck[]; denied: RequestChec
       c('s3:PutObject', record), // the SDK integration sends no SSE fields: the bucket default (lake key) applies
       c('kms:GenerateDataKey', s.lakeKey, viaS3),
       c('events:PutEvents', s.bus),
+      // ReadDatasetCard: the card of any version under the dataset prefix (SSE-KMS, decrypted through S3)
+      c('s3:GetObject', s.obj(CURATED, 'hearing/datasets/v7/dataset-card.json')), c('kms:Decrypt', s.lakeKey, viaS3),
     ],
     denied: [
+      // nothing of a dataset version but its card, and no card under another prefix
+      c('s3:GetObject', s.obj(CURATED, 'hearing/datasets/v7/quality-report.json')), c('s3:GetObjectVersion', s.obj(CURATED, 'hearing/datasets/v7/dataset-card.json')),
+      c('s3:GetObject', s.obj(CURATED, 'other/datasets/v7/dataset-card.json')), c('s3:PutObject', s.obj(CURATED, 'hearing/datasets/v7/dataset-card.json')),
       c('sagemaker:CreateTrainingJob', s.job('other-model-0123')), c('sagemaker:StopTrainingJob', s.job('other-model-0123')),
       c('iam:PassRole', s.trainingRoleArn, { 'iam:PassedToService': 'lambda.amazonaws.com' }),
       c('iam:PassRole', s.trainingRoleArn, { 'iam:PassedToService': 'ec2.amazonaws.com' }),
@@ -154,7 +159,7 @@ const INVENTORY = {
     'kms:Decrypt', 'kms:GenerateDataKey',
     'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery',
     'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery',
-    's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject',
+    's3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject',
     'sagemaker:CreateModelPackage', 'sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob',
     'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
   ],

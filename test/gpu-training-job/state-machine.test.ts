@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { bucketNames, definition, Fixture, GATES, METRICS, trainingStack } from './training-fixture';
+import { buildDatasetVersion } from '../../src/labeling-pipeline/runtime/logic/dataset';
 import { awsError, localSfn, LocalSfn, startLocalExecution, TaskHandler } from '../support/local-sfn';
 
 // A short id: the interpreter's own MD5 (States.Hash) is wrong for inputs of 56 bytes or more (its
 // padding), which real execution ARNs are; Step Functions computes a correct MD5.
 const EXECUTION_ID = 'execution:Training:run-1';
-const TASKS = ['Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'PublishModelRejected', 'PublishTrainingFailed'] as const;
+const TASKS = ['ReadDatasetCard', 'Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'PublishModelRejected', 'PublishTrainingFailed'] as const;
 type TaskName = typeof TASKS[number];
 
 const { StateMachine, ExecutionError } = localSfn;
@@ -21,6 +22,7 @@ const fixture: Fixture = trainingStack({
   gates: GATES,
   hyperparameters: { epochs: '20' },
   useSpotInstances: true,
+  datasetTrigger: {},
 });
 const asl = definition(fixture);
 const { curated, models } = bucketNames(fixture);
@@ -39,6 +41,12 @@ function trainingResult(metrics?: Array<{ MetricName: string; Value: number }>) 
     ...(metrics ? { FinalMetricDataList: metrics.map((m) => ({ ...m, Timestamp: '2026-03-01T12:00:00Z' })) } : {}),
   };
 }
+
+/** What S3 GetObject returns for a dataset card (the SDK integration gives the body as text). */
+function cardObject(card: Record<string, unknown>) {
+  return { Body: JSON.stringify(card, null, 2) + '\n', ContentType: 'application/json', ETag: '"card"' };
+}
+const PUBLISHED_CARD = { datasetVersion: 'hearing-v12', published: true, counts: { train: 40, validation: 5, test: 5, total: 50 } };
 
 const GOOD_METRICS = [
   { MetricName: 'validation:accuracy', Value: 0.94 },
@@ -62,6 +70,7 @@ interface Run {
 /** Run the definition; each task's handler gets its effective input (after Parameters). */
 async function run(handlers: Partial<Record<TaskName, TaskHandler>>, input: unknown = INPUT): Promise<Run> {
   const defaults: Record<TaskName, TaskHandler> = {
+    ReadDatasetCard: () => cardObject(PUBLISHED_CARD),
     Train: () => trainingResult(GOOD_METRICS),
     RegisterModel: () => ({ ModelPackageArn: PACKAGE_ARN }),
     WriteModelRecord: () => ({ ETag: '"abc"' }),
@@ -147,7 +156,14 @@ describe('success', () => {
     });
     expect(r.calls.PublishModelRejected).toHaveLength(0);
     expect(r.calls.PublishTrainingFailed).toHaveLength(0);
-    expect(entered(r)).toEqual(['ValidateInput', 'PrepareJob', 'Train', 'HasMetrics', 'ReadMetrics', 'SelectGateMetrics', 'Gate0', 'Gate1', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'ModelTrained']);
+    expect(entered(r)).toEqual([
+      'ValidateInput', 'PrepareJob', 'MatchDatasetLocation', 'ReadDatasetCard', 'CheckDatasetCard',
+      'Train', 'HasMetrics', 'ReadMetrics', 'SelectGateMetrics', 'Gate0', 'Gate1', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'ModelTrained',
+    ]);
+  });
+
+  test('reads the dataset card of the version in the curated zone before it trains', () => {
+    expect(r.calls.ReadDatasetCard).toEqual([{ Bucket: curated, Key: 'hearing/datasets/hearing-v12/dataset-card.json' }]);
   });
 });
 
@@ -227,6 +243,95 @@ describe('permanent failures reach the Fail state with a recorded cause', () => 
   });
 });
 
+describe('a dataset version is trained only when its card says it was published (an event may be forged)', () => {
+  const trigger = fixture.template.toJSON().Resources[Object.keys(fixture.template.findResources('AWS::Events::Rule')).find((id) => id.startsWith('JobDatasetTrigger'))!];
+  /** The state machine input EventBridge makes of an event (the trigger rule's input transformer). */
+  function inputOf(event: any): unknown {
+    const t = trigger.Properties.Targets[0].InputTransformer;
+    const at = (p: string) => p.slice(2).split('.').reduce((o: any, k) => o?.[k], event);
+    const text = (t.InputTemplate as string).replace(/<([^>]+)>/g, (_m, name) => JSON.stringify(at(t.InputPathsMap[name])));
+    return JSON.parse(text);
+  }
+  const forged = (version: string) => ({
+    'version': '0',
+    'source': 'cdk-secure-mlops.labeling-pipeline',
+    'detail-type': 'Dataset Version Published',
+    'detail': { pipeline: 'hearing', datasetVersion: version, location: `s3://${curated}/hearing/datasets/${version}/` },
+  });
+
+  async function refused(card: () => unknown, input: unknown) {
+    const r = await run({ ReadDatasetCard: card }, input);
+    expect(r.calls.Train).toHaveLength(0);
+    expect(r.calls.RegisterModel).toHaveLength(0);
+    expect(r.calls.PublishModelTrained).toHaveLength(0);
+    expect(r.calls.PublishTrainingFailed).toHaveLength(1);
+    expect(detailOf(r.calls.PublishTrainingFailed[0]).error).toBe('DatasetNotPublished');
+    const failed = r.events.find((e) => e.type === 'ExecutionFailed');
+    expect(failed).toMatchObject({ Error: 'DatasetNotPublished' });
+    return { r, cause: String(failed.Cause) };
+  }
+
+  test('a forged "Dataset Version Published" event for a blocked version trains nothing, and the reason is recorded', async () => {
+    const input = inputOf(forged('hearing-v13'));
+    expect(input).toEqual({ datasetVersion: 'hearing-v13', location: `s3://${curated}/hearing/datasets/hearing-v13/` });
+    const { r, cause } = await refused(() => cardObject({ datasetVersion: 'hearing-v13', published: false }), input);
+    expect(r.calls.ReadDatasetCard).toEqual([{ Bucket: curated, Key: 'hearing/datasets/hearing-v13/dataset-card.json' }]);
+    expect(cause).toBe(`the dataset card at s3://${curated}/hearing/datasets/hearing-v13/dataset-card.json does not say that this version was published (its quality gates blocked it: see its quality report), or it names another version`);
+    expect(entered(r).slice(-4)).toEqual(['CheckDatasetCard', 'DatasetNotPublished', 'PublishTrainingFailed', 'TrainingFailed']);
+  });
+
+  test('a version without a card (never completed, or forged) trains nothing', async () => {
+    const { r, cause } = await refused(() => { throw awsError('S3.NoSuchKeyException', 'The specified key does not exist.'); }, inputOf(forged('hearing-v99')));
+    expect(r.calls.ReadDatasetCard).toHaveLength(1);
+    expect(cause).toBe(`no dataset card could be read at s3://${curated}/hearing/datasets/hearing-v99/dataset-card.json (S3.NoSuchKeyException): the version was never completed, or it is not in this lake`);
+  });
+
+  test('a card that cannot be read (access denied, retried first) trains nothing', async () => {
+    const { r, cause } = await refused(() => { throw awsError('S3.S3Exception', 'Access Denied (Service: S3, Status Code: 403)'); }, INPUT);
+    expect(r.calls.ReadDatasetCard).toHaveLength(4);
+    expect(cause).toContain('(S3.S3Exception)');
+  });
+
+  test.each([
+    ['names another version', { datasetVersion: 'hearing-v11', published: true }],
+    ['has no published flag (a card written before the flag)', { datasetVersion: 'hearing-v12' }],
+    ['says published as text', { datasetVersion: 'hearing-v12', published: 'true' }],
+    ['has no version', { published: true }],
+    ['is not an object', ['hearing-v12', true]],
+  ])('a card that %s trains nothing', async (_name, card) => {
+    await refused(() => cardObject(card as Record<string, unknown>), INPUT);
+  });
+
+  test('a location that is not the version\'s own folder is invalid input, and no card is read', async () => {
+    const r = await run({}, { datasetVersion: 'hearing-v12', location: `s3://${curated}/hearing/datasets/hearing-v13/` });
+    expect(r.calls.ReadDatasetCard).toHaveLength(0);
+    expect(r.calls.Train).toHaveLength(0);
+    expect(detailOf(r.calls.PublishTrainingFailed[0]).error).toBe('InvalidInput');
+  });
+
+  test('the card the dataset handler writes says published exactly when the quality gates passed', () => {
+    const label = (recordId: string) => ({
+      recordId, attribute: 'who-grade', classIndex: 0, className: 'normal', confidence: 1, human: false, labeler: 'rules:x@1', createdAt: '2026-03-01T12:00:00Z', votes: [],
+    });
+    const build = (minRecords: number) => buildDatasetVersion({
+      datasetVersion: 'hearing-v12',
+      jobName: 'labeling-pipeline/hearing/hearing-v12',
+      now: Date.parse('2026-03-01T12:00:00Z'),
+      attribute: 'who-grade',
+      classes: ['normal'],
+      records: ['a', 'b', 'c'].map((id) => ({ recordId: id, subject: `hmac:${id}`, sourceRef: `s3://clean/${id}.json`, label: label(id) })),
+      quarantined: [],
+      split: { train: 1, validation: 0, test: 0 },
+      schemaSha256: '0'.repeat(64),
+      versions: {},
+      gates: { minRecords },
+    });
+    expect([build(3).card.published, build(3).report.publish]).toEqual([true, true]);
+    expect([build(4).card.published, build(4).report.publish]).toEqual([false, false]);
+    expect(build(3).card.datasetVersion).toBe('hearing-v12');
+  });
+});
+
 describe('gate rejection', () => {
   test.each([
     ['accuracy below the threshold', [{ MetricName: 'validation:accuracy', Value: 0.85 }, { MetricName: 'validation:loss', Value: 0.31 }]],
@@ -266,6 +371,7 @@ test('without gates every trained model is registered', async () => {
   const execution = machine.run(INPUT, {
     overrides: {
       taskResourceLocalHandlers: {
+        ReadDatasetCard: handler('ReadDatasetCard', cardObject(PUBLISHED_CARD)),
         Train: handler('Train', trainingResult()),
         RegisterModel: handler('RegisterModel', { ModelPackageArn: PACKAGE_ARN }),
         WriteModelRecord: handler('WriteModelRecord', {}),
@@ -275,5 +381,5 @@ test('without gates every trained model is registered', async () => {
     context: CONTEXT(INPUT),
   });
   await execution.result;
-  expect(seen).toEqual(['Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained']);
+  expect(seen).toEqual(['ReadDatasetCard', 'Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained']);
 });

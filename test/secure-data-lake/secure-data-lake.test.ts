@@ -296,6 +296,48 @@ describe('SecureDataLake props', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 400, KmsKeyId: Match.anyValue() });
     template.resourceCountIs('AWS::KMS::Key', 3);
   });
+
+  test('CloudTrail and CloudWatch Logs act on the trail\'s key, bucket and role for this account\'s trails and log groups only', () => {
+    const { template } = synth({ dataEventsTrail: {} });
+    const t = template.toJSON();
+    const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+    const trails = arn(':cloudtrail:eu-central-1:111111111111:trail/*');
+    const idOf = (type: string, prefix: string) => Object.keys(template.findResources(type)).find((id) => id.startsWith(prefix))!;
+    const keyPolicy = t.Resources[idOf('AWS::KMS::Key', 'LakeAuditKey')].Properties.KeyPolicy.Statement;
+    const sid = (s: string) => keyPolicy.find((x: any) => x.Sid === s);
+    expect(sid('AllowCloudTrailToEncryptLogs').Condition).toEqual({
+      StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': arn(':cloudtrail:*:111111111111:trail/*') },
+      StringEquals: { 'aws:SourceAccount': '111111111111' },
+      ArnLike: { 'aws:SourceArn': trails },
+    });
+    expect(sid('AllowCloudTrailToDescribeKey').Condition).toEqual({
+      StringEqualsIfExists: { 'aws:SourceAccount': '111111111111' },
+      ArnLikeIfExists: { 'aws:SourceArn': trails },
+    });
+    expect(sid('AllowCloudWatchLogsOfThisAccount').Condition).toEqual({
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn(':logs:eu-central-1:111111111111:log-group:*') },
+      StringEqualsIfExists: { 'aws:SourceAccount': '111111111111' },
+      ArnLikeIfExists: { 'aws:SourceArn': arn(':logs:eu-central-1:111111111111:*') },
+    });
+    const trailBucket = idOf('AWS::S3::Bucket', 'LakeTrailBucket');
+    const bucketPolicy = Object.values<any>(t.Resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket.Ref === trailBucket)
+      .Properties.PolicyDocument.Statement;
+    expect(bucketPolicy.find((x: any) => x.Sid === 'DenyCloudTrailOfOtherTrails')).toEqual({
+      Sid: 'DenyCloudTrailOfOtherTrails',
+      Effect: 'Deny',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Action: ['s3:GetBucketAcl', 's3:PutObject'],
+      Resource: [{ 'Fn::GetAtt': [trailBucket, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [trailBucket, 'Arn'] }, '/*']] }],
+      Condition: { ArnNotLike: { 'aws:SourceArn': trails } },
+    });
+    const logsRole = t.Resources[idOf('AWS::IAM::Role', 'LakeDataEventsTrailLogsRole')].Properties.AssumeRolePolicyDocument.Statement;
+    expect(logsRole).toEqual([{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { Service: 'cloudtrail.amazonaws.com' },
+      Condition: { StringEqualsIfExists: { 'aws:SourceAccount': '111111111111' }, ArnLikeIfExists: { 'aws:SourceArn': trails } },
+    }]);
+  });
 });
 
 describe('SecureDataLake grants', () => {

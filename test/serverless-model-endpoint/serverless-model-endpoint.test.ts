@@ -28,6 +28,22 @@ function synth(props: Partial<ServerlessModelEndpointProps> = {}, extra?: (stack
 describe('ServerlessModelEndpoint defaults', () => {
   const { template, endpoint, stack } = synth();
 
+  test('CloudWatch Logs may use the logs key for log groups of this account only (encryption context, aws:SourceAccount, aws:SourceArn)', () => {
+    const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+    const keys = Object.entries<any>(template.findResources('AWS::KMS::Key')).filter(([id]) => id.startsWith('PredictLogsKey'));
+    expect(keys).toHaveLength(1);
+    const logs = keys[0][1].Properties.KeyPolicy.Statement.filter((x: any) => x.Principal?.Service);
+    expect(logs).toEqual([expect.objectContaining({
+      Sid: 'AllowCloudWatchLogsOfThisAccount',
+      Principal: { Service: 'logs.eu-central-1.amazonaws.com' },
+      Condition: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arn(':logs:eu-central-1:111111111111:log-group:*') },
+        StringEqualsIfExists: { 'aws:SourceAccount': '111111111111' },
+        ArnLikeIfExists: { 'aws:SourceArn': arn(':logs:eu-central-1:111111111111:*') },
+      },
+    })]);
+  });
+
   test('a Node.js 24 x86_64 function with the packaged model, traced, JSON logs, 1 GiB', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',

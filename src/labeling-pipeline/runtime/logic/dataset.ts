@@ -294,6 +294,12 @@ export interface GateResult {
 /** The dataset card. */
 export interface DatasetCard {
   readonly datasetVersion: string;
+  /**
+   * Whether the version passed its quality gates and was published: what a consumer checks
+   * before it acts on an event that names the version (the event may be forged; the card is
+   * written only by the dataset handler, last, after the manifests).
+   */
+  readonly published: boolean;
   readonly createdAt: string;
   readonly attribute: string;
   readonly classes: string[];
@@ -395,6 +401,7 @@ export function buildDatasetVersion(input: DatasetVersionInput): DatasetVersion 
     manifests,
     card: {
       datasetVersion: input.datasetVersion,
+      published: blockedReasons.length === 0,
       createdAt,
       attribute: input.attribute,
       classes: [...input.classes],
