@@ -45,6 +45,7 @@ from cdk_secure_mlops import (
     MetricGate,
     ModelArtifact,
     ReviewOptions,
+    ReviewerAccessOptions,
     SecureApiOptions,
     SecureDataLake,
     SecureUploadApi,
@@ -121,6 +122,8 @@ class ReferenceAppStack(Stack):
                 timeout=Duration.days(3),
             ),
             review_api=SecureApiOptions(**shared),
+            # Patients sign in to the same pool to upload: only the `reviewers` group may review.
+            reviewers=ReviewerAccessOptions(group_name="reviewers", create_group=True),
             dataset_split=DatasetSplit(**LABELING["split"]),
             quality_gates=DatasetQualityGates(
                 min_records=gates["minRecords"],
