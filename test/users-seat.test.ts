@@ -6,12 +6,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
-import { ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint } from '../src';
+import { GpuTrainingJob, LabelingPipeline, ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint, TrainingImage } from '../src';
+import { hearingPipelineProps } from './labeling-pipeline/pipeline-fixture';
 import { MODEL_PATH } from './serverless-model-endpoint/fixture';
 
 /**
  * What a user sees: cdk-nag's packs registered on the App as the user registers them
- * (`Validations.of(app).addPlugins(...)`), the library's constructs beside resources of the user's
+ * (`Validations.of(app).addPlugins(...)`), every construct of the library beside resources of the user's
  * own that break the same rules the library acknowledges on its resources. aws-cdk-lib's validation
  * report must show findings on the user's resources and none on the library's (some aws-cdk-lib
  * releases applied an acknowledgment app-wide by id: this would catch it).
@@ -26,6 +27,14 @@ function synthAsUser(region?: string): { byPath: Map<string, Set<string>> } {
   new SecureUploadApi(stack, 'Uploads', { lake });
   new ServerlessModelEndpoint(stack, 'Predict', {
     model: ModelArtifact.fromAsset(MODEL_PATH, { version: 'v1' }),
+  });
+  const pipeline = new LabelingPipeline(stack, 'Hearing', { ...hearingPipelineProps(), lake });
+  new GpuTrainingJob(stack, 'Training', {
+    lake,
+    modelName: 'who-grade',
+    trainingImage: TrainingImage.fromRegistry('123456789012.dkr.ecr.eu-central-1.amazonaws.com/who-grade-training:1'),
+    datasetPrefix: pipeline.zonePrefix,
+    datasetTrigger: { pipelineName: pipeline.pipelineName },
   });
 
   // The user's own resources, non-compliant on purpose.
@@ -54,7 +63,7 @@ describe.each([['region-agnostic', undefined], ['environment-specific', 'eu-cent
   const onUser = (prefix: string) => [...byPath].filter(([p]) => p.startsWith(`UserStack/${prefix}`)).flatMap(([, rules]) => [...rules]);
 
   test('reports nothing on the library\'s resources', () => {
-    const library = [...byPath].filter(([p]) => /^UserStack\/(Lake|Uploads|Predict)(\/|$)/.test(p)).map(([p, rules]) => `${p}: ${[...rules].join(', ')}`);
+    const library = [...byPath].filter(([p]) => /^UserStack\/(Lake|Uploads|Predict|Hearing|Training)(\/|$)/.test(p)).map(([p, rules]) => `${p}: ${[...rules].join(', ')}`);
     expect(library).toEqual([]);
   });
 

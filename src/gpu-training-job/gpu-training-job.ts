@@ -408,7 +408,10 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       { at: /^(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
-      ...(props.alarmAction ? [] : [{ at: /^FailureAlarm\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: `${REASON.alarmAction} Every failure also puts a "Training Failed" event.` }]),
+      ...(props.alarmAction ? [] : [
+        { at: /^FailureAlarm\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: `${REASON.alarmAction} Every failure also puts a "Training Failed" event.` },
+        { at: /^DeadLetterAlarm\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: REASON.alarmAction },
+      ]),
     ]);
   }
 

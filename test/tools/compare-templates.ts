@@ -30,9 +30,11 @@ function load(dir: string): Map<string, unknown> {
  * the asset destination ids derived from them.
  */
 function mask(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(/[0-9a-f]{64}/g, '<asset-hash>').replace(/(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}/g, '$1<code-hash>')
+  if (typeof value === 'string') {
+    return value.replace(/[0-9a-f]{64}/g, '<asset-hash>').replace(/(CurrentVersion[0-9A-F]{8})[0-9a-f]{32}/g, '$1<code-hash>')
     // CDK Pipelines' asset publishing commands name `<asset hash>:<account>-<region>-<hash of both>`.
-    .replace(/(<asset-hash>:[0-9a-z-]+-)[0-9a-f]{8}\b/g, '$1<destination-hash>');
+      .replace(/(<asset-hash>:[0-9a-z-]+-)[0-9a-f]{8}\b/g, '$1<destination-hash>');
+  }
   if (Array.isArray(value)) return value.map(mask);
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [mask(k) as string, mask(v)]));
   return value;
