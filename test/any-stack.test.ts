@@ -1,33 +1,13 @@
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { App, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { GATES, METRICS } from './gpu-training-job/training-fixture';
-import { hearingPipelineProps } from './labeling-pipeline/pipeline-fixture';
-import { MODEL_PATH } from './serverless-model-endpoint/fixture';
-import { GpuTrainingJob, LabelingPipeline, ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint, TrainingImage } from '../src';
+import { everyConstruct } from './support/every-construct';
 
 process.env.CDK_VALIDATION = 'false';
 
 /** Every construct, with its defaults, in one stack. */
 function everything(props: StackProps): Template {
   const stack = new Stack(new App(), 'Everything', props);
-  const lake = new SecureDataLake(stack, 'Lake');
-  const uploads = new SecureUploadApi(stack, 'Uploads', { lake });
-  const pipeline = new LabelingPipeline(stack, 'Hearing', { ...hearingPipelineProps(), lake });
-  new GpuTrainingJob(stack, 'Training', {
-    lake,
-    modelName: 'hearing-who-grade',
-    trainingImage: TrainingImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'hearing-training'), 'v1'),
-    metricDefinitions: METRICS,
-    gates: GATES,
-    datasetPrefix: pipeline.zonePrefix,
-    datasetTrigger: { pipelineName: pipeline.pipelineName },
-  });
-  new ServerlessModelEndpoint(stack, 'Predict', {
-    model: ModelArtifact.fromAsset(MODEL_PATH, { version: 'v1' }),
-    restApi: uploads.restApi,
-    authorization: uploads.authorization,
-  });
+  everyConstruct(stack);
   return Template.fromStack(stack);
 }
 

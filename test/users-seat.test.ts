@@ -6,9 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
-import { GpuTrainingJob, LabelingPipeline, ModelArtifact, SecureDataLake, SecureUploadApi, ServerlessModelEndpoint, TrainingImage } from '../src';
-import { hearingPipelineProps } from './labeling-pipeline/pipeline-fixture';
-import { MODEL_PATH } from './serverless-model-endpoint/fixture';
+import { everyConstruct } from './support/every-construct';
 
 /**
  * What a user sees: cdk-nag's packs registered on the App as the user registers them
@@ -23,19 +21,7 @@ function synthAsUser(region?: string): { byPath: Map<string, Set<string>> } {
   const app = new App({ context: { [cxapi.FAIL_SYNTH_ON_VALIDATION_ERRORS_CONTEXT]: false } });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new HIPAASecurityChecks(app), new NIST80053R5Checks(app), new ServerlessChecks(app));
   const stack = new Stack(app, 'UserStack', region ? { env: { account: '111111111111', region } } : {});
-  const lake = new SecureDataLake(stack, 'Lake');
-  new SecureUploadApi(stack, 'Uploads', { lake });
-  new ServerlessModelEndpoint(stack, 'Predict', {
-    model: ModelArtifact.fromAsset(MODEL_PATH, { version: 'v1' }),
-  });
-  const pipeline = new LabelingPipeline(stack, 'Hearing', { ...hearingPipelineProps(), lake });
-  new GpuTrainingJob(stack, 'Training', {
-    lake,
-    modelName: 'who-grade',
-    trainingImage: TrainingImage.fromRegistry('123456789012.dkr.ecr.eu-central-1.amazonaws.com/who-grade-training:1'),
-    datasetPrefix: pipeline.zonePrefix,
-    datasetTrigger: { pipelineName: pipeline.pipelineName },
-  });
+  everyConstruct(stack);
 
   // The user's own resources, non-compliant on purpose.
   new s3.Bucket(stack, 'UserBucket');

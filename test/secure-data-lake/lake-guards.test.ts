@@ -1,14 +1,9 @@
 import { App, CliCredentialsStackSynthesizer, DefaultStackSynthesizer, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations as AssertAnnotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import {
-  DataZone, GpuTrainingJob, LabelingPipeline, ModelArtifact, SecureDataLake, SecureDataLakeProps, SecureUploadApi,
-  ServerlessModelEndpoint, TrainingImage,
-} from '../../src';
-import { GATES, METRICS } from '../gpu-training-job/training-fixture';
-import { hearingPipelineProps } from '../labeling-pipeline/pipeline-fixture';
+import { DataZone, ModelArtifact, SecureDataLake, SecureDataLakeProps } from '../../src';
+import { everyConstruct } from '../support/every-construct';
 import { ACCOUNT, createPolicySimulator, REGION, RequestCheck } from '../support/resolve-template';
 
 process.env.CDK_VALIDATION = 'false';
@@ -265,23 +260,7 @@ describe('bucket policies: version deletion and configuration changes', () => {
 describe('every construct role keeps what it had', () => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Everything', { env: ENV });
-  const lake = new SecureDataLake(stack, 'Lake');
-  const uploads = new SecureUploadApi(stack, 'Uploads', { lake });
-  const pipeline = new LabelingPipeline(stack, 'Hearing', { ...hearingPipelineProps(), lake });
-  new GpuTrainingJob(stack, 'Training', {
-    lake,
-    modelName: 'hearing-who-grade',
-    trainingImage: TrainingImage.fromEcrRepository(ecr.Repository.fromRepositoryName(stack, 'Repo', 'hearing-training'), 'v1'),
-    metricDefinitions: METRICS,
-    gates: GATES,
-    datasetPrefix: pipeline.zonePrefix,
-    datasetTrigger: { pipelineName: pipeline.pipelineName },
-  });
-  new ServerlessModelEndpoint(stack, 'Predict', {
-    model: ModelArtifact.fromDataLake(lake, 'hearing-who-grade/model.onnx', { version: 'v1', sha256: 'a'.repeat(64) }),
-    restApi: uploads.restApi,
-    authorization: uploads.authorization,
-  });
+  const { lake } = everyConstruct(stack, (l) => ModelArtifact.fromDataLake(l, 'hearing-who-grade/model.onnx', { version: 'v1', sha256: 'a'.repeat(64) }));
   const intruder = new iam.Role(stack, 'Intruder', { assumedBy: new iam.AccountRootPrincipal() });
   intruder.addToPolicy(new iam.PolicyStatement({ actions: ['s3:*', 'kms:*'], resources: ['*'] }));
 
