@@ -210,7 +210,7 @@ export function cleanHandler(aws: LocalAws, world: World, opts: {
   const plan = opts.plan ?? new FaultPlan();
   const c = { ...aws.clientConfig, maxAttempts: 1 };
   const deps: CleanHandlerDeps = {
-    s3: plan.instrument(new S3Client(c), 'S3'),
+    s3: plan.instrument(atomicConditionalWrites(new S3Client(c)), 'S3'),
     kms: plan.instrument(new KMSClient(c), 'KMS'),
     ddb: plan.instrument(new DynamoDBClient(c), 'DynamoDB'),
     events: plan.instrument(new EventBridgeClient(c), 'EventBridge'),
@@ -467,3 +467,22 @@ export async function placesFromZones(world: World, sources: readonly Upload[]):
 }
 
 export const sourceId = (u: Upload) => `${u.uri}#${u.versionId}`;
+
+/**
+ * S3 makes a conditional PutObject (If-None-Match / If-Match) atomic: of two concurrent writers
+ * one gets 412. moto checks and writes in two steps, so two handler instances running the same
+ * message at once (the faults test's twins) could both "create" an object. Conditional writes of
+ * every handler built here go through one queue, which gives the emulator S3's guarantee back; the
+ * handlers and the assertions are unchanged. (Seen: seed 337245966, a sidecar with 2 versions.)
+ */
+let conditionalWrites: Promise<unknown> = Promise.resolve();
+function atomicConditionalWrites(client: S3Client): S3Client {
+  client.middlewareStack.add((next) => async (args) => {
+    const input = args.input as { IfNoneMatch?: string; IfMatch?: string };
+    if (!input.IfNoneMatch && !input.IfMatch) return next(args);
+    const run = conditionalWrites.then(() => next(args));
+    conditionalWrites = run.catch(() => undefined);
+    return run;
+  }, { step: 'initialize', name: 'atomicConditionalWrites' });
+  return client;
+}
