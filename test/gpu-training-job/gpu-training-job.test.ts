@@ -19,10 +19,10 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { bucketNames, definition, ENV, GATES, IMAGE_DIR, logicalId, METRICS, PartialProps, trainingStack } from './training-fixture';
+import { LABELING_DETAIL_TYPE as DETAIL_TYPE, LABELING_EVENT_SOURCE as EVENT_SOURCE } from '../../src/contract/events';
 import {
   ChannelDataType, ChannelInputMode, GpuTrainingJob, MetricComparison, ModelApprovalStatus, ModelConsumer, TrainingImage, TrainingInstanceType,
 } from '../../src/gpu-training-job';
-import { LABELING_DETAIL_TYPE as DETAIL_TYPE, LABELING_EVENT_SOURCE as EVENT_SOURCE } from '../../src/contract/events';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 
 const trainTask = (props: PartialProps = {}) => definition(trainingStack(props)).States.Train;
