@@ -6,12 +6,9 @@ import { AssetHashType, DockerImage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ONNXRUNTIME_PACKAGES, ONNXRUNTIME_VERSION } from './onnxruntime-integrity';
 import { PACKAGED_MODEL_DIR, PACKAGED_MODEL_FILE } from './runtime/contract';
-import { privateStagingDir } from '../private/function-code';
+import { bundleDir, privateStagingDir } from '../private/function-code';
 
 export { ONNXRUNTIME_VERSION };
-
-/** The predict handler, bundled when the library is built (esbuild; onnxruntime-node external). */
-const HANDLER_DIR = path.join(__dirname, '..', '..', 'assets', 'serverless-model-endpoint', 'runtime', 'predict.handler');
 
 type RuntimePackage = keyof typeof ONNXRUNTIME_PACKAGES;
 const RUNTIME_PACKAGES = Object.keys(ONNXRUNTIME_PACKAGES) as RuntimePackage[];
@@ -58,7 +55,7 @@ export function nodeArch(architecture: lambda.Architecture): string {
  */
 export function packageHash(options: StageOptions, modelSha256: string): string {
   const hash = createHash('sha256');
-  hash.update(fs.readFileSync(path.join(HANDLER_DIR, 'index.js')));
+  hash.update(fs.readFileSync(path.join(predictBundleDir(), 'index.js')));
   hash.update(`\0onnxruntime-node@${ONNXRUNTIME_VERSION}\0linux/${options.arch}\0${modelSha256}`);
   return hash.digest('hex');
 }
@@ -71,7 +68,7 @@ export function packageHash(options: StageOptions, modelSha256: string): string 
  */
 export function stagePackage(outDir: string, options: StageOptions, sources: RuntimeSources = {}): void {
   fs.mkdirSync(outDir, { recursive: true });
-  fs.copyFileSync(path.join(HANDLER_DIR, 'index.js'), path.join(outDir, 'index.js'));
+  fs.copyFileSync(path.join(predictBundleDir(), 'index.js'), path.join(outDir, 'index.js'));
   if (options.modelFile) {
     fs.mkdirSync(path.join(outDir, PACKAGED_MODEL_DIR), { recursive: true });
     fs.copyFileSync(options.modelFile, path.join(outDir, PACKAGED_MODEL_DIR, PACKAGED_MODEL_FILE));
@@ -152,7 +149,7 @@ export const PINNED_IMAGE = /^[a-z0-9][a-z0-9._\-/:]*@sha256:[0-9a-f]{64}$/;
  * @internal
  */
 export function zipCode(options: StageOptions, modelSha256: string): lambda.Code {
-  return lambda.Code.fromAsset(HANDLER_DIR, {
+  return lambda.Code.fromAsset(predictBundleDir(), {
     assetHashType: AssetHashType.CUSTOM,
     assetHash: packageHash(options, modelSha256),
     bundling: {
@@ -273,4 +270,9 @@ function packageRoot(file: string, name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The predict handler, bundled when the library is built (esbuild; onnxruntime-node external). */
+function predictBundleDir(): string {
+  return bundleDir('serverless-model-endpoint', 'predict');
 }

@@ -7,7 +7,7 @@
  *   (partial batch failures: only transient errors fail a message);
  * - a backfill batch (`Items`, from the backfill state machine's Distributed Map) → `BackfillResult`.
  *
- * Everything else is in handlers/clean.ts.
+ * Everything else is in clean.ts and clean-steps.ts beside it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';

@@ -1,5 +1,5 @@
 /**
- * Lambda entry point of the dataset-version task (handlers/dataset.ts): clients, environment and
+ * Lambda entry point of the dataset-version task (dataset.ts beside it): clients, environment and
  * pipeline configuration are read once per execution environment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

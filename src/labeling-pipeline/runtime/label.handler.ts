@@ -1,6 +1,6 @@
 /**
  * Labeling handler entry point (SQS consumer of `Record Cleaned`). The logic is in
- * `handlers/label.ts`; this shell builds the clients and reads the environment and configuration
+ * `label.ts` beside it; this shell builds the clients and reads the environment and configuration
  * once per execution environment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

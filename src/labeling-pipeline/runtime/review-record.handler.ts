@@ -1,6 +1,6 @@
 /**
  * Review-record entry point (a Lambda task of the review state machine: `ReviewRecordEvent`).
- * The logic is in `handlers/review-record.ts`.
+ * The logic is in `review-record.ts` beside it.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
