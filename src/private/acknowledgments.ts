@@ -157,6 +157,10 @@ export const REASON = {
   modelRecords: 'Write (PutObject) of one model record per training job, <model>/records/<training job name>.json, named per execution; no read, no delete.',
   datasetCards: 'Read-only (s3:GetObject; kms:Decrypt through S3) of the dataset cards, <prefix>datasets/<version>/dataset-card.json: before training, the state machine checks that the card of the version it was asked to train on says the version was published (an event may be forged). Versions are named when the labeling pipeline publishes them, so they cannot be enumerated; only the card file of each version is readable.',
   modelConsumer: 'A model consumer (grantReadModels) reads the artifacts and records of this one model, named per training job; read-only, one prefix of the models zone.',
+  customResourceDlq: 'A CloudFormation custom resource handler: CloudFormation invokes it for each stack operation and waits for its answer on the presigned response URL; a failure is answered FAILED and rolls the stack operation back, and an invocation that is lost times the operation out. A dead-letter queue would hold nothing anyone acts on.',
+  customResourceIsolation: 'Runs only when CloudFormation deploys the construct (once per stack operation), calls only S3 over TLS with IAM, and touches no record data: reserved concurrency and a VPC would add quota use and S3 endpoints for nothing.',
+  cloudFrontWaf: 'A CloudFront web ACL lives in us-east-1 and is the deployer\'s (webAclArn prop); the console serves only its static files, and every API call it makes goes to the review API, which has its own regional web ACL, authorizer and throttling.',
+  cloudFrontGeo: 'Where reviewers work is the deployer\'s decision (allowedCountries prop); the console\'s files hold no data, and sign-in and the review API decide who gets any.',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
