@@ -378,22 +378,10 @@ function reviewConsoleAcknowledgments(props: ReviewConsoleProps): ReviewedAcknow
   entries.push(
     { at: /^DeployRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.xray },
     { at: /^DeployRole\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
-    {
-      at: /^DeployHandler\/Resource$/,
-      ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'],
-      reason: 'A CloudFormation custom resource handler: CloudFormation invokes it for each stack operation and waits for its answer on the presigned response URL; a failure is answered FAILED and rolls the stack operation back, and an invocation that is lost times the operation out. A dead-letter queue would hold nothing anyone acts on.',
-    },
-    {
-      at: /^DeployHandler\/Resource$/,
-      ids: [...compliance('LambdaConcurrency'), ...compliance('LambdaInsideVPC')],
-      reason: 'Runs only when CloudFormation deploys the console (once per stack operation), calls only S3 over TLS with IAM, and touches no record data: reserved concurrency and a VPC would add quota use and S3 endpoints for nothing.',
-    },
+    { at: /^DeployHandler\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.customResourceDlq },
+    { at: /^DeployHandler\/Resource$/, ids: [...compliance('LambdaConcurrency'), ...compliance('LambdaInsideVPC')], reason: REASON.customResourceIsolation },
   );
-  if (props.webAclArn === undefined) {
-    entries.push({ at: /^Distribution\/Resource$/, ids: ['AwsSolutions-CFR2'], reason: 'A CloudFront web ACL lives in us-east-1 and is the deployer\'s (webAclArn prop); the console serves only its static files, and every API call it makes goes to the review API, which has its own regional web ACL, authorizer and throttling.' });
-  }
-  if (props.allowedCountries === undefined) {
-    entries.push({ at: /^Distribution\/Resource$/, ids: ['AwsSolutions-CFR1'], reason: 'Where reviewers work is the deployer\'s decision (allowedCountries prop); the console\'s files hold no data, and sign-in and the review API decide who gets any.' });
-  }
+  if (props.webAclArn === undefined) entries.push({ at: /^Distribution\/Resource$/, ids: ['AwsSolutions-CFR2'], reason: REASON.cloudFrontWaf });
+  if (props.allowedCountries === undefined) entries.push({ at: /^Distribution\/Resource$/, ids: ['AwsSolutions-CFR1'], reason: REASON.cloudFrontGeo });
   return entries;
 }

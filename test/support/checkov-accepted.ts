@@ -88,12 +88,12 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
   },
   {
     id: 'CKV_AWS_117',
-    path: /(^|\/)(LabelingMinimal|ReferenceApp|HearingTestApp)\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    path: /(^|\/)(LabelingMinimal|ReferenceApp|HearingTestApp|ReviewConsoleMinimal|ReviewConsoleMaximal)\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
     reason: 'Outside a VPC by default: the handlers call only AWS APIs over TLS with IAM; the vpc prop opts in (the maximal configuration runs them in a VPC).',
   },
   {
     id: 'CKV_AWS_115',
-    path: /(^|\/)(LabelingMinimal|ReferenceApp|HearingTestApp)\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
+    path: /(^|\/)(LabelingMinimal|ReferenceApp|HearingTestApp|ReviewConsoleMinimal|ReviewConsoleMaximal)\/Hearing\/(Clean|Label|ReviewRecord|Dataset|ReviewApi\/Handler)\/Resource$/,
     reason: 'Reserved concurrency is opt-in (reservedConcurrency, set in the maximal configuration): accounts with the default quota of 10 cannot reserve any. SQS event sources back off on throttling without losing messages.',
   },
   {
@@ -110,6 +110,37 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
     id: 'CKV_AWS_120',
     path: /(^|\/)Hearing\/ReviewApi\/Api\/DeploymentStage\.v1\/Resource$/,
     reason: 'API caching is off on purpose: the review API returns pseudonymized records pending review and accepts labels; such responses must not be cached (security.md: no API caching of personal data).',
+  },
+  // ---- ReviewConsole (child ids fixed by src/review-console/review-console.ts) ---------------
+  {
+    id: 'CKV_AWS_18',
+    path: '**/ReviewConsole/AccessLogs/Resource',
+    reason: 'The console\'s access-log bucket is the terminal destination of the site bucket\'s server access logs and of the distribution\'s standard logs; logging it into itself would loop, and logging it elsewhere only moves the problem.',
+  },
+  {
+    id: 'CKV_AWS_68',
+    path: /(^|\/)(ReviewConsoleMinimal|ReferenceApp)\/ReviewConsole\/Distribution\/Resource$/,
+    reason: 'A CloudFront web ACL must live in us-east-1 and is the deployer\'s (webAclArn prop, set in the maximal configuration); the distribution serves only the console\'s static files, and every API call goes to the review API, which has its own regional web ACL, authorizer and throttling.',
+  },
+  {
+    id: 'CKV_AWS_116',
+    path: '**/ReviewConsole/DeployHandler/Resource',
+    reason: 'A CloudFormation custom resource handler: CloudFormation invokes it and waits for its answer on the presigned response URL; a failure is answered FAILED and rolls the stack operation back. A dead-letter queue would hold nothing anyone acts on.',
+  },
+  {
+    id: 'CKV_AWS_117',
+    path: '**/ReviewConsole/DeployHandler/Resource',
+    reason: 'Runs once per stack operation and calls only S3 over TLS with IAM, copying the console\'s static files; it touches no record data, and a VPC would need an S3 endpoint for nothing.',
+  },
+  {
+    id: 'CKV_AWS_115',
+    path: '**/ReviewConsole/DeployHandler/Resource',
+    reason: 'Runs only when CloudFormation deploys the console (once per stack operation); reserved concurrency would take from the account quota (default 10) for nothing.',
+  },
+  {
+    id: 'CKV_AWS_173',
+    path: '**/ReviewConsole/DeployHandler/Resource',
+    reason: 'The environment holds configuration only (the site bucket name and key ARN), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
   },
   // ---- Reference pipeline (examples/reference-app/pipeline-stack.ts) -------------------------
   {
