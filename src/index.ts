@@ -3,3 +3,4 @@ export * from './secure-data-lake';
 export * from './serverless-model-endpoint';
 export * from './labeling-pipeline';
 export * from './gpu-training-job';
+export * from './review-console';

@@ -101,18 +101,32 @@ export interface ReviewConsoleProps {
  * The review API must allow the console's origin (`https://<domainName>`) in its CORS
  * configuration (`reviewApi.allowedOrigins` of LabelingPipeline).
  *
- * @example
- * declare const pipeline: LabelingPipeline;
- * declare const certificate: acm.ICertificate;
+ * Python: the props are keyword arguments in snake case (`user_pool`, `api`, `classes`,
+ * `domain_name`, `certificate`, `cognito_domain_prefix`, `reviewer_group`, `views`,
+ * `web_acl_arn`, `allowed_countries`, `title`, `removal_policy`; a view is
+ * `ReviewConsoleView(name=..., file=...)`), and the members read `user_pool_client`,
+ * `user_pool_domain`, `encryption_key`.
  *
- * new ReviewConsole(this, 'ReviewConsole', {
+ * @example
+ * import { Stack } from 'aws-cdk-lib';
+ * import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+ * import { LabelingPipeline, ReviewConsole } from 'cdk-secure-mlops';
+ *
+ * declare const stack: Stack;
+ * declare const pipeline: LabelingPipeline;
+ *
+ * const certificate = acm.Certificate.fromCertificateArn(stack, 'Certificate',
+ *   'arn:aws:acm:us-east-1:111111111111:certificate/0f0e0d0c-0b0a-4909-8807-060504030201');
+ * const reviewConsole = new ReviewConsole(stack, 'ReviewConsole', {
  *   userPool: pipeline.reviewUserPool!,
  *   api: pipeline.reviewRestApi!,
  *   classes: ['normal', 'mild', 'moderate'],
  *   domainName: 'review.example.com',
  *   certificate,
  *   cognitoDomainPrefix: 'example-review',
+ *   views: [{ name: 'Audiogram', file: 'build/views/audiogram.js' }],
  * });
+ * // The review API must allow exactly reviewConsole.origin (LabelingPipeline reviewApi.allowedOrigins).
  */
 export class ReviewConsole extends Construct {
   /** The bucket that holds the console's files. */
