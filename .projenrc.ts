@@ -137,6 +137,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-lambda-powertools/batch',
     // Local Step Functions interpreter (Node 22) for the state machine tests.
     'aws-local-stepfunctions@^3',
+    // GpuTrainingJob's publish-model handler reads SageMaker's model.tar.gz (bundled by esbuild).
+    'tar-stream@^3.3.0',
   ],
 
   jestOptions: {
@@ -183,14 +185,14 @@ project.eslint?.allowDevDeps('src/private/runtime/**');
 
 // Handler entries and the run-time code that only bundles use are never loaded from lib/.
 for (const p of ['/lib/**/*.handler.js', '/lib/**/*.handler.d.ts',
-  '/lib/labeling-pipeline/runtime/*', '/lib/secure-data-lake/runtime/*', '/lib/serverless-model-endpoint/runtime/*', '/lib/private/runtime/',
+  '/lib/gpu-training-job/runtime/*', '/lib/labeling-pipeline/runtime/*', '/lib/secure-data-lake/runtime/*', '/lib/serverless-model-endpoint/runtime/*', '/lib/private/runtime/',
   '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
 // Except what the constructs load at synth: the contracts (env names, staged files, metric names)
 // that construct and handler share, and LabelingPipeline's logic (the construct compiles the user's
 // cleaning rules and labelers with the handlers' own code).
-for (const dir of ['labeling-pipeline', 'secure-data-lake', 'serverless-model-endpoint']) {
+for (const dir of ['gpu-training-job', 'labeling-pipeline', 'secure-data-lake', 'serverless-model-endpoint']) {
   project.npmignore?.include(`/lib/${dir}/runtime/contract.js`, `/lib/${dir}/runtime/contract.d.ts`);
 }
 project.npmignore?.include('/lib/labeling-pipeline/runtime/logic/');
