@@ -145,6 +145,8 @@ describe('GET /reviews', () => {
     const body = json(res);
     expect(body.nextToken).toBeUndefined();
     expect(body.items).toHaveLength(5);
+    expect(body.classes).toEqual(CLASSES);
+    expect(body).toMatchObject({ total: 5, totalComplete: true });
     const first = pending[0];
     const item = body.items.find((i: any) => i.recordId === first.placed.recordId);
     expect(item).toEqual({
@@ -169,6 +171,9 @@ describe('GET /reviews', () => {
       expect(res.statusCode).toBe(200);
       const body = json(res);
       expect(body.items.length).toBeLessThanOrEqual(2);
+      // The queue's total comes with the first page only; the classes with every page.
+      expect(body.total).toBe(pages === 0 ? pending.length : undefined);
+      expect(body.classes).toEqual(CLASSES);
       seen.push(...body.items.map((i: any) => i.recordId));
       token = body.nextToken;
       pages++;
@@ -197,7 +202,9 @@ describe('GET /reviews', () => {
   });
 
   test('an unknown query parameter is a 400', async () => {
-    expect((await list({ filter: 'x' })).statusCode).toBe(400);
+    const res = await list({ filter: 'x' });
+    expect(res.statusCode).toBe(400);
+    expect(json(res).code).toBe('invalid-request');
   });
 });
 
@@ -218,8 +225,13 @@ describe('POST /reviews/{recordId}', () => {
     // The execution's history (the task output) never holds the raw identity.
     expect(tasks.successes[0].output).not.toContain(SUB);
     expect(await reviewItemExists(p.placed.recordId)).toBe(false);
-    // A second answer to the same review: nothing pending any more.
-    expect((await submit(p.placed.recordId, { className: 'normal' })).statusCode).toBe(404);
+    // A second answer to the same review, by anyone: a 409 that says it was answered (not a 404).
+    for (const sub of [SUB, THIRD_SUB]) {
+      const again = await submit(p.placed.recordId, { className: 'mild' }, { requestContext: claims(sub) });
+      expect(again.statusCode).toBe(409);
+      expect(json(again)).toEqual({ code: 'already-answered', message: expect.stringMatching(/answered already.*not saved/) });
+    }
+    expect(tasks.successes).toHaveLength(1);
   });
 
   test('a review that timed out (TaskTimedOut / TaskDoesNotExist) is a 409; its stale item is dropped', async () => {
@@ -227,7 +239,7 @@ describe('POST /reviews/{recordId}', () => {
       set.add(p.token);
       const res = await submit(p.placed.recordId, { className: 'mild' });
       expect(res.statusCode).toBe(409);
-      expect(json(res).message).toMatch(/no longer open/);
+      expect(json(res)).toEqual({ code: 'review-closed', message: expect.stringMatching(/no longer open/) });
       expect(await reviewItemExists(p.placed.recordId)).toBe(false);
     }
   });
@@ -235,6 +247,7 @@ describe('POST /reviews/{recordId}', () => {
   test('an unknown record is a 404', async () => {
     const res = await submit('rec-000000000000000000000000', { className: 'mild' });
     expect(res.statusCode).toBe(404);
+    expect(json(res)).toEqual({ code: 'not-found', message: 'no pending review for this record' });
     expect(res.headers!['Access-Control-Allow-Origin']).toBeUndefined();
   });
 
@@ -290,7 +303,7 @@ describe('identity, routes and faults', () => {
     const { result, output } = await captureOutput(() => submit(p.placed.recordId, { className: 'mild' }));
     tasks.failWith = undefined;
     expect(result.statusCode).toBe(500);
-    expect(json(result)).toEqual({ message: 'the request failed; try again later' });
+    expect(json(result)).toEqual({ code: 'internal-error', message: 'the request failed; try again later' });
     expect(output).toContain('ThrottlingException');
     expect(output).not.toContain('secret-token');
     expect(await reviewItemExists(p.placed.recordId)).toBe(true);
@@ -328,7 +341,7 @@ describe('reviewers only (authentication is not authorization)', () => {
     for (const [, groups] of notReviewers) {
       const { result: res, output } = await captureOutput(() => call({ requestContext: claims(UPLOADER_SUB, groups) }));
       expect([groups, res.statusCode]).toEqual([groups, 403]);
-      expect(json(res)).toEqual({ message: 'only reviewers may use the review API' });
+      expect(json(res)).toEqual({ code: 'forbidden', message: 'only reviewers may use the review API' });
       for (const p of pending) expect(res.body).not.toContain(p.placed.recordId);
       expect(output).toContain('not-a-reviewer');
       expect(output).not.toContain(UPLOADER_SUB);
@@ -383,7 +396,7 @@ describe('one answer per reviewer and record, across attempts', () => {
     expect(json(await list({ limit: '100' })).items.map((i: any) => i.recordId)).not.toContain(p.placed.recordId);
     const again = await submit(p.placed.recordId, { className: 'severe' });
     expect(again.statusCode).toBe(409);
-    expect(json(again).message).toMatch(/answered this record already/);
+    expect(json(again)).toEqual({ code: 'answered-by-you', message: expect.stringMatching(/answered this record already/) });
     // Another reviewer sees it and answers it.
     const other = { requestContext: claims(THIRD_SUB) };
     expect(json(await list({ limit: '100' }, other)).items.map((i: any) => i.recordId)).toContain(p.placed.recordId);
@@ -404,13 +417,20 @@ describe('four eyes on the quality-control sample', () => {
 
     const first = await submit(sample.placed.recordId, { className: 'moderate' }, as(SUB), fourEyes);
     expect(first.statusCode).toBe(202);
-    expect(json(first)).toEqual({ recordId: sample.placed.recordId, className: 'moderate', status: 'awaiting-second-reviewer' });
+    expect(json(first)).toEqual({
+      recordId: sample.placed.recordId, className: 'moderate', status: 'awaiting-second-reviewer', code: 'awaiting-second-reviewer', message: expect.any(String),
+    });
     expect(tasks.successes).toHaveLength(before);
     expect(await reviewItemExists(sample.placed.recordId)).toBe(true);
     // The first reviewer can neither answer again nor see it; a second, disagreeing answer decides nothing.
-    expect((await submit(sample.placed.recordId, { className: 'moderate' }, as(SUB), fourEyes)).statusCode).toBe(409);
+    const repeat = await submit(sample.placed.recordId, { className: 'moderate' }, as(SUB), fourEyes);
+    expect(repeat.statusCode).toBe(409);
+    expect(json(repeat).code).toBe('answered-by-you');
     expect(json(await list({ limit: '100' }, as(SUB), fourEyes)).items.map((i: any) => i.recordId)).not.toContain(sample.placed.recordId);
-    expect((await submit(sample.placed.recordId, { className: 'mild' }, as(SECOND_SUB), fourEyes)).statusCode).toBe(202);
+    // A disagreeing second answer: recorded, with its own code (a further reviewer decides).
+    const disagreeing = await submit(sample.placed.recordId, { className: 'mild' }, as(SECOND_SUB), fourEyes);
+    expect(disagreeing.statusCode).toBe(202);
+    expect(json(disagreeing)).toMatchObject({ status: 'awaiting-second-reviewer', code: 'four-eyes-disagreement', message: expect.stringMatching(/different class/) });
     expect(tasks.successes).toHaveLength(before);
     // A third reviewer agrees with the first: decided, by both.
     expect((await submit(sample.placed.recordId, { className: 'moderate' }, as(THIRD_SUB), fourEyes)).statusCode).toBe(200);
@@ -421,6 +441,18 @@ describe('four eyes on the quality-control sample', () => {
 
     expect((await submit(unsure.placed.recordId, { className: 'mild' }, as(SUB), fourEyes)).statusCode).toBe(200);
     expect(lastAnswer().reviewers).toHaveLength(1);
+  });
+
+  test('total counts every pending review, also those the caller answered (hidden from them)', async () => {
+    const fourEyes = makeApi({ fourEyesQualitySample: true });
+    const before = json(await list({ limit: '100' }, {}, fourEyes)).total;
+    const [sample] = await seed(1, ['quality-sample']);
+    expect((await submit(sample.placed.recordId, { className: 'mild' }, {}, fourEyes)).statusCode).toBe(202);
+    const body = json(await list({ limit: '100' }, {}, fourEyes));
+    expect(body.total).toBe(before + 1);
+    expect(body.items.map((i: any) => i.recordId)).not.toContain(sample.placed.recordId);
+    // Close it so that the other tests see the queue they seeded.
+    expect((await submit(sample.placed.recordId, { className: 'mild' }, { requestContext: claims(SECOND_SUB) }, fourEyes)).statusCode).toBe(200);
   });
 });
 

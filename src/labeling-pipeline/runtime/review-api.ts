@@ -2,10 +2,18 @@
  * The review API (API Gateway REST proxy; an authorizer in front):
  * - `GET /reviews?limit=N&nextToken=T`: pending reviews (record id, reasons, proposal, votes,
  *   attempt, requestedAt and the clean, pseudonymized record) that the caller has not answered,
- *   never a task token;
+ *   never a task token; with the label task's `classes`, and on the first page (no nextToken)
+ *   the queue's `total` (pending reviews of every reviewer; `totalComplete: false` when counting
+ *   stopped after MAX_COUNT_PAGES reads and `total` is a lower bound);
  * - `POST /reviews/{recordId}` `{"className": …}`: the reviewer's answer. Once enough reviewers
  *   agree (one; two different ones for a quality-sample record under four-eyes), it goes to the
  *   waiting state machine with SendTaskSuccess (`ReviewAnswer`) and the pending item is deleted.
+ *
+ * Every answer other than a 200 carries a machine-readable `code` (REVIEW_API_CODES) beside its
+ * `message`: a record answered elsewhere is a 409 `already-answered` (never a 404), an answer of
+ * the caller's own again a 409 `answered-by-you`, a review that expired meanwhile a 409
+ * `review-closed`; under four-eyes, a 202 `awaiting-second-reviewer` or, when the reviewers so
+ * far disagree, a 202 `four-eyes-disagreement` (recorded; a further reviewer decides).
  *
  * Authentication is not authorization: every request first proves the caller is a reviewer (the
  * reviewer group of a Cognito token, or a reviewer role of an IAM caller); anyone else gets 403
@@ -71,6 +79,30 @@ export const REVIEW_API_METRICS = {
   throttled: 'ReviewRequestsThrottled',
   faults: 'ReviewServerErrors',
 } as const;
+
+/**
+ * The `code` of every answer but a 200 (added in a backward-compatible way: `message` and the
+ * status codes are as before, except that answering a record whose review another reviewer
+ * closed is a 409 `already-answered` where it was a 404).
+ */
+export const REVIEW_API_CODES = {
+  invalidRequest: 'invalid-request',
+  forbidden: 'forbidden',
+  notFound: 'not-found',
+  noSuchRoute: 'no-such-route',
+  methodNotAllowed: 'method-not-allowed',
+  alreadyAnswered: 'already-answered',
+  answeredByYou: 'answered-by-you',
+  reviewClosed: 'review-closed',
+  awaitingSecondReviewer: 'awaiting-second-reviewer',
+  fourEyesDisagreement: 'four-eyes-disagreement',
+  throttled: 'throttled',
+  internalError: 'internal-error',
+} as const;
+const CODE = REVIEW_API_CODES;
+
+/** Largest number of Query pages (1 MB each) read to count the queue for `total`. */
+export const MAX_COUNT_PAGES = 20;
 
 /** Largest response body (characters) a list page may grow to; API Gateway / Lambda allow 6 MB. */
 export const MAX_PAGE_CHARS = 4_000_000;
@@ -169,14 +201,48 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
     return answered;
   };
 
+  /** Pending reviews of every reviewer (Select COUNT; at most MAX_COUNT_PAGES reads). */
+  const countQueue = async (): Promise<{ total: number; complete: boolean }> => {
+    let total = 0;
+    let start: Record<string, any> | undefined;
+    for (let page = 0; page < MAX_COUNT_PAGES; page++) {
+      const res = await ddb.send(new QueryCommand({
+        TableName: env.LEDGER_TABLE,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':pk': { S: LEDGER.reviewPk } },
+        Select: 'COUNT',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }));
+      total += res.Count ?? 0;
+      start = res.LastEvaluatedKey;
+      if (!start) return { total, complete: true };
+    }
+    return { total, complete: false };
+  };
+
+  /** Whether any reviewer answered the record (its review was closed by someone's answer). */
+  const answeredByAnyone = async (recordId: string): Promise<boolean> => {
+    const res = await ddb.send(new QueryCommand({
+      TableName: env.LEDGER_TABLE,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': 'pk' },
+      ExpressionAttributeValues: { ':pk': { S: LEDGER.answerPk(recordId) } },
+      Select: 'COUNT',
+      Limit: 1,
+      ConsistentRead: true,
+    }));
+    return (res.Count ?? 0) > 0;
+  };
+
   const list = async (event: APIGatewayProxyEvent, reviewer: string, respond: Respond): Promise<APIGatewayProxyResult> => {
     const q = event.queryStringParameters ?? {};
     const unknown = Object.keys(q).filter((k) => k !== 'limit' && k !== 'nextToken');
-    if (unknown.length) return respond(400, { message: 'unknown query parameter(s); allowed: limit, nextToken' }, 'refused');
+    if (unknown.length) return respond(400, { code: CODE.invalidRequest, message: 'unknown query parameter(s); allowed: limit, nextToken' }, 'refused');
     const limit = parseLimit(q.limit);
-    if (!limit.ok) return respond(400, { message: limit.message }, 'refused');
+    if (!limit.ok) return respond(400, { code: CODE.invalidRequest, message: limit.message }, 'refused');
     const after = decodeNextToken(q.nextToken);
-    if (!after.ok) return respond(400, { message: after.message }, 'refused');
+    if (!after.ok) return respond(400, { code: CODE.invalidRequest, message: after.message }, 'refused');
 
     const res = await ddb.send(new QueryCommand({
       TableName: env.LEDGER_TABLE,
@@ -227,18 +293,25 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
     }
     const more = truncated || res.LastEvaluatedKey !== undefined;
     const nextToken = more && last ? encodeNextToken(last) : undefined;
-    logger.info('reviews listed', { count: items.length, more, hidden: answered.size });
-    return respond(200, { items, ...(nextToken ? { nextToken } : {}) }, 'listed');
+    // The queue's size, on the first page only (a COUNT reads every pending item's size).
+    const counted = after.value === undefined ? await countQueue() : undefined;
+    logger.info('reviews listed', { count: items.length, more, hidden: answered.size, total: counted?.total });
+    return respond(200, {
+      items,
+      ...(nextToken ? { nextToken } : {}),
+      classes,
+      ...(counted ? { total: counted.total, totalComplete: counted.complete } : {}),
+    }, 'listed');
   };
 
   const answer = async (event: APIGatewayProxyEvent, reviewer: string, respond: Respond): Promise<APIGatewayProxyResult> => {
     const id = parseRecordId(event.pathParameters?.recordId);
-    if (!id.ok) return respond(400, { message: id.message }, 'refused');
+    if (!id.ok) return respond(400, { code: CODE.invalidRequest, message: id.message }, 'refused');
     if (event.queryStringParameters && Object.keys(event.queryStringParameters).length) {
-      return respond(400, { message: 'this route takes no query parameters' }, 'refused');
+      return respond(400, { code: CODE.invalidRequest, message: 'this route takes no query parameters' }, 'refused');
     }
     const body = parseReviewAnswer(event.body, event.isBase64Encoded, classes);
-    if (!body.ok) return respond(400, { message: body.message }, 'refused');
+    if (!body.ok) return respond(400, { code: CODE.invalidRequest, message: body.message }, 'refused');
     const recordId = id.value;
     const className = body.value.className;
 
@@ -247,7 +320,15 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
       Key: { pk: { S: LEDGER.reviewPk }, sk: { S: recordId } },
       ConsistentRead: true,
     }));
-    if (!got.Item) return respond(404, { message: 'no pending review for this record' }, 'refused');
+    if (!got.Item) {
+      // Answered and closed (by this reviewer or another) is a conflict the client must show;
+      // a record nobody ever answered is simply not pending.
+      if (await answeredByAnyone(recordId)) {
+        logger.info('review answer refused', { recordId, reason: 'already-answered' });
+        return respond(409, { code: CODE.alreadyAnswered, message: 'this record was answered already and its review is closed; your answer was not saved' }, 'refused');
+      }
+      return respond(404, { code: CODE.notFound, message: 'no pending review for this record' }, 'refused');
+    }
     const item = fromItem(got.Item) as unknown as ReviewItem;
 
     // One answer per reviewer and record, across every attempt of the review.
@@ -269,8 +350,8 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
       }));
     } catch (e) {
       if (!(e instanceof ConditionalCheckFailedException) && errorName(e) !== 'ConditionalCheckFailedException') throw e;
-      logger.info('review answer refused', { recordId, reason: 'already-answered' });
-      return respond(409, { message: 'you have answered this record already; another reviewer must answer it' }, 'refused');
+      logger.info('review answer refused', { recordId, reason: 'answered-by-you' });
+      return respond(409, { code: CODE.answeredByYou, message: 'you have answered this record already; another reviewer must answer it' }, 'refused');
     }
 
     const required = settings.fourEyesQualitySample && (item.reasons ?? []).includes(FOUR_EYES_REASON) ? 2 : 1;
@@ -286,8 +367,19 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
       const answers = (res.Items ?? []).map((raw) => fromItem(raw) as unknown as RecordedAnswer);
       decision = decideReview(answers, { reviewer, className }, required);
       if (!decision.decided) {
-        logger.info('review answer recorded; a second reviewer must agree', { recordId, attempt: item.attempt });
-        return respond(202, { recordId, className, status: 'awaiting-second-reviewer' }, 'awaitingSecond');
+        // Others answered with another class: a four-eyes disagreement (still recorded; the
+        // review stays open until two reviewers agree).
+        const disagreement = decision.reviewers.length === 1 && answers.some((a) => a.reviewer !== reviewer);
+        logger.info('review answer recorded; a second reviewer must agree', { recordId, attempt: item.attempt, disagreement });
+        return respond(202, {
+          recordId,
+          className,
+          status: 'awaiting-second-reviewer',
+          code: disagreement ? CODE.fourEyesDisagreement : CODE.awaitingSecondReviewer,
+          message: disagreement
+            ? 'your answer is recorded, but another reviewer chose a different class; a further reviewer decides'
+            : 'your answer is recorded; a second reviewer must give the same class',
+        }, 'awaitingSecond');
       }
     }
 
@@ -316,7 +408,7 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
       }
       await deleteItem();
       logger.info('review answer too late', { recordId, error: errorName(e) });
-      return respond(409, { message: 'this review is no longer open (it expired and was queued again, or was answered); list the reviews again' }, 'expired');
+      return respond(409, { code: CODE.reviewClosed, message: 'this review is no longer open (it expired and was queued again, or was answered); list the reviews again' }, 'expired');
     }
     await deleteItem();
     logger.info('review answered', { recordId, attempt: item.attempt, reviewers: decision.reviewers.length });
@@ -351,28 +443,28 @@ export function createReviewApiHandler(deps: ReviewApiDeps): (event: APIGatewayP
       });
       if (!identity) {
         logger.warn('review request refused', { reason: 'no-caller-identity' });
-        return respond(403, { message: 'the request carries no caller identity' }, 'forbidden');
+        return respond(403, { code: CODE.forbidden, message: 'the request carries no caller identity' }, 'forbidden');
       }
       // Authorization before anything else: a caller who is no reviewer learns nothing.
       if (!isReviewer(settings.access, { sub: claims.sub, groups: claims['cognito:groups'], userArn: identityContext.userArn })) {
         logger.warn('review request refused', { reason: 'not-a-reviewer' });
-        return respond(403, { message: 'only reviewers may use the review API' }, 'forbidden');
+        return respond(403, { code: CODE.forbidden, message: 'only reviewers may use the review API' }, 'forbidden');
       }
       const reviewer = await pseudonyms(identity);
       const quota = await withinLimit(reviewer);
       if (!quota.ok) {
         logger.warn('review request refused', { reason: 'request-limit' });
-        return respond(429, { message: `too many requests; at most ${settings.maxRequestsPerWindow} per ${settings.windowSeconds} seconds per reviewer` },
+        return respond(429, { code: CODE.throttled, message: `too many requests; at most ${settings.maxRequestsPerWindow} per ${settings.windowSeconds} seconds per reviewer` },
           'throttled', { 'Retry-After': String(quota.retryAfter) });
       }
       const route = routeOf(event);
       if (route === 'list' && event.httpMethod === 'GET') return await list(event, reviewer, respond);
       if (route === 'answer' && event.httpMethod === 'POST') return await answer(event, reviewer, respond);
-      if (route) return respond(405, { message: route === 'list' ? 'use GET on /reviews' : 'use POST on /reviews/{recordId}' }, 'refused');
-      return respond(404, { message: 'no such route; use GET /reviews or POST /reviews/{recordId}' }, 'refused');
+      if (route) return respond(405, { code: CODE.methodNotAllowed, message: route === 'list' ? 'use GET on /reviews' : 'use POST on /reviews/{recordId}' }, 'refused');
+      return respond(404, { code: CODE.noSuchRoute, message: 'no such route; use GET /reviews or POST /reviews/{recordId}' }, 'refused');
     } catch (e) {
       logger.error('review request failed', { error: errorName(e) });
-      return respond(500, { message: 'the request failed; try again later' }, 'faults');
+      return respond(500, { code: CODE.internalError, message: 'the request failed; try again later' }, 'faults');
     }
   };
 }
