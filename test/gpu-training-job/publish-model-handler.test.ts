@@ -126,7 +126,9 @@ describe('a model archive with the ONNX file and its baseline', () => {
 
   test('publishes the plain ONNX file under the job, SSE-KMS with the lake key, with its SHA-256', async () => {
     const modelKey = `${MODEL}/models/${input.trainingJobName}/model.onnx`;
-    expect(result).toMatchObject({ modelSha256: ONNX_SHA, modelKey, modelBytes: ONNX.length, model: { key: modelKey, sha256: ONNX_SHA, bytes: ONNX.length } });
+    expect(result).toMatchObject({
+      modelSha256: ONNX_SHA, modelKey, modelBytes: ONNX.length, model: { key: modelKey, sha256: ONNX_SHA, bytes: ONNX.length },
+    });
     expect((await text(modelKey)).equals(ONNX)).toBe(true);
     const head = await s3.send(new HeadObjectCommand({ Bucket: env.modelsBucket, Key: modelKey, ChecksumMode: 'ENABLED' }));
     expect(head.ServerSideEncryption).toBe('aws:kms');
