@@ -8,8 +8,8 @@
  * Sign-in is emulated by the server: it stands in for Cognito's hosted UI (authorization code
  * flow with PKCE; the test clicks a user on its sign-in page) and issues the tokens, which the
  * console keeps in sessionStorage; it stands in for API Gateway's Cognito authorizer too (the ID
- * token's claims go into requestContext.authorizer.claims; a non-reviewer gets a 403 there until
- * the handler checks the group itself: see the TODO in local-console.ts).
+ * token's claims go into requestContext.authorizer.claims; the review API handler itself refuses
+ * a token without the reviewer group with a 403).
  *
  * Writes screenshots and the axe-core results under test-reports/review-console/.
  * Skipped (with a message) only when /usr/bin/chromium is absent and CI is not set; in CI,
@@ -25,7 +25,7 @@ import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { buildViews } from '../../examples/reference-app/console/build-views';
 import { LocalConsole, startLocalConsole } from '../../examples/reference-app/console/local-console';
 import { ReviewExecutionInput } from '../../src/labeling-pipeline/runtime/contract';
-import { createReviewApiHandler } from '../../src/labeling-pipeline/runtime/review-api';
+import { createReviewApiHandler, ReviewApiDeps } from '../../src/labeling-pipeline/runtime/review-api';
 import { createReviewRecordHandler } from '../../src/labeling-pipeline/runtime/review-record';
 import { hearingRecord } from '../labeling-pipeline/hearing';
 import { createLake, FakeTaskApi, hearingConfig, Lake, placeCleanRecord } from '../labeling-pipeline/label-handler-support';
@@ -113,11 +113,10 @@ beforeAll(async () => {
   lake = await createLake(aws());
   tasks = new FakeTaskApi();
   await seed();
-  // The handler's reviewer check and pseudonyms (settings, KMS GenerateMac with an HMAC key):
-  // built as a plain object so that the test runs with the handler before and after that change.
+  // The handler's reviewer check and pseudonyms (settings, KMS GenerateMac with an HMAC key).
   const kms = aws().kms();
   const hmacKeyId = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.KeyId!;
-  const deps = {
+  const deps: ReviewApiDeps = {
     ddb: lake.ddb,
     sfn: tasks.asClient(),
     kms,
@@ -125,8 +124,9 @@ beforeAll(async () => {
     settings: { access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 100_000, windowSeconds: 3600, fourEyesQualitySample: false },
     config: hearingConfig(),
     writeMetrics: () => undefined,
+    logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
   };
-  const handler = createReviewApiHandler(deps as unknown as Parameters<typeof createReviewApiHandler>[0]);
+  const handler = createReviewApiHandler(deps);
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'review-console-views-'));
   const views = buildViews(outDir);
   viewsDir = path.join(outDir, 'views');
@@ -220,6 +220,8 @@ describeWithBrowser('review console in Chromium', () => {
     expect(server.apiCalls.filter((c) => c.username === NON_REVIEWER.username)).toEqual([]);
     const res = await fetch(`${server.origin}/reviews`, { headers: { Authorization: server.idToken(NON_REVIEWER.username) } });
     expect(res.status).toBe(403);
+    // The review API handler's own refusal (not the stand-in authorizer's).
+    expect(await res.json()).toEqual({ code: 'forbidden', message: 'only reviewers may use the review API' });
     const anonymous = await fetch(`${server.origin}/reviews`);
     expect(anonymous.status).toBe(401);
     await context.close();
@@ -278,7 +280,7 @@ describeWithBrowser('review console in Chromium', () => {
     expect(await desk.locator('#progress').textContent()).toBe('Answered this session: 1 · Skipped: 0 · Waiting: 3');
   });
 
-  test('a record answered elsewhere meanwhile (404 gone, 409 expired) shows a clear message and moves on', async () => {
+  test('a record answered elsewhere meanwhile (409 already-answered, 409 review-closed) shows a clear message and moves on', async () => {
     // Another reviewer answers the open record through the API first.
     const open = queue[1];
     const other = await fetch(`${server.origin}/reviews/${open.recordId}`, {
@@ -287,14 +289,14 @@ describeWithBrowser('review console in Chromium', () => {
     expect(other.status).toBe(200);
     await desk.keyboard.press('2');
     await desk.locator('#record-heading', { hasText: queue[2].recordId }).waitFor();
-    expect(await alertBox(desk).textContent()).toBe(`Record ${open.recordId} was answered elsewhere or is no longer open, so your answer (mild) was not saved. Moved on to the next record.`);
-    expect(server.apiCalls.filter((c) => c.path === `/reviews/${open.recordId}`).map((c) => [c.username, c.status])).toEqual([['ralf', 200], ['rita', 404]]);
+    expect(await alertBox(desk).textContent()).toBe(`Record ${open.recordId} was answered by another reviewer meanwhile, so your answer (mild) was not saved. Moved on to the next record.`);
+    expect(server.apiCalls.filter((c) => c.path === `/reviews/${open.recordId}`).map((c) => [c.username, c.status])).toEqual([['ralf', 200], ['rita', 409]]);
 
     // The review's task timed out meanwhile (re-queued): the API's 409.
     tasks.timedOut.add(queue[2].token);
     await desk.keyboard.press('3');
     await desk.locator('#record-heading', { hasText: queue[3].recordId }).waitFor();
-    expect(await alertBox(desk).textContent()).toContain(`Record ${queue[2].recordId} was answered elsewhere or is no longer open, so your answer (moderate) was not saved.`);
+    expect(await alertBox(desk).textContent()).toContain(`Record ${queue[2].recordId} is no longer open (its review expired and was queued again), so your answer (moderate) was not saved.`);
     expect(server.apiCalls.filter((c) => c.path === `/reviews/${queue[2].recordId}`).map((c) => c.status)).toEqual([409]);
     expect(await desk.locator('#progress').textContent()).toBe('Answered this session: 1 · Skipped: 0 · Waiting: 1');
   });

@@ -51,7 +51,8 @@ export interface LocalConsoleOptions {
   readonly reviewerGroup?: string;
   /**
    * Refuse (403) a caller outside the reviewer group before the handler runs, as an authorizer
-   * would. @default true
+   * with a group check would. The review API handler refuses such callers itself.
+   * @default false
    */
   readonly authorizerRefusesNonReviewers?: boolean;
   /** Headers on every response. @default - localSecurityHeaders() */
@@ -129,7 +130,7 @@ export async function startLocalConsole(options: LocalConsoleOptions): Promise<L
   const tokensFor = (username: string) => {
     const u = users.get(username)!;
     const now = Math.floor(Date.now() / 1000);
-    const common = { 'sub': u.sub, 'iss': `${origin}/local-user-pool`, 'iat': now, 'exp': now + lifetime, ...(u.groups.length ? { 'cognito:groups': [...u.groups] } : {}) };
+    const common = { sub: u.sub, iss: `${origin}/local-user-pool`, iat: now, exp: now + lifetime, ...(u.groups.length ? { 'cognito:groups': [...u.groups] } : {}) };
     return {
       id_token: sign({ ...common, 'aud': CLIENT_ID, 'token_use': 'id', 'cognito:username': u.username, 'auth_time': now }),
       access_token: sign({ ...common, client_id: CLIENT_ID, token_use: 'access', scope: 'openid email', username: u.username }),
@@ -212,10 +213,9 @@ export async function startLocalConsole(options: LocalConsoleOptions): Promise<L
     }
     const username = String(claims['cognito:username']);
     const groups = Array.isArray(claims['cognito:groups']) ? claims['cognito:groups'] as string[] : [];
-    // TODO(review API authorization): the review API handler does not check the reviewer group
-    // yet (another change gives it that check, from the claims' cognito:groups); until then this
-    // stand-in refuses non-reviewers the way an authorizer would, so the console meets a 403.
-    if ((options.authorizerRefusesNonReviewers ?? true) && !groups.includes(group)) {
+    // The review API handler itself refuses non-reviewers (from the claims' cognito:groups); this
+    // optional early refusal only stands in for an authorizer that would check the group too.
+    if ((options.authorizerRefusesNonReviewers ?? false) && !groups.includes(group)) {
       record(403, username);
       return json(res, 403, { message: 'User is not authorized to access this resource' });
     }

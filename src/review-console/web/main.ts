@@ -19,6 +19,8 @@ interface Session {
   readonly views: LoadedView[];
   queue: ReviewItem[];
   more: boolean;
+  /** Pending reviews of every reviewer, as the API counted them (undefined: not given). */
+  total?: number;
   readonly answered: Map<string, string>;
   readonly skipped: Set<string>;
   gone: number;
@@ -75,9 +77,10 @@ function nextItem(s: Session): ReviewItem | undefined {
 
 async function loadQueue(s: Session): Promise<boolean> {
   try {
-    const { items, more } = await s.api.list();
+    const { items, more, total } = await s.api.list();
     s.queue = queueOrder(items);
     s.more = more;
+    s.total = total;
     progress(s);
     return true;
   } catch (e) {
@@ -116,7 +119,7 @@ async function showQueue(s: Session, reload: boolean): Promise<void> {
   const count = `${items.length}${s.more ? '+' : ''}`;
   const next = nextItem(s);
   const table = h('table', { class: 'queue' },
-    h('caption', {}, `${count} record(s) waiting, oldest first`),
+    h('caption', {}, `${count} record(s) waiting, oldest first${othersText(s, items.length)}`),
     h('thead', {}, h('tr', {},
       h('th', { scope: 'col' }, 'Record'), h('th', { scope: 'col' }, 'Waiting'), h('th', { scope: 'col' }, 'Why'),
       h('th', { scope: 'col' }, 'Machine label'), h('th', { scope: 'col' }, 'Attempt'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Action')))),
@@ -233,16 +236,18 @@ async function answer(s: Session, className: string): Promise<void> {
   main().removeAttribute('aria-busy');
   switch (outcome.kind) {
     case 'accepted':
+      if (s.total !== undefined && outcome.code === undefined) s.total = Math.max(0, s.total - 1);
       s.answered.set(item.recordId, className);
       s.skipped.delete(item.recordId);
-      say(`Saved: ${className} for record ${item.recordId}.`);
+      say(`Saved: ${className} for record ${item.recordId}.${savedNote(outcome.code)}`);
       moveOn(s);
       return;
     case 'gone':
+      if (s.total !== undefined && outcome.code !== 'review-closed') s.total = Math.max(0, s.total - 1);
       s.gone++;
       s.queue = s.queue.filter((i) => i.recordId !== item.recordId);
       s.skipped.delete(item.recordId);
-      alertUser(`Record ${item.recordId} was answered elsewhere or is no longer open, so your answer (${className}) was not saved. Moved on to the next record.`);
+      alertUser(`Record ${item.recordId} ${goneReason(outcome.code)}, so your answer (${className}) was not saved. Moved on to the next record.`);
       moveOn(s);
       return;
     case 'signed-out':
@@ -255,6 +260,32 @@ async function answer(s: Session, className: string): Promise<void> {
       for (const b of main().querySelectorAll<HTMLButtonElement>('.class-button')) b.disabled = false;
       alertUser(`Your answer (${className}) for record ${item.recordId} was not saved: ${outcome.message}. Try again.`);
   }
+}
+
+/**
+ * The queue's total when it holds more than the reviewer's own list (records the reviewer
+ * answered, waiting for a second reviewer), as the API last counted it.
+ */
+function othersText(s: Session, mine: number): string {
+  return s.total !== undefined && s.total > mine ? ` (${s.total} in the whole queue, with those waiting for other reviewers)` : '';
+}
+
+/** Why an answer was not saved, from the review API's code (409/404). */
+function goneReason(code: string | undefined): string {
+  switch (code) {
+    case 'already-answered': return 'was answered by another reviewer meanwhile';
+    case 'answered-by-you': return 'was answered by you already';
+    case 'review-closed': return 'is no longer open (its review expired and was queued again)';
+    case 'not-found': return 'is no longer in review';
+    default: return 'was answered elsewhere or is no longer open';
+  }
+}
+
+/** What a saved answer still waits for (four-eyes: the API's 202 codes). */
+function savedNote(code: string | undefined): string {
+  if (code === 'awaiting-second-reviewer') return ' A second reviewer must give the same class.';
+  if (code === 'four-eyes-disagreement') return ' Another reviewer chose a different class, so a further reviewer decides.';
+  return '';
 }
 
 function onKey(s: Session, e: KeyboardEvent): void {
