@@ -164,6 +164,9 @@ export const REASON = {
   customResourceIsolation: 'Runs only when CloudFormation deploys the construct (once per stack operation), calls only S3 over TLS with IAM, and touches no record data: reserved concurrency and a VPC would add quota use and S3 endpoints for nothing.',
   cloudFrontWaf: 'A CloudFront web ACL lives in us-east-1 and is the deployer\'s (webAclArn prop); the console serves only its static files, and every API call it makes goes to the review API, which has its own regional web ACL, authorizer and throttling.',
   cloudFrontGeo: 'Where reviewers work is the deployer\'s decision (allowedCountries prop); the console\'s files hold no data, and sign-in and the review API decide who gets any.',
+  promotionCandidates: 'A model promotion\'s candidate check reads (s3:GetObject, GetObjectVersion, kms:Decrypt through S3) the model records <model>/records/<training job>.json and the models <model>/models/<training job>/model.onnx of its one model, named per training job; read-only, no listing, no delete.',
+  promotionBaselines: 'A model promotion\'s candidate check reads (read-only) the drift baselines monitoring/baselines/<model sha256>.json, content-addressed by the SHA-256 of models trained after deployment, so they cannot be enumerated.',
+  promotionRecords: 'A model promotion writes (PutObject, no delete) the claim, approval request and audit records of its one model\'s versions under monitoring/promotions/model=<model>%40<version>/, named per model version and time; the candidate check reads only the claims, the approval handler only the approval requests.',
 } as const;
 
 // ---------------------------------------------------------------------------------------------
