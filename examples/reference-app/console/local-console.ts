@@ -69,10 +69,10 @@ export interface LocalConsole {
   /** `http://127.0.0.1:<port>/` */
   readonly url: string;
   readonly origin: string;
-  /** A valid ID token of a local user (to call the API as that user from a script or test). */
-  idToken(username: string): string;
   /** Requests the API stand-in answered, in order (method, path, status). */
   readonly apiCalls: Array<{ method: string; path: string; status: number; username?: string }>;
+  /** A valid ID token of a local user (to call the API as that user from a script or test). */
+  idToken(username: string): string;
   close(): Promise<void>;
 }
 
