@@ -77,6 +77,11 @@ export function modelPartition(modelVersion: string): string {
   return `model=${encodeURIComponent(modelVersion)}/`;
 }
 
+/** `YYYYMMDDTHHmmZ` of a time (UTC): the folder name of a drift run, by its window's end. */
+export function windowTag(t: Date): string {
+  return `${t.getUTCFullYear()}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}T${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}Z`;
+}
+
 /** Object keys of monitoring data in the models zone (`e` = the endpoint's capture name). */
 export const MONITORING_KEYS = {
   /** Drift baselines, content-addressed by the model's SHA-256: `monitoring/baselines/<sha256>.json`. */
@@ -95,8 +100,16 @@ export const MONITORING_KEYS = {
     `${MONITORING_ROOT}captures/endpoint=${e}/${modelPartition(modelVersion)}${hourPartition(hour)}${id}.jsonl`,
   /** Ground truth of an endpoint: `monitoring/ground-truth/endpoint=<e>/` (any object below, JSON Lines). */
   groundTruthPrefix: (e: string) => `${MONITORING_ROOT}ground-truth/endpoint=${e}/`,
+  /**
+   * One object of ground truth: `monitoring/ground-truth/endpoint=<e>/date=<d>/<id>.jsonl` (`d`: the
+   * UTC day it was written). A ModelMonitor's drift job reads the `date=` partitions of its
+   * ground-truth lookback only: objects elsewhere under the prefix are never read.
+   */
+  groundTruthObject: (e: string, written: Date, id: string) => `${MONITORING_ROOT}ground-truth/endpoint=${e}/${datePartition(written)}${id}.jsonl`,
   /** Drift reports of an endpoint: `monitoring/reports/endpoint=<e>/`. */
   reportsPrefix: (e: string) => `${MONITORING_ROOT}reports/endpoint=${e}/`,
+  /** The folder of one drift run: `monitoring/reports/endpoint=<e>/<window end, YYYYMMDDTHHmmZ>/`. */
+  reportFolder: (e: string, windowEnd: Date) => `${MONITORING_ROOT}reports/endpoint=${e}/${windowTag(windowEnd)}/`,
 } as const;
 
 /** Files of one drift run under `MONITORING_KEYS.reportsPrefix(e)` + `<window end, YYYYMMDDTHHmmZ>/`. */

@@ -8,3 +8,5 @@ export * from './baseline';
 export * from './baseline-document';
 export * from './drift';
 export * from './report';
+export * from './capture';
+export * from './run-report';
