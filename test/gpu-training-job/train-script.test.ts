@@ -4,7 +4,8 @@
  * The example training script (examples/training/hearing-who-grade/train.py) run for real in
  * local mode with PyTorch on the CPU: a seeded synthetic hearing dataset as augmented-manifest
  * channels, metrics scraped with the script's metric definitions, the ONNX model it writes run in
- * onnxruntime-node, resume from checkpoints (after a finished run and after SIGTERM), failures.
+ * onnxruntime-node, the drift baseline it writes beside it read with the library's parseBaseline,
+ * resume from checkpoints (after a finished run and after SIGTERM), failures.
  *
  * Needs PyTorch for TRAINING_PYTHON (default /usr/bin/python3, Debian's interpreter):
  *   apt-get update && apt-get install -y --no-install-recommends python3-torch python3-onnx
@@ -16,9 +17,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
-  CLASS_NAMES, METRIC_DEFINITIONS, TRAIN_SCRIPT, features, syntheticAudiograms, whoGrade, writeChannel,
+  Audiogram, CLASS_NAMES, METRIC_DEFINITIONS, TRAIN_SCRIPT, features, syntheticAudiograms, whoGrade, writeChannel,
 } from '../../examples/training/hearing-dataset';
 import { LocalTrainingOptions, LocalTrainingResult, runLocalTraining } from '../../examples/training/local-training';
+import { computeBaseline, DriftBaseline, parseBaseline } from '../../src/model-monitor/runtime/logic';
 
 const PYTHON = process.env.TRAINING_PYTHON ?? '/usr/bin/python3';
 const INSTALL = 'apt-get update && apt-get install -y --no-install-recommends python3-torch python3-onnx';
@@ -27,6 +29,7 @@ const HYPERPARAMETERS = { 'epochs': '30', 'lr': '0.01', 'batch-size': '32', 'hid
 
 let tmp: string;
 let dataset: { train: string; validation: string };
+let trainAudiograms: Audiogram[];
 
 function requireTorch(): void {
   // find_spec, not import: the check costs milliseconds instead of torch's import time
@@ -43,7 +46,7 @@ beforeAll(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'train-script-test-'));
   dataset = { train: path.join(tmp, 'dataset', 'train'), validation: path.join(tmp, 'dataset', 'validation') };
   // every way a manifest line can carry its record, in turn
-  writeChannel(dataset.train, { seed: 11, count: 2000, forms: ['relative-ref', 'file-ref', 's3-ref', 'inline-source', 'inline-features'] });
+  trainAudiograms = writeChannel(dataset.train, { seed: 11, count: 2000, forms: ['relative-ref', 'file-ref', 's3-ref', 'inline-source', 'inline-features'] });
   writeChannel(dataset.validation, { seed: 12, count: 400, forms: ['inline-source', 'relative-ref'] });
 });
 afterAll(() => {
@@ -70,6 +73,21 @@ function expectSuccess(result: LocalTrainingResult): void {
 }
 
 const epochLines = (r: LocalTrainingResult) => r.logs.filter((l) => /^epoch=\d+ /.test(l));
+
+const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+
+/** baseline.json of a run, checked against model.json and parseBaseline. */
+function readBaseline(r: LocalTrainingResult): DriftBaseline {
+  const bytes = fs.readFileSync(path.join(r.modelDir, 'baseline.json'));
+  const meta = JSON.parse(fs.readFileSync(path.join(r.modelDir, 'model.json'), 'utf8'));
+  expect(meta.baseline).toEqual({ file: 'baseline.json', sha256: sha256(bytes) });
+  const baseline = parseBaseline(JSON.parse(bytes.toString('utf8')));
+  expect(baseline.modelSha256).toBe(sha256(fs.readFileSync(path.join(r.modelDir, 'model.onnx'))));
+  expect(baseline.modelSha256).toBe(meta.sha256);
+  // compact, canonical JSON: what the library writes for the document it reads
+  expect(JSON.stringify(baseline)).toBe(bytes.toString('utf8'));
+  return baseline;
+}
 
 let result: LocalTrainingResult;
 
@@ -113,6 +131,23 @@ describe('a training run', () => {
     expect(meta.version).toMatch(/^hearing-who-grade@local-/);
     expect(meta.features.order).toEqual(['left', 'right'].flatMap((ear) => ['250', '500', '1000', '2000', '4000', '8000'].map((f) => `${ear}.${f}`)));
     expect(meta.features.scaling).toEqual(expect.objectContaining({ offset: 50, divisor: 50 }));
+  });
+
+  test('writes baseline.json beside the model: its training split as computeBaseline sees it, predictions on the validation split', () => {
+    expectSuccess(result);
+    const baseline = readBaseline(result);
+    const order = JSON.parse(fs.readFileSync(path.join(result.modelDir, 'model.json'), 'utf8')).features.order;
+    expect(baseline.rowCount).toBe(2000);
+    // the features part is byte for byte the library's, from the float64 features a client sends (not float32-rounded)
+    const expected = computeBaseline({
+      modelSha256: baseline.modelSha256, features: order.map((name: string) => ({ name })), rows: trainAudiograms.map(features), predictions: [],
+    });
+    expect(JSON.stringify(baseline.features)).toBe(JSON.stringify(expected.features));
+    expect(baseline.features[0].numeric!.sample).toHaveLength(1000);
+    const history = JSON.parse(fs.readFileSync(path.join(result.outputDataDir, 'metrics.json'), 'utf8')).history;
+    expect(baseline.prediction).toEqual(expect.objectContaining({ count: 400, labeled: 400, accuracy: history[29].validation_accuracy }));
+    expect(baseline.prediction.categories.every((c) => CLASS_NAMES.includes(c.value))).toBe(true);
+    expect(result.logs).toContain('wrote baseline.json: 12 features of 2000 training records, predictions on the validation split (400)');
   });
 
   test('the ONNX model runs in onnxruntime-node with a dynamic batch and mostly agrees with the WHO rule', async () => {
@@ -187,6 +222,23 @@ describe('resume', () => {
     expect(resumed.metrics.epoch.series).toEqual([next]);
     expect(fs.existsSync(path.join(resumed.modelDir, 'model.onnx'))).toBe(true);
   });
+});
+
+test('without a validation channel the baseline\'s predictions are those on the training split', async () => {
+  const r = await train({ channels: { train: dataset.train }, hyperparameters: { ...HYPERPARAMETERS, epochs: '1' }, workDir: path.join(tmp, 'no-validation') });
+  expectSuccess(r);
+  const baseline = readBaseline(r);
+  expect(baseline.prediction).toEqual(expect.objectContaining({ count: 2000, labeled: 2000 }));
+  // the accuracy of the model's predictions on the training split, recomputed with onnxruntime-node
+  const session = await ort.InferenceSession.create(path.join(r.modelDir, 'model.onnx'));
+  const out = await session.run({ features: new ort.Tensor('float32', Float32Array.from(trainAudiograms.flatMap(features)), [2000, 12]) });
+  await session.release();
+  const logits = out.logits.data as Float32Array;
+  const right = trainAudiograms.filter((a, i) => {
+    const row = Array.from(logits.subarray(i * 7, i * 7 + 7));
+    return row.indexOf(Math.max(...row)) === whoGrade(a);
+  }).length;
+  expect(Math.abs(baseline.prediction.accuracy! - right / 2000)).toBeLessThanOrEqual(2 / 2000);
 });
 
 describe('failures', () => {

@@ -47,9 +47,19 @@ weights are checkpointed as an interrupted epoch (re-run from its start on resum
 shuffling), and the script exits with 143.
 
 Outputs: `model.onnx` (opset 17, input `features` float32 [batch, 12], output `logits` float32
-[batch, 7], dynamic batch axis) and `model.json` (metadata, the format of
-test/fixtures/models/model.json) in the model directory; `metrics.json` (per-epoch history) in the
-output data directory. On failure, the reason goes to the failure file and the exit code is 1.
+[batch, 7], dynamic batch axis), `baseline.json` and `model.json` (metadata, the format of
+test/fixtures/models/model.json, written last) in the model directory; `metrics.json` (per-epoch
+history) in the output data directory. On failure, the reason goes to the failure file and the exit
+code is 1.
+
+Drift baseline: `baseline.json` is the model's drift baseline (drift_baseline.py beside this
+script, schema version 1, the document the library's ModelMonitor reads): per-feature statistics of
+the training split's feature vectors (scaled, in features.order, the float64 values before the
+float32 cast, as a client computes them), the model's predicted class names on the validation split
+(on the training split when there is no validation channel) and the true classes beside them (the
+baseline accuracy). Its `modelSha256` is model.onnx's SHA-256; model.json names it under
+`baseline` (`file`, `sha256` of its bytes). It is compact JSON, byte for byte what the library's
+`JSON.stringify(computeBaseline(...))` writes for the same input.
 """
 import glob
 import hashlib
@@ -66,8 +76,11 @@ from urllib.parse import unquote, urlparse
 import torch
 from torch import nn
 
+import drift_baseline
+
 MODEL_NAME = 'hearing-who-grade'
 ONNX_FILE = 'model.onnx'
+BASELINE_FILE = 'baseline.json'
 OPSET = 17
 FREQUENCIES = ['250', '500', '1000', '2000', '4000', '8000']
 EARS = ['left', 'right']
@@ -272,6 +285,7 @@ def features_of_line(line, channel):
 
 
 def load_channel(name, attribute, required):
+    """(feature vectors, labels) as Python lists (float64 features), or None for a missing optional channel."""
     channel = channel_dir(name)
     if not os.path.isdir(channel):
         if required:
@@ -298,7 +312,11 @@ def load_channel(name, attribute, required):
                     raise TrainingError(f'{where}: {e}')
     if not xs:
         raise TrainingError(f'channel {name} has no records: its manifest files ({len(files)}) hold no lines')
-    return torch.tensor(xs, dtype=torch.float32), torch.tensor(ys, dtype=torch.int64)
+    return xs, ys
+
+
+def tensors(split):
+    return torch.tensor(split[0], dtype=torch.float32), torch.tensor(split[1], dtype=torch.int64)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -371,6 +389,30 @@ def export_onnx(model, path):
         pass
 
 
+def predicted_classes(model, x, batch_size=1024):
+    """The class names the model predicts for the rows of x (argmax of the logits)."""
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch_size):
+            out += [CLASS_NAMES[int(c)] for c in model(x[i:i + batch_size]).argmax(dim=1)]
+    return out
+
+
+def write_baseline(path, model, model_sha256, train_rows, split):
+    """Compute the drift baseline (drift_baseline.py) and write it; returns its bytes' SHA-256."""
+    x, y = split
+    document = drift_baseline.compute_baseline(
+        model_sha256, [{'name': name} for name in FEATURE_ORDER], train_rows,
+        predicted_classes(model, x), [CLASS_NAMES[int(c)] for c in y])
+    data = drift_baseline.dumps(document).encode('utf-8')
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()
+
+
 def write_json(path, value):
     tmp = path + '.tmp'
     with open(tmp, 'w') as f:
@@ -415,8 +457,10 @@ def train(argv):
     if not os.path.isdir(channel_dir(train_name)):
         raise TrainingError(f"channel train is missing: {channel_dir('train')} is not a directory "
                             '(the training channel is named train or training)')
-    x_train, y_train = load_channel(train_name, hp['label_attribute'], required=True)
-    validation = load_channel('validation', hp['label_attribute'], required=False)
+    train_rows, train_labels = load_channel(train_name, hp['label_attribute'], required=True)
+    validation_split = load_channel('validation', hp['label_attribute'], required=False)
+    x_train, y_train = tensors((train_rows, train_labels))
+    validation = tensors(validation_split) if validation_split else None
     print(f"records: train={len(x_train)} validation={len(validation[0]) if validation else 0}", flush=True)
     if stop['requested']:
         raise Stopped()
@@ -496,12 +540,19 @@ def train(argv):
     export_onnx(model, onnx_path)
     with open(onnx_path, 'rb') as f:
         onnx_bytes = f.read()
+    onnx_sha256 = hashlib.sha256(onnx_bytes).hexdigest()
+    # the baseline's predictions: on the validation split, else (no validation channel) on the training split
+    split_name = 'validation' if validation else 'train'
+    split = (validation[0].cpu(), validation[1].cpu()) if validation else (x_train.cpu(), y_train.cpu())
+    baseline_sha256 = write_baseline(os.path.join(p['model'], BASELINE_FILE), model, onnx_sha256, train_rows, split)
+    print(f"wrote {BASELINE_FILE}: {len(FEATURE_ORDER)} features of {len(train_rows)} training records, "
+          f"predictions on the {split_name} split ({len(split[0])})", flush=True)
     final = history[-1] if history else {}
     metadata = {
         'name': MODEL_NAME,
         'version': hp['model_version'],
         'file': ONNX_FILE,
-        'sha256': hashlib.sha256(onnx_bytes).hexdigest(),
+        'sha256': onnx_sha256,
         'bytes': len(onnx_bytes),
         'opset': OPSET,
         'inputs': [{'name': 'features', 'type': 'float32', 'shape': ['batch', len(FEATURE_ORDER)]}],
@@ -520,12 +571,13 @@ def train(argv):
             'validationAccuracy': final.get('validation_accuracy'),
             'trainLoss': final.get('train_loss'),
         },
+        'baseline': {'file': BASELINE_FILE, 'sha256': baseline_sha256},
         'producer': {'torch': torch.__version__, 'script': os.path.basename(__file__)},
     }
     write_json(os.path.join(p['model'], 'model.json'), metadata)
     os.makedirs(p['output_data'], exist_ok=True)
     write_json(os.path.join(p['output_data'], 'metrics.json'), {'history': history})
-    print(f"wrote {onnx_path} ({len(onnx_bytes)} bytes) and model.json", flush=True)
+    print(f"wrote {onnx_path} ({len(onnx_bytes)} bytes), {BASELINE_FILE} and model.json", flush=True)
 
 
 def write_failure(reason):
