@@ -144,8 +144,14 @@ export function render(container: HTMLElement, record: unknown, context: ViewCon
   const x = xOf(g);
   const y = yOf(g);
   const chart = svg('svg', {
-    'viewBox': `0 0 ${W} ${H}`, 'width': '100%', 'role': 'img', 'aria-labelledby': `${id}-title ${id}-desc`,
-    'font-family': FONT, 'class': 'audiogram', 'data-view': 'audiogram', 'data-layout': g === COMPACT ? 'compact' : 'wide',
+    'viewBox': `0 0 ${W} ${H}`,
+    'width': '100%',
+    'role': 'img',
+    'aria-labelledby': `${id}-title ${id}-desc`,
+    'font-family': FONT,
+    'class': 'audiogram',
+    'data-view': 'audiogram',
+    'data-layout': g === COMPACT ? 'compact' : 'wide',
   },
   svg('title', { id: `${id}-title` }, `Audiogram of record ${context.recordId}`),
   svg('desc', { id: `${id}-desc` }, `Hearing thresholds of the right ear (red circles) and left ear (blue crosses), 250 to 8000 Hz. ${summary}`));
@@ -180,8 +186,13 @@ export function render(container: HTMLElement, record: unknown, context: ViewCon
       'x1': M.left, 'x2': W - M.right, 'y1': y(better.average), 'y2': y(better.average), 'stroke': '#1b1f24', 'stroke-width': 1.5, 'stroke-dasharray': '8 5', 'data-average': better.average,
     }));
     chart.appendChild(text({
-      'x': W - M.right - 6, 'y': y(better.average) + (better.average > 100 ? -6 : 16), 'text-anchor': 'end', 'font-weight': 'bold',
-      'stroke': '#ffffff', 'stroke-width': 4, 'paint-order': 'stroke',
+      'x': W - M.right - 6,
+      'y': y(better.average) + (better.average > 100 ? -6 : 16),
+      'text-anchor': 'end',
+      'font-weight': 'bold',
+      'stroke': '#ffffff',
+      'stroke-width': 4,
+      'paint-order': 'stroke',
     }, `4FA ${db(better.average)}`));
   }
   // Each ear: its line, then its markers.
@@ -190,7 +201,11 @@ export function render(container: HTMLElement, record: unknown, context: ViewCon
     if (pts.length > 1) {
       chart.appendChild(svg('polyline', {
         'points': pts.map(([hz, v]) => `${x(hz).toFixed(1)},${y(v).toFixed(1)}`).join(' '),
-        'fill': 'none', 'stroke': COLOR[ear], 'stroke-width': 2, ...(ear === 'left' ? { 'stroke-dasharray': '7 4' } : {}), 'data-ear': ear,
+        'fill': 'none',
+        'stroke': COLOR[ear],
+        'stroke-width': 2,
+        ...(ear === 'left' ? { 'stroke-dasharray': '7 4' } : {}),
+        'data-ear': ear,
       }));
     }
     for (const [hz, v] of pts) {

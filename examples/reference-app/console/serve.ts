@@ -60,8 +60,13 @@ async function main(): Promise<void> {
   const kms = aws.kms();
   const hmacKeyId = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata!.KeyId!;
   const env = {
-    LEDGER_TABLE: table, METRICS_NAMESPACE: 'Local/ReviewConsole', HMAC_KEY_ID: hmacKeyId,
-    CURATED_BUCKET: 'curated', ZONE_PREFIX: 'hearing/', DATA_KEY_ARN: 'local', EVENT_BUS_NAME: 'local',
+    LEDGER_TABLE: table,
+    METRICS_NAMESPACE: 'Local/ReviewConsole',
+    HMAC_KEY_ID: hmacKeyId,
+    CURATED_BUCKET: 'curated',
+    ZONE_PREFIX: 'hearing/',
+    DATA_KEY_ARN: 'local',
+    EVENT_BUS_NAME: 'local',
   };
   const quiet = () => undefined;
   const now = Date.now();
@@ -81,7 +86,12 @@ async function main(): Promise<void> {
   }
   // A plain object: the handler's dependencies as they are now and with the reviewer check.
   const deps = {
-    ddb, sfn: new SFNClient(cfg), kms, env, config: CONFIG, writeMetrics: quiet,
+    ddb,
+    sfn: new SFNClient(cfg),
+    kms,
+    env,
+    config: CONFIG,
+    writeMetrics: quiet,
     settings: { access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 10_000, windowSeconds: 3600, fourEyesQualitySample: false },
   };
   const handler = createReviewApiHandler(deps as unknown as Parameters<typeof createReviewApiHandler>[0]);
