@@ -210,7 +210,8 @@ describe('accounting: nothing left out without a count', () => {
       examples: fc.integer({ min: 1, max: 5 }),
       hour: fc.integer({ min: 0, max: 30 }),
     });
-    const prop = fc.asyncProperty(fc.array(line, { maxLength: 120 }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 80 }), async (lines, cap, minimum) => {
+    const sizes = [fc.integer({ min: 1, max: 60 }), fc.integer({ min: 1, max: 80 })] as const;
+    const prop = fc.asyncProperty(fc.array(line, { maxLength: 120 }), ...sizes, async (lines, cap, minimum) => {
       const w = world(3);
       w.s3.put(MONITORING_KEYS.baseline(SHA_B), 'not json');
       const sha = { 'valid-a': SHA_A, 'valid-b': SHA_B, 'valid-c': 'c3'.repeat(32) } as Record<string, string>;
@@ -247,7 +248,8 @@ describe('ground truth', () => {
     const windowCaptures = Array.from({ length: 150 }, (_, i) => captureLine(at(1 + (i % 20)), SHA_A, [drawFeatures(w.random)], w.random));
     w.s3.put(captureKey('hearing-who@1', at(1), 'window'), windowCaptures.map((c) => c.line).join('\n'));
     // Captures 3 days before the window (not read unless a label points there).
-    const old = Array.from({ length: 10 }, (_, i) => captureLine(new Date(END.getTime() - (24 * 4 + i) * HOUR), SHA_A, [drawFeatures(w.random), drawFeatures(w.random)], w.random));
+    const old = Array.from({ length: 10 }, (_, i) =>
+      captureLine(new Date(END.getTime() - (24 * 4 + i) * HOUR), SHA_A, [drawFeatures(w.random), drawFeatures(w.random)], w.random));
     old.forEach((c, i) => w.s3.put(captureKey('hearing-who@1', new Date(c.capture.capturedAt), `old${i}`), c.line));
     const predicted = (c: { capture: { predictedClasses?: Array<string | number | null> } }, ex = 0) => c.capture.predictedClasses![ex] as string;
     const wrong = (cls: string) => CLASSES_OTHER[cls];

@@ -46,7 +46,9 @@ export async function listFolders(s3: S3Api, bucket: string, prefix: string): Pr
 export async function* objectLines(s3: S3Api, bucket: string, key: string): AsyncGenerator<string> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const body = res.Body as unknown;
-  const input = body instanceof Readable ? body : Readable.from([await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()]);
+  const input = body instanceof Readable
+    ? body
+    : Readable.from([await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()]);
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   try {
     for await (const line of rl) {

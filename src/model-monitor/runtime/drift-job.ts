@@ -238,7 +238,9 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
       m.status = 'evaluated';
     };
 
-    const windowExpectation: CaptureExpectation = { endpoint: e, fromMs: window.start.getTime(), toMs: window.end.getTime(), inputName: config.inputName };
+    const windowExpectation: CaptureExpectation = {
+      endpoint: e, fromMs: window.start.getTime(), toMs: window.end.getTime(), inputName: config.inputName,
+    };
     const windowObjects = await listCaptureObjects(s3, bucket, modelFolders, window.hours);
     lines.objects = windowObjects.length;
     await forEachLimited(windowObjects, concurrency, async (key) => {
@@ -310,7 +312,9 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
       if (m.reservoir.seen < config.minimumRows) {
         return { ...base, status: 'not-enough-data' as const, detail: `${m.reservoir.seen} examples, fewer than the minimum ${config.minimumRows}`, rows: { ...rows, beyondCap: 0, notEnoughData: m.reservoir.seen } };
       }
-      const windowRows: WindowRow[] = m.reservoir.items.map((r) => ({ features: r.features, predictedClass: r.predictedClass, trueClass: labels.get(r.key)?.trueClass }));
+      const windowRows: WindowRow[] = m.reservoir.items.map((r) => ({
+        features: r.features, predictedClass: r.predictedClass, trueClass: labels.get(r.key)?.trueClass,
+      }));
       const result = evaluateDrift(m.baseline, windowRows, config.drift);
       return { ...base, status: 'evaluated' as const, rows: { ...rows, evaluated: kept }, drift: modelDriftDocument(result, modelVersion, windowStart, windowEnd, generatedAt) };
     });
@@ -377,7 +381,12 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
         report: reportUri,
         reportHtml: htmlUri,
       };
-      return { Source: MONITOR_EVENT_SOURCE, DetailType: MONITOR_DETAIL_TYPE.modelDriftDetected, Detail: JSON.stringify(detail), EventBusName: env.eventBusName };
+      return {
+        Source: MONITOR_EVENT_SOURCE,
+        DetailType: MONITOR_DETAIL_TYPE.modelDriftDetected,
+        Detail: JSON.stringify(detail),
+        EventBusName: env.eventBusName,
+      };
     });
     for (let i = 0; i < entries.length; i += 10) {
       const res = await deps.events.send(new PutEventsCommand({ Entries: entries.slice(i, i + 10) }));

@@ -147,7 +147,9 @@ export interface GroundTruthRecord {
   readonly trueClass: ClassLabel;
 }
 
-export type GroundTruthParse = { readonly ok: true; readonly record: GroundTruthRecord } | { readonly ok: false; readonly reason: InvalidGroundTruthReason };
+export type GroundTruthParse =
+  | { readonly ok: true; readonly record: GroundTruthRecord }
+  | { readonly ok: false; readonly reason: InvalidGroundTruthReason };
 
 /** Check one ground-truth line (a `GroundTruthLine` as JSON). */
 export function parseGroundTruthLine(line: string): GroundTruthParse {

@@ -93,7 +93,9 @@ export interface DriftRunReport {
 }
 
 /** A model's drift report document for the run report. */
-export function modelDriftDocument(result: DriftResult, modelVersion: string, windowStart: string, windowEnd: string, generatedAt: string): DriftReportDocument {
+export function modelDriftDocument(
+  result: DriftResult, modelVersion: string, windowStart: string, windowEnd: string, generatedAt: string,
+): DriftReportDocument {
   return driftReportJson(result, { modelName: modelVersion, windowStart, windowEnd, generatedAt });
 }
 
