@@ -10,6 +10,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DataZone } from './data-zone';
 import { autoDeleteProviderRoleArn, deploymentPrincipalArns, GuardedKey, guardBucket, guardKeyUse, GuardPrincipals, requireArns } from './lake-guards';
 import { ALL_ZONES, zoneConstructId } from './zones';
+import { MONITORING_KEYS } from '../contract/monitoring';
 import { acknowledgeReviewed, compliance, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { conflictingProps, invalidProp } from '../private/errors';
@@ -120,6 +121,17 @@ export interface SecureDataLakeProps {
    * @default - quarantined records never expire
    */
   readonly quarantineExpiration?: Duration;
+
+  /**
+   * Expire prediction captures (`monitoring/captures/` of the models zone, written by
+   * `ServerlessModelEndpoint` with `capture`) this long after they were written. Captures hold
+   * the inputs of predictions (health data): they are kept only as long as drift monitoring and
+   * ground-truth joins need them. The zone is versioned: an expired capture becomes a noncurrent
+   * version, deleted after `noncurrentVersionExpiration`.
+   *
+   * @default Duration.days(90)
+   */
+  readonly predictionCaptureExpiration?: Duration;
 
   /**
    * Move curated data and model artifacts to S3 Intelligent-Tiering.
@@ -423,6 +435,7 @@ export class SecureDataLake extends SecureDataLakeBase {
     const rawExpiration = props.rawDataExpiration && this.wholeDays('rawDataExpiration', props.rawDataExpiration, 1);
     const quarantineExpiration = props.quarantineExpiration && this.wholeDays('quarantineExpiration', props.quarantineExpiration, 1);
     const accessLogsExpiration = props.accessLogsExpiration && this.wholeDays('accessLogsExpiration', props.accessLogsExpiration, 1);
+    const captureExpiration = this.wholeDays('predictionCaptureExpiration', props.predictionCaptureExpiration ?? Duration.days(90), 1);
     if (props.allowedVpcEndpoints && props.allowedVpcEndpoints.length === 0) {
       invalidProp(this, 'allowedVpcEndpoints', [], 'give at least one VPC endpoint, or leave the prop out for no restriction');
     }
@@ -475,6 +488,9 @@ export class SecureDataLake extends SecureDataLakeBase {
       }
       if (zone === DataZone.QUARANTINE && quarantineExpiration) {
         lifecycleRules.push({ id: 'QuarantineExpiration', expiration: Duration.days(quarantineExpiration) });
+      }
+      if (zone === DataZone.MODELS) {
+        lifecycleRules.push({ id: 'PredictionCaptures', prefix: MONITORING_KEYS.capturesRoot, expiration: Duration.days(captureExpiration) });
       }
       if ((zone === DataZone.CURATED || zone === DataZone.MODELS) && (props.intelligentTiering ?? true)) {
         lifecycleRules.push({

@@ -126,7 +126,8 @@ describe('SecureDataLake defaults', () => {
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
         ExpiredObjectDeleteMarker: true,
       })]));
-      expect(rules.some((r: any) => r.ExpirationInDays !== undefined)).toBe(false);
+      // (the one expiration by default: prediction captures, capture-expiration.test.ts)
+      expect(rules.some((r: any) => r.ExpirationInDays !== undefined && r.Id !== 'PredictionCaptures')).toBe(false);
       const tiered = rules.some((r: any) => r.Transitions?.[0]?.StorageClass === 'INTELLIGENT_TIERING');
       expect([id, tiered]).toEqual([id, /Curated|Models/.test(id)]);
     }
