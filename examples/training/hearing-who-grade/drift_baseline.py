@@ -32,6 +32,7 @@ As a program it reads JSON Lines on stdin, one case per line:
 and writes one line per case: the baseline document, or {"error": "<message>"} (a case
 {"random": {"seed", "draws"}} gets the generator's draws instead, for the parity test).
 """
+import bisect
 import json
 import math
 import re
@@ -54,7 +55,7 @@ class BaselineError(ValueError):
 
 
 # ---------------------------------------------------------------------------------------------
-# The generator and the sum: exact ports of random.ts and special.ts
+# The generator and the sum: exact ports of random.ts and special.ts (CompensatedSum)
 
 
 def _imul(a, b):
@@ -62,35 +63,35 @@ def _imul(a, b):
     return (a * b) & _U32
 
 
-def _rotl(x, k):
-    return ((x << k) | (x >> (32 - k))) & _U32
-
-
 class SeededRandom:
     """xoshiro128** seeded through splitmix32 (SeededRandom of random.ts): the same sequence."""
 
     def __init__(self, seed):
         x = int(seed) & _U32
-        self._s = [0, 0, 0, 0]
+        s = [0, 0, 0, 0]
         for i in range(4):
             x = (x + 0x9E3779B9) & _U32
             z = x
             z = _imul(z ^ (z >> 16), 0x85EBCA6B)
             z = _imul(z ^ (z >> 13), 0xC2B2AE35)
-            self._s[i] = (z ^ (z >> 16)) & _U32
-        if not any(self._s):
-            self._s[0] = 1
+            s[i] = (z ^ (z >> 16)) & _U32
+        if not any(s):
+            s[0] = 1
+        self._s = tuple(s)
 
     def next_uint32(self):
-        s = self._s
-        result = _imul(_rotl(_imul(s[1], 5), 7), 9)
-        t = (s[1] << 9) & _U32
-        s[2] ^= s[0]
-        s[3] ^= s[1]
-        s[1] ^= s[2]
-        s[0] ^= s[3]
-        s[2] ^= t
-        s[3] = _rotl(s[3], 11)
+        # Math.imul and rotl inlined (masked to 32 bits): the hot loop of the reservoir
+        s0, s1, s2, s3 = self._s
+        x = (s1 * 5) & _U32
+        result = ((((x << 7) | (x >> 25)) & _U32) * 9) & _U32
+        t = (s1 << 9) & _U32
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = ((s3 << 11) | (s3 >> 21)) & _U32
+        self._s = (s0, s1, s2, s3)
         return result
 
     def next(self):
@@ -104,24 +105,18 @@ class SeededRandom:
         return math.floor(self.next() * n)
 
 
-class CompensatedSum:
-    """Neumaier's compensated sum (CompensatedSum of special.ts)."""
-
-    def __init__(self):
-        self.sum = 0.0
-        self.compensation = 0.0
-
-    def add(self, v):
-        t = self.sum + v
-        if abs(self.sum) >= abs(v):
-            self.compensation += (self.sum - t) + v
+def compensated_sum(values):
+    """Neumaier's compensated sum of the values in order (CompensatedSum of special.ts: add each, then value)."""
+    total = 0.0
+    compensation = 0.0
+    for v in values:
+        t = total + v
+        if abs(total) >= abs(v):
+            compensation += (total - t) + v
         else:
-            self.compensation += (v - t) + self.sum
-        self.sum = t
-
-    @property
-    def value(self):
-        return self.sum + self.compensation
+            compensation += (v - t) + total
+        total = t
+    return total + compensation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,6 +220,8 @@ def _is_number(v):
 
 def numeric_value(v):
     """The value of a numeric feature as a float, or None when missing (None, non-finite, not a number)."""
+    if type(v) is float:  # the common case, first
+        return v if math.isfinite(v) else None
     if _is_number(v):
         f = float(v)
         if math.isfinite(f):
@@ -318,7 +315,8 @@ def compute_baseline(model_sha256, features, rows, predictions, true_classes=Non
     """The baseline document (a dict in the key order of the TypeScript's), like `computeBaseline`.
 
     features: [{'name': str, 'kind': 'numeric' | 'categorical' (default numeric)}], in row order.
-    rows: the reference feature vectors, one value per feature (a number, a string, or None).
+    rows: the reference feature vectors, one value per feature (a Python int or float, a string, or
+    None; anything else, a NumPy float32 included, counts as missing: convert arrays with .tolist()).
     predictions: predicted class labels (strings or finite numbers); true_classes: aligned with
     them (None where unknown), or None for no accuracy. Raises BaselineError on invalid input.
     """
@@ -356,6 +354,17 @@ def compute_baseline(model_sha256, features, rows, predictions, true_classes=Non
     }
 
 
+def _sort_like_float64_array(values):
+    """Ascending, -0 before +0 (Float64Array#sort; sorted() keeps equal zeros in input order)."""
+    ordered = sorted(values)
+    lo = bisect.bisect_left(ordered, 0.0)
+    hi = bisect.bisect_right(ordered, 0.0)
+    if hi - lo > 1:
+        zeros = ordered[lo:hi]
+        ordered[lo:hi] = [z for z in zeros if math.copysign(1.0, z) < 0] + [z for z in zeros if math.copysign(1.0, z) > 0]
+    return ordered
+
+
 def _numeric(name, rows, f, sample_size, random, bins, levels, category_limit):
     values = []
     reservoir = []
@@ -374,25 +383,19 @@ def _numeric(name, rows, f, sample_size, random, bins, levels, category_limit):
                 reservoir[j] = v
         values.append(v)
     count = len(values)
-    # Float64Array#sort: ascending, -0 before +0
-    ordered = sorted(values, key=lambda x: (x, math.copysign(1.0, x)))
+    ordered = _sort_like_float64_array(values)
     distinct = sum(1 for i in range(count) if i == 0 or ordered[i] != ordered[i - 1])
     feature = {'name': name, 'kind': 'numeric', 'count': count, 'missing': missing, 'distinct': distinct}
     if count == 0:
         return feature
-    total = CompensatedSum()
-    for v in ordered:
-        total.add(v)
-    mean = total.value / count
-    squares = CompensatedSum()
-    for v in ordered:
-        d = v - mean
-        squares.add(d * d)  # V8's d ** 2 is d * d (fdlibm's pow special case); Python's ** raises on overflow
+    mean = compensated_sum(ordered) / count
+    # V8's (v - mean) ** 2 is (v - mean) * (v - mean) (fdlibm's pow special case); Python's ** raises on overflow
+    squares = compensated_sum([(v - mean) * (v - mean) for v in ordered])
     lo, hi = ordered[0], ordered[-1]
     edges = bin_edges(lo, hi, bins)
     feature['numeric'] = {
         'mean': mean,
-        'std': math.sqrt(squares.value / count),
+        'std': math.sqrt(squares / count),
         'min': lo,
         'max': hi,
         'quantiles': [{'level': level, 'value': quantile_sorted(ordered, level)} for level in levels],
