@@ -23,8 +23,8 @@ export interface LedgerSnapshot {
   readonly scannedCount: number;
 }
 
-/** Attributes the dataset needs (RecordItem and SourceItem fields; never a review's record copy). */
-const PROJECTED = ['pk', 'sk', 'recordId', 'subject', 'cleanRef', 'sourceVersionId', 'state', 'label', 'outcome', 'codes', 'at'];
+/** Attributes the dataset needs (RecordItem and SourceItem fields; never a review's record copy). `source` is for lineage. */
+const PROJECTED = ['pk', 'sk', 'recordId', 'subject', 'cleanRef', 'source', 'sourceVersionId', 'state', 'label', 'outcome', 'codes', 'at'];
 
 /**
  * Read every record item (`rec#…`) and source item (`src#…`): Scan, page by page, strongly

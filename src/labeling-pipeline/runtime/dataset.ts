@@ -6,8 +6,12 @@
  * too (so people can see why) and returned with `publish: false`.
  *
  * Write order: `quality-report.json` first, with If-None-Match: * (it claims the version name: an
- * existing version is refused before anything is written), then the three manifests, then
- * `dataset-card.json` last (its manifestSha256 makes it the version's completion marker).
+ * existing version is refused before anything is written), then the three manifests, then the
+ * version's lineage (an OpenLineage run event with the source record ids of every manifest line,
+ * and its index objects under `lineage/` in the curated zone: src/lineage/, docs/lineage.md), then
+ * `dataset-card.json` last (its manifestSha256 makes it the version's completion marker). Lineage
+ * is written for blocked versions too: their manifests hold the subjects' data all the same. A
+ * version with a card therefore always has its lineage.
  *
  * Logs and metrics carry counts and identifiers only, never a record value.
  */
@@ -16,10 +20,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DATASET_FILES, DatasetTaskInput, DatasetTaskResult, KEYS, LabelerSpec, PipelineConfig } from './contract';
 import { scanLedger, sourceOutcomes } from './dataset-ledger';
+import { datasetLineage } from './dataset-lineage';
 import { buildDatasetVersion, compileSplitter, DatasetRecord, RowFailure, SPLITS } from './logic/dataset';
 import { canonicalJson, isObject, JsonValue, sha256Hex } from './logic/json';
 import { LabelRecord } from './logic/labeling';
 import { metricWriter, s3Uri } from './pipeline-io';
+import { writeLineageEvent } from '../../lineage/runtime/writer';
 
 /** The environment variables the dataset handler reads (logic/contract.ts ENV). */
 export const DATASET_ENV = ['CLEAN_BUCKET', 'CURATED_BUCKET', 'ZONE_PREFIX', 'DATA_KEY_ARN', 'LEDGER_TABLE', 'METRICS_NAMESPACE'] as const;
@@ -71,6 +77,7 @@ export const DATASET_METRICS = {
   unlabelled: 'DatasetUnlabelled',
   blocked: 'DatasetVersionBlocked',
   buildTime: 'DatasetBuildTime',
+  lineageObjects: 'DatasetLineageObjects',
 } as const;
 
 /** `<name>-<UTC yyyyMMddTHHmmssZ>`, the name made to fit the pattern (at most 64 characters). */
@@ -109,6 +116,7 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
     { name: DATASET_METRICS.unlabelled, unit: 'Count' },
     { name: DATASET_METRICS.blocked, unit: 'Count' },
     { name: DATASET_METRICS.buildTime, unit: 'Milliseconds' },
+    { name: DATASET_METRICS.lineageObjects, unit: 'Count' },
   ], deps.writeMetrics);
   /** Clean records live under `<ZONE_PREFIX>records/` (KEYS.cleanRecord); nothing else is read. */
   const cleanPrefix = KEYS.cleanRecord(env.ZONE_PREFIX, '').slice(0, -'.json'.length);
@@ -179,6 +187,19 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
     for (const split of SPLITS) {
       await put(datasetVersion, location, `${prefix}${DATASET_FILES.manifest(split)}`, version.manifests[split], 'application/jsonlines');
     }
+    const lineage = datasetLineage({
+      pipeline: config.pipelineName,
+      datasetVersion,
+      version,
+      records: ledger.records,
+      eventTime: now(),
+      curatedBucket: env.CURATED_BUCKET,
+      datasetPrefix: prefix,
+      cleanBucket: env.CLEAN_BUCKET,
+      cleanPrefix,
+    });
+    const lineageWrite = await writeLineageEvent(s3, { bucket: env.CURATED_BUCKET, kmsKeyArn: env.DATA_KEY_ARN, concurrency }, lineage);
+    const tLineage = performance.now();
     await put(datasetVersion, location, `${prefix}${DATASET_FILES.card}`, JSON.stringify(version.card, null, 2) + '\n', 'application/json');
 
     const counts: Record<string, number> = {
@@ -193,7 +214,7 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
     };
     const t4 = performance.now();
     const ms = Math.round(t4 - t0);
-    emit([counts.total, counts.quarantined, counts.unlabelled, version.report.publish ? 0 : 1, ms], { datasetVersion });
+    emit([counts.total, counts.quarantined, counts.unlabelled, version.report.publish ? 0 : 1, ms, lineageWrite.written], { datasetVersion });
     log(version.report.publish ? 'dataset version published' : 'dataset version blocked', {
       datasetVersion,
       location,
@@ -204,7 +225,14 @@ export function createDatasetHandler(deps: DatasetHandlerDeps): (input?: Dataset
       ledgerScanned: ledger.scannedCount,
       manifestSource: mode,
       ms,
-      phaseMs: { scan: Math.round(t1 - t0), read: Math.round(t2 - t1), build: Math.round(t3 - t2), write: Math.round(t4 - t3) },
+      lineage: { runId: lineage.event.run.runId, eventKey: lineageWrite.eventKey, objects: lineageWrite.written, existing: lineageWrite.existing },
+      phaseMs: {
+        scan: Math.round(t1 - t0),
+        read: Math.round(t2 - t1),
+        build: Math.round(t3 - t2),
+        lineage: Math.round(tLineage - t3),
+        write: Math.round(t4 - t3),
+      },
     });
     return { datasetVersion, location, publish: version.report.publish, blockedReasons: version.report.blockedReasons, counts };
   };
