@@ -24,6 +24,7 @@ import { defineReviewApi } from './review-api-routes';
 import { DETAIL_TYPE, ENV, EVENT_SOURCE, LEDGER, PipelineConfig } from './runtime/contract';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
+import { LINEAGE_ROOT } from '../contract/lineage';
 import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON, ReviewedAcknowledgment } from '../private/acknowledgments';
 import { allowLogsService, retentionAtLeast } from '../private/encrypted-logs';
 import { invalidProp } from '../private/errors';
@@ -438,6 +439,8 @@ export class LabelingPipeline extends Construct {
     props.lake.grantRead(dataset, DataZone.CLEAN, `${p}records/*`);
     // Versions are written once (If-None-Match); the handler never reads them back.
     props.lake.grantWrite(dataset, DataZone.CURATED, `${p}datasets/*`);
+    // The version's lineage (event, records, index objects), also written once (src/contract/lineage.ts).
+    props.lake.grantWrite(dataset, DataZone.CURATED, `${LINEAGE_ROOT}*`);
     this.grantLedger(dataset, 'dynamodb:Scan');
     this.datasetStateMachine = defineDatasetStateMachine(res, dataset, this.eventBus, this.pipelineName);
     if (props.datasetSchedule) {
@@ -522,6 +525,7 @@ export class LabelingPipeline extends Construct {
       objects('Clean', `${zone(DataZone.QUARANTINE)}/${p}quarantine/*`),
       objects('Label|ReviewRecord', `${zone(DataZone.CURATED)}/${p}labels/*`),
       objects('Dataset', `${zone(DataZone.CURATED)}/${p}datasets/*`),
+      objects('Dataset', `${zone(DataZone.CURATED)}/${LINEAGE_ROOT}*`),
       { at: role('Clean|Label|ReviewRecord|Dataset'), ids: [iam5Resource('*')], reason: REASON.xray },
       ...functionLabelers.map((arn) => ({ at: role('Label'), ids: [iam5Resource(`${arn}:*`)], reason: REASON.customLabeler })),
       { at: /^(Review|Dataset|Backfill)StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.stateMachineLogsAndTracing },
