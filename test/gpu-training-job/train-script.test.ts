@@ -84,8 +84,8 @@ function readBaseline(r: LocalTrainingResult): DriftBaseline {
   const baseline = parseBaseline(JSON.parse(bytes.toString('utf8')));
   expect(baseline.modelSha256).toBe(sha256(fs.readFileSync(path.join(r.modelDir, 'model.onnx'))));
   expect(baseline.modelSha256).toBe(meta.sha256);
-  // compact, canonical JSON: what the library writes for the document it reads
-  expect(JSON.stringify(baseline)).toBe(bytes.toString('utf8'));
+  // one line of canonical JSON: the bytes the GpuTrainingJob's publisher writes for the document it reads
+  expect(JSON.stringify(baseline) + '\n').toBe(bytes.toString('utf8'));
   return baseline;
 }
 

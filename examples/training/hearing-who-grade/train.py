@@ -58,8 +58,9 @@ the training split's feature vectors (scaled, in features.order, the float64 val
 float32 cast, as a client computes them), the model's predicted class names on the validation split
 (on the training split when there is no validation channel) and the true classes beside them (the
 baseline accuracy). Its `modelSha256` is model.onnx's SHA-256; model.json names it under
-`baseline` (`file`, `sha256` of its bytes). It is compact JSON, byte for byte what the library's
-`JSON.stringify(computeBaseline(...))` writes for the same input.
+`baseline` (`file`, `sha256` of its bytes). It is one line of compact JSON, byte for byte the
+library's `JSON.stringify(computeBaseline(...))` for the same input, and a newline: the bytes the
+GpuTrainingJob publishes to monitoring/baselines/<modelSha256>.json, so the SHA-256 is the same there.
 """
 import glob
 import hashlib
@@ -405,7 +406,8 @@ def write_baseline(path, model, model_sha256, train_rows, split):
     document = drift_baseline.compute_baseline(
         model_sha256, [{'name': name} for name in FEATURE_ORDER], train_rows,
         predicted_classes(model, x), [CLASS_NAMES[int(c)] for c in y])
-    data = drift_baseline.dumps(document).encode('utf-8')
+    # JSON.stringify's bytes and a newline: what the GpuTrainingJob publishes to monitoring/baselines/
+    data = (drift_baseline.dumps(document) + '\n').encode('utf-8')
     tmp = path + '.tmp'
     with open(tmp, 'wb') as f:
         f.write(data)
