@@ -1,2 +1,3 @@
+export * from './capture-options';
 export * from './model-artifact';
 export * from './serverless-model-endpoint';

@@ -9,13 +9,16 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct, IConstruct } from 'constructs';
+import { PredictionCaptureOptions } from './capture-options';
 import { ModelArtifact } from './model-artifact';
+import { definePredictionCapture } from './prediction-capture';
 import { ENDPOINT_ENV, ENDPOINT_METRIC, METRICS_NAMESPACE } from './runtime/contract';
 import { nodeArch, PINNED_IMAGE, stageImageContext, zipCode } from './runtime-package';
 import { HandlerOptions } from '../api-options/handler-options';
 import { SecureApiOptions } from '../api-options/secure-api-options';
 import { acknowledgeReviewed, apiRouteAcknowledgments, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { addValidatedPost, createApiRoute, createHandlerRole } from '../private/api-route';
+import { retentionAtLeast } from '../private/encrypted-logs';
 import { invalidProp } from '../private/errors';
 import { handlerRuntime, keepStaging, privateStagingDir } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
@@ -161,6 +164,25 @@ export interface ServerlessModelEndpointProps extends SecureApiOptions, HandlerO
    * @default - no autoscaling
    */
   readonly autoScaling?: EndpointAutoScaling;
+
+  /**
+   * Capture a sample of the predictions into the lake (opt-in): for each sampled request, the
+   * inputs, the outputs, the model version and SHA-256, the inference id and the time, as JSON
+   * Lines under `monitoring/captures/endpoint=<captureName>/` of the lake's models zone (SSE-KMS
+   * with the lake's key, partitioned by model and hour, expired by the lake).
+   *
+   * Capture puts no network call on the request path: the handler writes one line to its log
+   * stream, and a capture writer function subscribed to the log group delivers it. A capture line
+   * carries no request id, no caller identity and no header. The captured inputs also stay in the
+   * function's log group for `logRetention`, encrypted with the construct's logs key (they are the
+   * same health data). A capture that cannot be written is counted and never fails the prediction.
+   *
+   * Every 200 answer carries an inference id (`inferenceId` in the body, `X-Inference-Id` header)
+   * with or without capture.
+   *
+   * @default - no capture
+   */
+  readonly capture?: PredictionCaptureOptions;
 }
 
 /**
@@ -221,6 +243,12 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
   public readonly modelVersion: string;
   /** Service name in the handler's logs and the `service` dimension of its EMF metrics. */
   public readonly serviceName: string;
+  /** The endpoint's name in its prediction captures (with `capture`). */
+  public readonly captureName?: string;
+  /** The function that writes prediction captures to the lake (with `capture`). */
+  public readonly captureWriter?: lambda.IFunction;
+  /** Fires when prediction captures could not be written to the lake (with `capture`). */
+  public readonly captureDeadLetterAlarm?: cloudwatch.IAlarm;
 
   constructor(scope: Construct, id: string, props: ServerlessModelEndpointProps) {
     super(scope, id);
@@ -262,6 +290,20 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
     this.userPool = route.userPool;
     this.logsKey = route.logsKey;
     const { role, logGroup } = createHandlerRole(this, route, 'Serves predictions of an ONNX model', props);
+    const capture = props.capture ? definePredictionCapture(this, {
+      capture: props.capture,
+      logGroup,
+      logsKey: this.logsKey,
+      retention: retentionAtLeast(route.logRetention),
+      serviceName: this.serviceName,
+      runtime: props.runtime,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      alarmAction: props.alarmAction,
+    }) : undefined;
+    this.captureName = capture?.captureName;
+    this.captureWriter = capture?.writer;
+    this.captureDeadLetterAlarm = capture?.deadLetterAlarm;
 
     const architecture = props.architecture ?? lambda.Architecture.X86_64;
     const runtime = handlerRuntime(this, props.runtime);
@@ -287,6 +329,7 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
         [ENDPOINT_ENV.allowedOrigins]: JSON.stringify(props.allowedOrigins ?? []),
         [ENDPOINT_ENV.serviceName]: this.serviceName,
         [ENDPOINT_ENV.metricsNamespace]: METRICS_NAMESPACE,
+        ...capture?.environment,
       },
     };
     if ((props.packaging ?? ModelPackaging.ZIP) === ModelPackaging.CONTAINER_IMAGE) {
@@ -446,6 +489,23 @@ export class ServerlessModelEndpoint extends Construct implements IServerlessMod
    */
   public metricInferenceLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.handlerMetric(ENDPOINT_METRIC.inferenceLatency, props);
+  }
+
+  /**
+   * Prediction captures that will not reach the lake: too large or failed to build (predict
+   * handler), or malformed (capture writer). The records' `captureDropReason` says which. Zero
+   * without `capture`.
+   */
+  public metricCapturesDropped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.handlerMetric(ENDPOINT_METRIC.capturesDropped, { statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /**
+   * Lake writes of the capture writer that failed (each failed invocation is retried by Lambda
+   * twice, then kept in the capture dead-letter queue). Zero without `capture`.
+   */
+  public metricCaptureDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.handlerMetric(ENDPOINT_METRIC.captureDeliveryFailures, { statistic: cloudwatch.Stats.SUM, ...props });
   }
 
   /** Invocations of the live alias. */

@@ -47,12 +47,27 @@ test('maximal configuration: zero unacknowledged findings', () => {
     autoScaling: { minCapacity: 1, maxCapacity: 4 },
     reservedConcurrency: 10,
     vpc,
+    capture: { lake, samplingPercentage: 10 },
     alarmAction: new cwActions.SnsAction(new sns.Topic(stack, 'Alarms', {
       masterKey: new kms.Key(stack, 'AlarmsKey', { enableKeyRotation: true }),
       enforceSSL: true,
     })),
   });
   const report = runSecurityChecks(a, { name: 'serverless-model-endpoint-maximal' });
+  keep(report);
+  console.log(formatSecurityReport(report));
+  expectNoUnacknowledgedFindings(report);
+});
+
+test('with prediction capture (defaults): zero unacknowledged findings', () => {
+  const a = app();
+  const stack = new Stack(a, 'EndpointCapture', { env: ENV });
+  const lake = new SecureDataLake(stack, 'Lake');
+  new ServerlessModelEndpoint(stack, 'Predict', {
+    model: ModelArtifact.fromAsset(path.join(MODEL_DIR, META.file), { version: META.version, classNames: META.classNames }),
+    capture: { lake },
+  });
+  const report = runSecurityChecks(a, { name: 'serverless-model-endpoint-capture' });
   keep(report);
   console.log(formatSecurityReport(report));
   expectNoUnacknowledgedFindings(report);

@@ -19,16 +19,28 @@
  * | `METRICS_NAMESPACE` | no | CloudWatch namespace of the EMF metrics, default `ServerlessModelEndpoint` |
  * | `POWERTOOLS_SERVICE_NAME` | no | service name in logs and the `service` metric dimension, default `serverless-model-endpoint` |
  * | `ALLOWED_ORIGINS` | no | JSON array of origins answered with `Access-Control-Allow-Origin`, default `[]` |
+ * | `CAPTURE_PERCENT` | no | share of 200 answers captured, a number above 0 and at most 100; `0` or unset: capture is off |
+ * | `CAPTURE_NAME` | with capture | the endpoint's capture name (`CAPTURE_NAME_PATTERN`) |
+ * | `CAPTURE_MAX_BYTES` | no | largest capture line, default 200000, from 1024 to 262118 |
  */
-import { ENDPOINT_ENV as V, MODEL_SOURCE } from './contract';
+import { DEFAULT_CAPTURE_MAX_BYTES, ENDPOINT_ENV as V, MAX_CAPTURE_MAX_BYTES, MIN_CAPTURE_MAX_BYTES, MODEL_SOURCE } from './contract';
 import { ModelInitError } from './errors';
 import { ClassifierScores } from './response';
+import { CAPTURE_NAME_PATTERN } from '../../contract/monitoring';
 import { Environment } from '../../private/runtime/env';
 
 /** Where the model bytes come from. */
 export type ModelLocation =
   | { readonly kind: 'asset'; readonly path: string }
   | { readonly kind: 's3'; readonly bucket: string; readonly key: string; readonly objectVersion?: string };
+
+/** Prediction capture (on when `CAPTURE_PERCENT` > 0). */
+export interface CaptureConfig {
+  /** Above 0, at most 100. */
+  readonly percent: number;
+  readonly name: string;
+  readonly maxBytes: number;
+}
 
 /** The handler's configuration. */
 export interface EndpointConfig {
@@ -43,6 +55,8 @@ export interface EndpointConfig {
   readonly metricsNamespace: string;
   readonly serviceName: string;
   readonly allowedOrigins: readonly string[];
+  /** Absent: capture is off. */
+  readonly capture?: CaptureConfig;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -142,6 +156,7 @@ export function readEndpointConfig(env: Env): EndpointConfig {
     fail(`environment variable ${V.classifierScores} must be logits or probabilities`);
   }
 
+  const capture = readCapture(env);
   return {
     model,
     ...(sha256 !== undefined ? { sha256 } : {}),
@@ -154,5 +169,20 @@ export function readEndpointConfig(env: Env): EndpointConfig {
     metricsNamespace: env[V.metricsNamespace] || DEFAULT_METRICS_NAMESPACE,
     serviceName: env[V.serviceName] || DEFAULT_SERVICE_NAME,
     allowedOrigins,
+    ...(capture ? { capture } : {}),
   };
+}
+
+function readCapture(env: Env): CaptureConfig | undefined {
+  const raw = env[V.capturePercent];
+  if (raw === undefined || raw.trim() === '' || raw.trim() === '0') return undefined;
+  const percent = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(percent > 0 && percent <= 100)) {
+    fail(`environment variable ${V.capturePercent} must be a number above 0 and at most 100 (or 0 for no capture)`);
+  }
+  const name = required(env, V.captureName, `the endpoint's capture name, with ${V.capturePercent} above 0`);
+  if (!CAPTURE_NAME_PATTERN.test(name)) {
+    fail(`environment variable ${V.captureName} must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  }
+  return { percent, name, maxBytes: integer(env, V.captureMaxBytes, DEFAULT_CAPTURE_MAX_BYTES, MIN_CAPTURE_MAX_BYTES, MAX_CAPTURE_MAX_BYTES) };
 }

@@ -37,7 +37,33 @@ export const ENDPOINT_ENV = {
   serviceName: 'POWERTOOLS_SERVICE_NAME',
   /** CloudWatch namespace of the handler's metrics. */
   metricsNamespace: 'METRICS_NAMESPACE',
+  /** Share of 200 answers captured, in percent: `0` (or unset) = off, up to `100`. */
+  capturePercent: 'CAPTURE_PERCENT',
+  /** The endpoint's capture name (`PredictionCapture.endpoint`); required when capture is on. */
+  captureName: 'CAPTURE_NAME',
+  /** Largest capture line in bytes; a larger capture is dropped and counted. */
+  captureMaxBytes: 'CAPTURE_MAX_BYTES',
 } as const;
+
+/** Environment variables of the capture writer (runtime/capture-writer.ts reads them). */
+export const CAPTURE_WRITER_ENV = {
+  /** The lake's models zone bucket. */
+  bucket: 'CAPTURE_BUCKET',
+  /** ARN of the lake's key (SSE-KMS of every capture object). */
+  keyArn: 'CAPTURE_KEY_ARN',
+  /** The endpoint's capture name: the `endpoint=` partition, and the only `endpoint` accepted. */
+  captureName: 'CAPTURE_NAME',
+  /** Same as the endpoint's, so that its capture metrics share the endpoint's `service`. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  metricsNamespace: 'METRICS_NAMESPACE',
+} as const;
+
+/** Default of `CAPTURE_MAX_BYTES`: under CloudWatch Logs' 256 KiB event limit, with room to spare. */
+export const DEFAULT_CAPTURE_MAX_BYTES = 200_000;
+/** Most `CAPTURE_MAX_BYTES` (a log event holds 262,144 bytes, 26 of which are the event's overhead). */
+export const MAX_CAPTURE_MAX_BYTES = 262_118;
+/** Least `CAPTURE_MAX_BYTES`. */
+export const MIN_CAPTURE_MAX_BYTES = 1024;
 
 /** Values of `MODEL_SOURCE`. */
 export const MODEL_SOURCE = {
@@ -71,4 +97,23 @@ export const ENDPOINT_METRIC = {
   clientErrors: 'ClientErrors',
   /** Per server fault (5xx), including a model that failed to load. */
   serverErrors: 'ServerErrors',
+  /** Per sampled request whose capture line was written to stdout (with capture on). */
+  capturesWritten: 'CapturesWritten',
+  /**
+   * Per capture that will not reach the lake: too large or failed to build (predict handler), or
+   * a malformed line (capture writer). The record's `captureDropReason` says which.
+   */
+  capturesDropped: 'CapturesDropped',
+  /** Capture writer: capture lines written to the lake (a retry's already-written objects excluded). */
+  capturesDelivered: 'CapturesDelivered',
+  /** Capture writer: per PutObject that failed (the invocation then fails, and Lambda retries it). */
+  captureDeliveryFailures: 'CaptureDeliveryFailures',
+} as const;
+
+/** `captureDropReason` values of `CapturesDropped`. */
+export const CAPTURE_DROP_REASON = {
+  /** The line would exceed `CAPTURE_MAX_BYTES`. */
+  tooLarge: 'TOO_LARGE',
+  /** Building or writing the line threw. */
+  error: 'CAPTURE_ERROR',
 } as const;

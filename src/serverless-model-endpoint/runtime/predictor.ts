@@ -23,6 +23,8 @@ export interface PredictorOptions {
   /** Default `logits`. */
   readonly classifierScores?: ClassifierScores;
   readonly limits: RequestLimits;
+  /** SHA-256 of the model's bytes (hex), named in captures. @default - unknown ('') */
+  readonly modelSha256?: string;
 }
 
 /** The result of one successful prediction. */
@@ -31,10 +33,14 @@ export interface PredictOutcome {
   readonly batchSize: number;
   /** Time spent in `backend.run`, in milliseconds. */
   readonly inferenceMs: number;
+  /** The request's validated inputs in batch form (see `ParsedRequest.inputs`). */
+  readonly inputs: Record<string, unknown>;
 }
 
 export interface Predictor {
   readonly modelVersion: string;
+  /** SHA-256 of the model's bytes (hex); '' when not given. */
+  readonly modelSha256: string;
   readonly inputs: readonly InputSpec[];
   readonly outputs: readonly OutputSpec[];
   readonly classifier?: ClassifierSpec;
@@ -66,6 +72,7 @@ export function createPredictor(backend: InferenceBackend, options: PredictorOpt
 
   return {
     modelVersion,
+    modelSha256: options.modelSha256 ?? '',
     inputs,
     outputs,
     classifier,
@@ -76,7 +83,7 @@ export function createPredictor(backend: InferenceBackend, options: PredictorOpt
       const t0 = performance.now();
       const result = await backend.run(request.feeds, fetches);
       const inferenceMs = performance.now() - t0;
-      return { body: serializePrediction(result, modelVersion, classifier), batchSize: request.batchSize, inferenceMs };
+      return { body: serializePrediction(result, modelVersion, classifier), batchSize: request.batchSize, inferenceMs, inputs: request.inputs };
     },
   };
 }

@@ -36,6 +36,11 @@ export interface ParsedRequest {
   readonly feeds: Record<string, TensorData>;
   /** Size of the batch axis (1 for an un-batched example or a model without a batch axis). */
   readonly batchSize: number;
+  /**
+   * The request's inputs as validated, in batch form (an un-batched example is wrapped in a list of
+   * one), keyed by input name: the parsed JSON values themselves, not copies (for the capture).
+   */
+  readonly inputs: Record<string, unknown>;
 }
 
 const FLOAT32_MAX = 3.4028234663852886e38;
@@ -173,6 +178,7 @@ export function compileRequestParser(specs: readonly InputSpec[], limits: Reques
     // Every leaf takes at least one byte of the body: a regular array cannot hold more elements.
     const maxElements = text.length;
     const feeds: Record<string, TensorData> = {};
+    const validated: Record<string, unknown> = {};
     let symbolSizes: Map<string, { size: number; input: string }> | undefined;
     let batchSize = 1;
     let batchFound = false;
@@ -200,8 +206,11 @@ export function compileRequestParser(specs: readonly InputSpec[], limits: Reques
         batchFound = true;
       }
       feeds[spec.name] = tensor;
+      // (buildTensor accepted it: one rank short means one example without the batch axis)
+      const value = values[spec.name];
+      validated[spec.name] = spec.batched && depthOf(value, spec.axes.length) === spec.axes.length - 1 ? [value] : value;
     }
-    return { feeds, batchSize };
+    return { feeds, batchSize, inputs: validated };
   };
 }
 

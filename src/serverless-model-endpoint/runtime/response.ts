@@ -29,6 +29,11 @@ export interface Prediction {
 
 /** The JSON body of a successful response. */
 export interface PredictResponseBody {
+  /**
+   * The inference id (UUID version 7), also in the `X-Inference-Id` header: the key of the
+   * prediction's capture and of its ground truth. Set by the handler on every 200 answer.
+   */
+  readonly inferenceId?: string;
   readonly modelVersion: string;
   /** Every model output, by name, as a nested array of its shape. */
   readonly outputs: Record<string, unknown>;
