@@ -136,8 +136,18 @@ export interface PromotionAuditRecord {
   readonly modelRecord: string;
   readonly checks: CandidateChecks | null;
   /** `NOT_REQUIRED`, `PENDING` (never decided), `APPROVED`, `REJECTED` or `TIMED_OUT`. */
-  readonly approval: { readonly decision: string; readonly approver: string | null; readonly decidedAt: string | null; readonly comment: string | null };
-  readonly deployment: { readonly deploymentId: string | null; readonly previousVersion: string | null; readonly targetVersion: string | null; readonly status: string | null };
+  readonly approval: {
+    readonly decision: string;
+    readonly approver: string | null;
+    readonly decidedAt: string | null;
+    readonly comment: string | null;
+  };
+  readonly deployment: {
+    readonly deploymentId: string | null;
+    readonly previousVersion: string | null;
+    readonly targetVersion: string | null;
+    readonly status: string | null;
+  };
   /** The execution that wrote the record. */
   readonly execution: string;
   readonly startedAt: string;

@@ -1,0 +1,2 @@
+export * from './model-promotion';
+export * from './promotion-options';

@@ -1,0 +1,327 @@
+import { Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ModelPromotionProps } from './promotion-options';
+import { buildPromotionStates, promotionObjectsPattern } from './promotion-states';
+import { createPromotionAlarms, PromotionDeadLetterQueue, PromotionKey, scopeServiceTrust } from './promotion-support';
+import { APPROVE_ENV, CHECK_ENV } from './runtime/contract';
+import { ModelTrainedDetail, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE } from '../contract/events';
+import { MONITORING_KEYS } from '../contract/monitoring';
+import { PROMOTION_DETAIL_TYPE, PROMOTION_EVENT_SOURCE, PROMOTION_KEYS, PROMOTION_MODEL_NAME_PATTERN } from '../contract/promotion';
+import { acknowledgeReviewed, compliance, iam5Resource, REASON } from '../private/acknowledgments';
+import { allowLogsService, createEncryptedLogGroup } from '../private/encrypted-logs';
+import { invalidProp } from '../private/errors';
+import { handlerCode, handlerRuntime } from '../private/function-code';
+import { handlerDefaults } from '../private/handler-defaults';
+import { defineHandlerRole } from '../private/handler-role';
+import { DataZone } from '../secure-data-lake/data-zone';
+import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
+import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless-model-endpoint';
+
+/**
+ * Automated, gated promotion of new model versions to a ServerlessModelEndpoint, without a CDK
+ * deployment.
+ *
+ * Each "Model Trained" event of the model starts the promotion state machine, once per model
+ * version: it checks the model object's SHA-256 against its model record, the drift baseline and
+ * the metric gates, optionally waits for a human approval, then points the endpoint function at
+ * the new model (its variables, a new version) and lets CodeDeploy shift the live alias with the
+ * endpoint's canary, rolling back on its errors and latency alarms (and `additionalAlarms`).
+ * Every promotion, rejection, rollback and failure writes an audit record to the lake's models
+ * zone (`monitoring/promotions/model=<model>%40<n>/`) and puts an event (source
+ * `cdk-secure-mlops.model-promotion`).
+ *
+ * CloudFormation still holds the endpoint's first model: a later `cdk deploy` that changes the
+ * endpoint function puts that model back. Have the app follow promotions: the "Model Promoted"
+ * event and the audit record name the promoted model's key, SHA-256 and version; pass them to
+ * `ModelArtifact.fromDataLake` (for example from CDK context) before you deploy the endpoint again.
+ *
+ * @example
+ * import { Duration, Stack } from 'aws-cdk-lib';
+ * import { MetricComparison, ModelPromotion, SecureDataLake, ServerlessModelEndpoint } from 'cdk-secure-mlops';
+ *
+ * declare const stack: Stack;
+ * declare const lake: SecureDataLake;
+ * declare const endpoint: ServerlessModelEndpoint;
+ *
+ * const promotion = new ModelPromotion(stack, 'Promotion', {
+ *   endpoint,
+ *   lake,
+ *   modelName: 'hearing-who-grade',
+ *   gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: 0.9 }],
+ *   approval: { timeout: Duration.days(3) },
+ * });
+ * declare const releaseManagers: iam.IRole;
+ * promotion.grantApprove(releaseManagers);
+ */
+export class ModelPromotion extends Construct {
+  /** EventBridge `source` of the promotion's events. */
+  public static readonly EVENT_SOURCE = PROMOTION_EVENT_SOURCE;
+  /** `detail-type` of the event put when a version serves all traffic. */
+  public static readonly DETAIL_TYPE_MODEL_PROMOTED = PROMOTION_DETAIL_TYPE.modelPromoted;
+  /** `detail-type` of the event put when a version was refused. */
+  public static readonly DETAIL_TYPE_PROMOTION_REJECTED = PROMOTION_DETAIL_TYPE.modelPromotionRejected;
+  /** `detail-type` of the event put when CodeDeploy rolled a rollout back. */
+  public static readonly DETAIL_TYPE_ROLLOUT_ROLLED_BACK = PROMOTION_DETAIL_TYPE.modelRolloutRolledBack;
+
+  /** The promotion state machine (input `{"modelRecord": "s3://<models bucket>/<model>/records/<job>.json"}`). */
+  public readonly stateMachine: sfn.IStateMachine;
+  /** The model whose versions are promoted. */
+  public readonly modelName: string;
+  /** The folder of this model's audit records in the models zone (`monitoring/promotions/model=<model>%40`, then one folder per version). */
+  public readonly auditPrefix: string;
+  /** The key that encrypts the state machine, its logs and the dead-letter queue. */
+  public readonly encryptionKey: kms.IKey;
+  /** The candidate check. */
+  public readonly checkFunction: lambda.IFunction;
+  /** The approval handler, with `approval`. */
+  public readonly approveFunction?: lambda.IFunction;
+  /** The approval URL (signed POST, IAM authorization), with `approval`. */
+  public readonly approvalUrl?: string;
+  /** The bus of the promotion's events. */
+  public readonly eventBus: events.IEventBus;
+  /** Fires when an execution fails for a reason other than a verdict (a step failed, timed out or was aborted). */
+  public readonly failureAlarm: cloudwatch.Alarm;
+  /** Fires when the dead-letter queue of the trigger holds an event. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Where "Model Trained" events that could not start an execution go. */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  private readonly approveUrl?: lambda.FunctionUrl;
+
+  constructor(scope: Construct, id: string, props: ModelPromotionProps) {
+    super(scope, id);
+    const { endpoint, lake } = props;
+    if (Token.isUnresolved(props.modelName) || !PROMOTION_MODEL_NAME_PATTERN.test(props.modelName) || props.modelName === 'monitoring') {
+      invalidProp(this, 'modelName', props.modelName, 'expected the GpuTrainingJob\'s model name: 1 to 40 lower-case letters, digits and hyphens, not "monitoring"');
+    }
+    const approvalTimeout = props.approval ? (props.approval.timeout ?? Duration.days(3)) : undefined;
+    const approvalSeconds = approvalTimeout?.toSeconds();
+    if (approvalSeconds !== undefined && !Token.isUnresolved(approvalSeconds) && (approvalSeconds < 60 || approvalSeconds > 364 * 24 * 3600)) {
+      invalidProp(this, 'approval.timeout', approvalTimeout, 'expected 1 minute to 364 days (an execution lasts at most a year)');
+    }
+    for (const [i, g] of (props.gates ?? []).entries()) {
+      if (typeof g.metricName !== 'string' || !/^[\x20-\x7e]{1,255}$/.test(g.metricName) || !Number.isFinite(g.threshold)) {
+        invalidProp(this, `gates[${i}]`, g, 'expected a metric name (1 to 255 printable characters) and a finite threshold');
+      }
+    }
+    const timeout = props.timeout ?? (approvalTimeout ?? Duration.seconds(0)).plus(Duration.hours(6));
+    this.modelName = props.modelName;
+    this.auditPrefix = PROMOTION_KEYS.modelPrefix(this.modelName);
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'Bus', 'default');
+    const models = lake.bucket(DataZone.MODELS);
+
+    // ---- key and logs ------------------------------------------------------------------------------
+    const key = new PromotionKey(this, 'Key', {
+      enableKeyRotation: true,
+      description: `${this.node.path}: encrypts the promotion state machine, its logs and dead-letter queue`,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    allowLogsService(key);
+    this.encryptionKey = key;
+    const retention = logs.RetentionDays.ONE_YEAR;
+
+    // ---- the candidate check -----------------------------------------------------------------------
+    const check = defineHandlerRole(this, { roleId: 'CheckRole', logGroupId: 'CheckLogs', description: `${this.node.path}: checks model versions before promotion`, vpc: props.vpc, logsKey: key, retention });
+    const checkFunction = new lambda.Function(this, 'CheckFunction', {
+      ...handlerDefaults(props),
+      runtime: handlerRuntime(this, props.runtime),
+      role: check.role,
+      logGroup: check.logGroup,
+      handler: 'index.handler',
+      code: handlerCode(this, 'model-promotion', 'check-candidate'),
+      description: `${this.node.path}: checks a model version (SHA-256, baseline, gates) before promotion`,
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+      environment: {
+        [CHECK_ENV.modelsBucket]: models.bucketName,
+        [CHECK_ENV.modelName]: this.modelName,
+        [CHECK_ENV.requireBaseline]: String(props.requireBaseline ?? true),
+        [CHECK_ENV.gates]: JSON.stringify((props.gates ?? []).map((g) => ({
+          metricName: g.metricName, comparison: g.comparison, threshold: g.threshold,
+        }))),
+        [CHECK_ENV.serviceName]: this.node.path,
+      },
+    });
+    this.checkFunction = checkFunction;
+    lake.grantRead(check.role, DataZone.MODELS, `${this.modelName}/records/*`);
+    lake.grantRead(check.role, DataZone.MODELS, `${this.modelName}/models/*`);
+    if (props.requireBaseline ?? true) lake.grantRead(check.role, DataZone.MODELS, `${MONITORING_KEYS.baselinesPrefix}*`);
+    const claims = `${PROMOTION_KEYS.modelPrefix(this.modelName)}*/claim.json`;
+    lake.grantRead(check.role, DataZone.MODELS, claims);
+    lake.grantWrite(check.role, DataZone.MODELS, claims);
+
+    // ---- the endpoint serves promoted models ------------------------------------------------------
+    lake.grantRead(endpoint.handler, DataZone.MODELS, `${this.modelName}/models/*`);
+    this.addRolloutAlarms(endpoint, props.additionalAlarms ?? []);
+
+    // ---- the state machine -------------------------------------------------------------------------
+    const logGroup = createEncryptedLogGroup(this, 'Logs', key, retention, RemovalPolicy.RETAIN);
+    const start = buildPromotionStates(new Construct(this, 'States'), {
+      modelName: this.modelName,
+      checkFunction,
+      endpointFunction: endpoint.handler,
+      deploymentGroup: endpoint.deploymentGroup,
+      models,
+      eventBus: this.eventBus,
+      approvalTimeout,
+    });
+    const machine = new sfn.StateMachine(this, 'StateMachine', {
+      // A name known at synth: with a customer-managed key, the role may use the key only for the
+      // encryption context of this state machine's ARN, which CDK builds from the name.
+      stateMachineName: `${Names.uniqueResourceName(this, { maxLength: 67 })}-StateMachine`,
+      definitionBody: sfn.DefinitionBody.fromChainable(start),
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(key, Duration.minutes(5)),
+    });
+    this.stateMachine = machine;
+    // Audit records and approval requests: SSE-KMS with the lake key (the bucket's default).
+    lake.grantWrite(machine, DataZone.MODELS, promotionObjectsPattern(this.modelName));
+
+    // ---- approval ----------------------------------------------------------------------------------
+    if (approvalTimeout) {
+      const approve = defineHandlerRole(this, { roleId: 'ApproveRole', logGroupId: 'ApproveLogs', description: `${this.node.path}: records approvers' decisions`, vpc: props.vpc, logsKey: key, retention });
+      const approveFunction = new lambda.Function(this, 'ApproveFunction', {
+        ...handlerDefaults(props),
+        runtime: handlerRuntime(this, props.runtime),
+        role: approve.role,
+        logGroup: approve.logGroup,
+        handler: 'index.handler',
+        code: handlerCode(this, 'model-promotion', 'approve'),
+        description: `${this.node.path}: approves or rejects a model version waiting for promotion`,
+        memorySize: 256,
+        timeout: Duration.seconds(10),
+        environment: {
+          [APPROVE_ENV.modelsBucket]: models.bucketName,
+          [APPROVE_ENV.modelName]: this.modelName,
+          [APPROVE_ENV.serviceName]: this.node.path,
+        },
+      });
+      lake.grantRead(approve.role, DataZone.MODELS, `${PROMOTION_KEYS.modelPrefix(this.modelName)}*/approval-request.json`);
+      machine.grantTaskResponse(approve.role);
+      this.approveUrl = approveFunction.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+      this.approveFunction = approveFunction;
+      this.approvalUrl = this.approveUrl.url;
+    }
+
+    // ---- trigger ------------------------------------------------------------------------------------
+    const dlq = new PromotionDeadLetterQueue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.deadLetterQueue = dlq;
+    const stack = Stack.of(this);
+    const rules = `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*`;
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowEventBridgeDeadLetters',
+      principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLikeIfExists: { 'aws:SourceArn': rules } },
+    }));
+    const detail: { readonly [K in keyof ModelTrainedDetail]?: unknown } = { model: [this.modelName] };
+    new events.Rule(this, 'Trigger', {
+      eventBus: this.eventBus,
+      description: `${this.node.path}: promote each new version of ${this.modelName}`,
+      eventPattern: { source: [TRAINING_EVENT_SOURCE], detailType: [TRAINING_DETAIL_TYPE.modelTrained], detail },
+      targets: [new targets.SfnStateMachine(machine, {
+        input: events.RuleTargetInput.fromObject({ modelRecord: events.EventField.fromPath('$.detail.modelRecord') }),
+        deadLetterQueue: dlq,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+      })],
+    });
+    // EventBridge (for rules of this account) and Step Functions (for this state machine only) may
+    // assume the roles aws-cdk-lib created for them.
+    const eventsRole = machine.node.tryFindChild('EventsRole') as iam.Role | undefined;
+    if (eventsRole) scopeServiceTrust(eventsRole, { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': rules } });
+    const machineArn = `arn:${stack.partition}:states:${stack.region}:${stack.account}:stateMachine:${(machine.node.defaultChild as sfn.CfnStateMachine).stateMachineName}`;
+    scopeServiceTrust(machine.role, { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': [machineArn, `${machineArn}:*`] } });
+
+    const alarms = createPromotionAlarms(this, machine, dlq, props.alarmAction);
+    this.failureAlarm = alarms.failure;
+    this.deadLetterAlarm = alarms.deadLetter;
+
+    // ---- acknowledgments ----------------------------------------------------------------------------
+    const modelsArn = models.bucketArn;
+    const promotions = `${modelsArn}/${promotionObjectsPattern(this.modelName)}`;
+    acknowledgeReviewed(this, [
+      { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${this.modelName}/records/*`), iam5Resource(`${modelsArn}/${this.modelName}/models/*`)], reason: REASON.promotionCandidates },
+      ...(props.requireBaseline ?? true ? [{ at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${MONITORING_KEYS.baselinesPrefix}*`)], reason: REASON.promotionBaselines }] : []),
+      { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${claims}`)], reason: REASON.promotionRecords },
+      { at: /^(CheckRole|ApproveRole)\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.xray },
+      { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.stateMachineLogsAndTracing },
+      { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(promotions)], reason: REASON.promotionRecords },
+      { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`<${Stack.of(checkFunction).getLogicalId(checkFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*`)], reason: REASON.lambdaVersions },
+      ...(approvalTimeout ? [{ at: /^ApproveRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${PROMOTION_KEYS.modelPrefix(this.modelName)}*/approval-request.json`)], reason: REASON.promotionRecords }] : []),
+      { at: /^(CheckRole|ApproveRole|StateMachine\/Role|StateMachine\/EventsRole|RolloutAlarmsPolicy)\/(DefaultPolicy\/)?Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      { at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
+      ...(props.reservedConcurrency === undefined ? [{ at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: compliance('LambdaConcurrency'), reason: REASON.concurrency }] : []),
+      ...(props.vpc === undefined ? [{ at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: compliance('LambdaInsideVPC'), reason: REASON.vpc }] : []),
+      { at: /^DeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
+      { at: /^DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
+      ...(props.alarmAction ? [] : [{ at: /^(FailureAlarm|DeadLetterAlarm)\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: REASON.alarmAction }]),
+    ]);
+  }
+
+  /**
+   * Allow a principal to approve or reject versions waiting for promotion (a signed POST to
+   * `approvalUrl`). Only with `approval`.
+   */
+  public grantApprove(grantee: iam.IGrantable): iam.Grant {
+    if (!this.approveUrl || !this.approveFunction) {
+      throw new Error(`${this.node.path}: this promotion has no approval step (set the approval prop)`);
+    }
+    // Through the URL only: a direct invocation could forge the identity in the event.
+    return iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunctionUrl'], resourceArns: [this.approveFunction.functionArn], conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } } })
+      .combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.approveFunction.functionArn], conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } }));
+  }
+
+  /** Allow a principal to start a promotion by hand (input `{"modelRecord": "s3://..."}`). */
+  public grantStart(grantee: iam.IGrantable): iam.Grant {
+    return this.stateMachine.grantStartExecution(grantee);
+  }
+
+  /** Allow a principal to read this model's audit records (read-only, the lake key through S3). */
+  public grantReadAudit(grantee: iam.IGrantable, lake: ISecureDataLake): iam.Grant {
+    return lake.grantRead(grantee, DataZone.MODELS, `${this.auditPrefix}*`);
+  }
+
+  /** Executions that ended in a failed state (rejections and rollbacks included). */
+  public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed(props);
+  }
+
+  /** Executions that succeeded (promotions and duplicates). */
+  public metricSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricSucceeded(props);
+  }
+
+  /**
+   * Roll back on `alarms` too: they join the deployment group, and the endpoint's deployment role
+   * may read them (CodeDeploy polls them with that role).
+   */
+  private addRolloutAlarms(endpoint: ServerlessModelEndpoint, alarms: cloudwatch.IAlarm[]): iam.Policy | undefined {
+    if (alarms.length === 0) return undefined;
+    for (const alarm of alarms) endpoint.deploymentGroup.addAlarm(alarm);
+    const role = endpoint.deploymentGroup.role;
+    if (!role) return undefined;
+    return new iam.Policy(this, 'RolloutAlarmsPolicy', {
+      statements: [new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarms.map((a) => a.alarmArn) })],
+      roles: [iam.Role.fromRoleArn(this, 'DeploymentRole', role.roleArn, { mutable: true })],
+    });
+  }
+}
