@@ -201,7 +201,10 @@ test('the CLI: prediction and subject as JSON or a tree; exit 1 not found, 2 usa
   const out: string[] = [];
   const err: string[] = [];
   const io = {
-    env: { LINEAGE_BUCKET: store.lineageBucket, CAPTURES_BUCKET: store.capturesBucket }, s3, stdout: (s: string) => out.push(s), stderr: (s: string) => err.push(s),
+    env: { LINEAGE_BUCKET: store.lineageBucket, CAPTURES_BUCKET: store.capturesBucket },
+    s3,
+    stdout: (s: string) => out.push(s),
+    stderr: (s: string) => err.push(s),
   };
   expect(await runCli(['prediction', inference.hit, '--json'], io)).toBe(0);
   expect(JSON.parse(out.pop()!).datasetVersions[0].records.map((r: LineageSourceRecord) => r.recordId)).toEqual(V1.map((r) => r.recordId));
