@@ -87,6 +87,15 @@ export interface ModelTrainedDetail extends TrainedModelDetail {
   readonly modelPackageArn: string;
   /** `s3://` URI of the model record in the models zone. */
   readonly modelRecord: string;
+  /**
+   * SHA-256 (lower-case hex) of the published ONNX file: the key of its drift baseline
+   * (`MONITORING_KEYS.baseline`). Absent in events of versions before the model was published.
+   */
+  readonly modelSha256?: string;
+  /** Key of the published ONNX file in the models zone, `<model>/models/<job>/model.onnx`. */
+  readonly modelKey?: string;
+  /** Key of the drift baseline in the models zone; null when the model was trained without one. */
+  readonly baselineKey?: string | null;
 }
 
 /** A gate as events and model records state it. */

@@ -1,10 +1,11 @@
-import { Duration, Names, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -12,227 +13,24 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 import { TrainingInstanceType } from './instance-type';
 import { IModelConsumer } from './model-consumer';
+import { definePublishModelFunction } from './publish-model';
 import { MODEL_KEYS, resolveTrainingConfig, TrainingConfig } from './training-config';
-import { TrainingImage } from './training-image';
-import {
-  DatasetTrigger, MetricGate, ModelApprovalStatus, TrainingChannel, TrainingMetricDefinition, TrainingSchedule,
-} from './training-options';
+import { DatasetTrigger, TrainingSchedule } from './training-options';
+import { GpuTrainingJobProps } from './training-props';
 import { createTrainingNetwork, createTrainingRole, grantStateMachine, scopeServiceTrust, TrainingNetwork } from './training-roles';
 import { buildTrainingStates, datasetCardPattern } from './training-state-machine';
+import {
+  datasetVersionPublished, DeadLetterQueue, defineRetrainOnDrift, eventBridgeRules, eventBridgeSource, ServiceScopedKey,
+} from './training-triggers';
 import { DATASET_KEYS } from '../contract/dataset-version';
 import {
   DatasetVersionPublishedDetail, LABELING_DETAIL_TYPE, LABELING_EVENT_SOURCE, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE,
 } from '../contract/events';
+import { MONITORING_KEYS } from '../contract/monitoring';
 import { acknowledgeReviewed, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
-
-/**
- * Properties of a `GpuTrainingJob`.
- */
-export interface GpuTrainingJobProps {
-  /** The lake: datasets are read from its curated zone, models written to its models zone. */
-  readonly lake: ISecureDataLake;
-
-  /** The image that runs the training script. */
-  readonly trainingImage: TrainingImage;
-
-  /**
-   * The model's name: the SageMaker model package group, the key prefix `<modelName>/` in the
-   * models zone, the prefix of training job names and `detail.model` of the events.
-   * 1 to 40 lower-case letters, digits and hyphens.
-   */
-  readonly modelName: string;
-
-  /**
-   * The key prefix of dataset versions in the curated zone: the labeling pipeline's zone prefix
-   * (`hearing/` when versions live under `hearing/datasets/<version>/`). Training reads only
-   * `<datasetPrefix>datasets/*`.
-   *
-   * @default '' (versions under `datasets/<version>/`)
-   */
-  readonly datasetPrefix?: string;
-
-  /**
-   * Input channels, each from one file of the dataset version.
-   *
-   * @default - `train` from `train.manifest` and `validation` from `validation.manifest`
-   * (S3Prefix, File mode: the script reads the manifest with its inline records)
-   */
-  readonly channels?: TrainingChannel[];
-
-  /**
-   * The instance type.
-   *
-   * @default TrainingInstanceType.ML_G5_XLARGE
-   */
-  readonly instanceType?: TrainingInstanceType;
-
-  /**
-   * Number of instances (distributed training when more than 1; inter-container traffic is then
-   * encrypted).
-   *
-   * @default 1
-   */
-  readonly instanceCount?: number;
-
-  /**
-   * Size of the ML storage volume of each instance (whole GiB). On instance types with local
-   * NVMe storage the storage is the instance's own and this size is ignored by SageMaker.
-   *
-   * @default Size.gibibytes(50)
-   */
-  readonly volumeSize?: Size;
-
-  /**
-   * The longest a training job may run (at most 28 days); SageMaker then stops it (SIGTERM, 120 s).
-   *
-   * @default Duration.hours(24)
-   */
-  readonly maxRuntime?: Duration;
-
-  /**
-   * Train on managed spot capacity (up to 90% cheaper; jobs may be interrupted and resume from
-   * their checkpoints). Needs `checkpoints`.
-   *
-   * @default false
-   */
-  readonly useSpotInstances?: boolean;
-
-  /**
-   * With spot instances: the longest a job may take including waiting for capacity (at least
-   * `maxRuntime`).
-   *
-   * @default - twice maxRuntime, at most 28 days (never less than maxRuntime)
-   */
-  readonly maxWait?: Duration;
-
-  /**
-   * Sync `/opt/ml/checkpoints` with `s3://<models zone>/<modelName>/checkpoints/<job name>/`
-   * (the script resumes from it after a spot interruption).
-   *
-   * @default - true with spot instances, false otherwise
-   */
-  readonly checkpoints?: boolean;
-
-  /**
-   * Network isolation: the container gets no network access at all (SageMaker still downloads
-   * the channels and uploads the model).
-   *
-   * @default true
-   */
-  readonly networkIsolation?: boolean;
-
-  /**
-   * Run the training instances in this VPC (a security group without ingress from outside is
-   * created; reach S3, ECR and CloudWatch through VPC endpoints or NAT).
-   *
-   * @default - SageMaker's own network
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * Subnets of `vpc` for the training instances.
-   *
-   * @default - the VPC's private subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * The key that encrypts the ML storage volumes (instance types without local NVMe storage).
-   * The lake's key is usable only through S3, so it cannot encrypt volumes.
-   *
-   * @default - a new customer-managed key with rotation, when the instance type needs one
-   */
-  readonly volumeEncryptionKey?: kms.IKey;
-
-  /**
-   * Hyperparameters (`/opt/ml/input/config/hyperparameters.json`; at most 100).
-   *
-   * @default - none
-   */
-  readonly hyperparameters?: Record<string, string>;
-
-  /**
-   * Metrics scraped from the training logs (at most 40). Gates can only use these.
-   *
-   * @default - none
-   */
-  readonly metricDefinitions?: TrainingMetricDefinition[];
-
-  /**
-   * Environment variables of the training container (at most 100). Configuration only: the
-   * values are visible in the job's description.
-   *
-   * @default - none
-   */
-  readonly environment?: Record<string, string>;
-
-  /**
-   * Conditions on the final metrics; a model that fails one is not registered ("Model Rejected").
-   *
-   * @default - every trained model is registered
-   */
-  readonly gates?: MetricGate[];
-
-  /**
-   * Approval status of new model versions in the model registry.
-   *
-   * @default ModelApprovalStatus.PENDING_MANUAL_APPROVAL
-   */
-  readonly modelApprovalStatus?: ModelApprovalStatus;
-
-  /**
-   * The bus for the job's events (Model Trained, Model Rejected, Training Failed).
-   *
-   * @default - the account's default event bus
-   */
-  readonly eventBus?: events.IEventBus;
-
-  /**
-   * Train when a labeling pipeline publishes a dataset version.
-   *
-   * @default - no event trigger
-   */
-  readonly datasetTrigger?: DatasetTrigger;
-
-  /**
-   * Train on a schedule.
-   *
-   * @default - no schedule
-   */
-  readonly schedule?: TrainingSchedule;
-
-  /**
-   * Consumers of models that passed the gates.
-   *
-   * @default - none (the "Model Trained" event is still put on the bus)
-   */
-  readonly consumers?: IModelConsumer[];
-
-  /**
-   * Where the failure and dead-letter alarms notify.
-   *
-   * @default - no action
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
-
-  /**
-   * How long the state machine's log group keeps events.
-   *
-   * @default Duration.days(365)
-   */
-  readonly logRetention?: Duration;
-
-  /**
-   * What happens to the keys, the log group and the model package group when they leave the
-   * stack.
-   *
-   * @default RemovalPolicy.RETAIN
-   */
-  readonly removalPolicy?: RemovalPolicy;
-}
 
 /**
  * A GPU training job: a state machine that trains a model on a dataset version.
@@ -321,6 +119,8 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
   public readonly trainingImageUri: string;
   /** The instance type. */
   public readonly instanceType: TrainingInstanceType;
+  /** The function that publishes the ONNX file and the drift baseline of each trained model. */
+  public readonly publishModelFunction: lambda.IFunction;
 
   private readonly lake: ISecureDataLake;
   private readonly removalPolicy: RemovalPolicy;
@@ -369,6 +169,14 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     });
     this.modelPackageGroup.applyRemovalPolicy(this.removalPolicy);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'Bus', 'default');
+    this.publishModelFunction = definePublishModelFunction(this, {
+      config,
+      lake: this.lake,
+      logsKey: encryptionKey,
+      retention: retentionAtLeast(props.logRetention ?? Duration.days(365)),
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+    });
     this.stateMachine = this.createStateMachine(config, role, network);
     this.failureAlarm = this.createFailureAlarm(this.stateMachine);
 
@@ -378,6 +186,11 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     }
     if (props.schedule) {
       this.addSchedule(props.schedule, config.datasetPrefix);
+    }
+    if (props.retrainOnDrift) {
+      defineRetrainOnDrift(this, {
+        retrain: props.retrainOnDrift, eventBus: this.eventBus, deadLetterQueue: this.ensureDeadLetterQueue(), modelName: this.modelName,
+      });
     }
     (props.consumers ?? []).forEach((consumer, i) => this.addModelConsumer(consumer, `Consumer${i}`));
     this.scopeEventsRoleTrust();
@@ -393,6 +206,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     const models = this.lake.bucket(DataZone.MODELS).bucketArn;
     const trainingRole = /^TrainingRole\/DefaultPolicy\/Resource$/;
     const machineRole = /^StateMachine\/Role\/DefaultPolicy\/Resource$/;
+    const publishRole = /^PublishModelRole\/DefaultPolicy\/Resource$/;
     acknowledgeReviewed(this, [
       { at: trainingRole, ids: [iam5Resource(`${curated}/${DATASET_KEYS.datasetPrefix(config.datasetPrefix, '*')}*`)], reason: REASON.trainingDatasets },
       { at: trainingRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.trainingJobs(config.modelName)}*`)], reason: REASON.trainingOutput },
@@ -405,7 +219,15 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       { at: machineRole, ids: [iam5Resource(arn('sagemaker', `model-package/${config.modelName}/*`))], reason: REASON.modelPackages },
       { at: machineRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.records(config.modelName)}*`)], reason: REASON.modelRecords },
       { at: machineRole, ids: [iam5Resource(`${curated}/${datasetCardPattern(config)}`)], reason: REASON.datasetCards },
-      { at: /^(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      { at: machineRole, ids: [iam5Resource(`${this.publishModelFunction.functionArn}:*`)], reason: REASON.lambdaVersions },
+      { at: publishRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.trainingJobs(config.modelName)}*`)], reason: REASON.publishModelArchives },
+      { at: publishRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.models(config.modelName)}*`)], reason: REASON.publishedModels },
+      { at: publishRole, ids: [iam5Resource(`${models}/${MONITORING_KEYS.baselinesPrefix}*`)], reason: REASON.publishedBaselines },
+      { at: publishRole, ids: [iam5Resource('*')], reason: REASON.xray },
+      { at: /^PublishModel\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
+      { at: /^PublishModel\/Resource$/, ids: compliance('LambdaConcurrency'), reason: REASON.publishModelConcurrency },
+      ...(props.vpc ? [] : [{ at: /^PublishModel\/Resource$/, ids: compliance('LambdaInsideVPC'), reason: REASON.vpc }]),
+      { at: /^(TrainingRole|StateMachine\/Role|StateMachine\/EventsRole|PublishModelRole|RetrainOnDriftRole)\/DefaultPolicy\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
       ...(props.alarmAction ? [] : [
@@ -471,6 +293,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       volumeEncryptionKey: this.volumeEncryptionKey,
       vpcConfig: network?.vpcConfig,
       eventBus: this.eventBus,
+      publishModel: this.publishModelFunction,
     });
     const timeoutSeconds = (config.maxWait ?? config.maxRuntime) + 2 * 3600;
     const machine = new sfn.StateMachine(this, 'StateMachine', {
@@ -624,53 +447,4 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
     }
     return this.dlq;
   }
-}
-
-/** The ARN pattern of the EventBridge rules of the construct's account and region (any bus). */
-function eventBridgeRules(scope: Construct): string {
-  const stack = Stack.of(scope);
-  return `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*`;
-}
-
-/** EventBridge acting for a rule of this account and region. */
-function eventBridgeSource(scope: Construct): Record<string, unknown> {
-  return {
-    StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
-    ArnLike: { 'aws:SourceArn': eventBridgeRules(scope) },
-  };
-}
-
-/**
- * The dead-letter queue: every statement aws-cdk-lib adds for a service principal (the rule
- * targets' "events.amazonaws.com may send", already limited to the rule's ARN) also names this
- * account (aws:SourceAccount).
- */
-class DeadLetterQueue extends sqs.Queue {
-  public override addToResourcePolicy(statement: iam.PolicyStatement): iam.AddToResourcePolicyResult {
-    if (statement.effect === iam.Effect.ALLOW && statement.principals.some((p) => p instanceof iam.ServicePrincipal)) {
-      statement.addCondition('StringEquals', { 'aws:SourceAccount': Stack.of(this).account });
-    }
-    return super.addToResourcePolicy(statement);
-  }
-}
-
-/**
- * The training key: aws-cdk-lib's statement for CloudWatch Logs' log delivery
- * (`delivery.logs.amazonaws.com`, added for the state machine's encrypted logs) names this
- * account and its log resources (aws:SourceAccount, aws:SourceArn).
- */
-class ServiceScopedKey extends kms.Key {
-  public override addToResourcePolicy(statement: iam.PolicyStatement, allowNoOp?: boolean): iam.AddToResourcePolicyResult {
-    if (statement.principals.some((p) => p instanceof iam.ServicePrincipal && p.service === 'delivery.logs.amazonaws.com')) {
-      const stack = Stack.of(this);
-      statement.addCondition('StringEquals', { 'aws:SourceAccount': stack.account });
-      statement.addCondition('ArnLike', { 'aws:SourceArn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:*` });
-    }
-    return super.addToResourcePolicy(statement, allowNoOp);
-  }
-}
-
-/** The JSONPath of a field of a "Dataset Version Published" event's `detail`. */
-function datasetVersionPublished(field: keyof DatasetVersionPublishedDetail): string {
-  return `$.detail.${field}`;
 }

@@ -4,12 +4,14 @@
  */
 import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import type { GpuTrainingJobProps } from './gpu-training-job';
 import { TrainingInstanceType } from './instance-type';
+import { MAX_ARCHIVE_LIMIT_BYTES, PUBLISHED_MODEL_KEYS } from './runtime/contract';
 import {
   ChannelDataType, ChannelInputMode, MetricGate, ModelApprovalStatus, TrainingChannel, TrainingMetricDefinition,
 } from './training-options';
+import type { GpuTrainingJobProps } from './training-props';
 import { DATASET_FILES } from '../contract/dataset-version';
+import { CAPTURE_NAME_PATTERN, MONITORING_ROOT } from '../contract/monitoring';
 import { conflictingProps, invalidProp } from '../private/errors';
 
 /** A GpuTrainingJob's props, checked, with the defaults applied. */
@@ -36,6 +38,13 @@ export interface TrainingConfig {
   readonly modelApprovalStatus: ModelApprovalStatus;
   /** Training job names are `<jobNamePrefix>-<MD5 of the execution id>` (63 characters at most). */
   readonly jobNamePrefix: string;
+  /** The ONNX file in the model directory. */
+  readonly modelFileName: string;
+  /** The drift baseline in the model directory. */
+  readonly baselineFileName: string;
+  readonly requireBaseline: boolean;
+  /** The most decompressed bytes the PublishModel task reads from model.tar.gz. */
+  readonly maxArchiveBytes: number;
 }
 
 /** Object keys of a model in the models zone (`m` = the model's name). */
@@ -46,7 +55,14 @@ export const MODEL_KEYS = {
   checkpoints: (m: string) => `${m}/checkpoints/`,
   /** Model records: `<m>/records/<job name>.json`. */
   records: (m: string) => `${m}/records/`,
+  /** Published ONNX files: `<m>/models/<job name>/model.onnx`. */
+  models: PUBLISHED_MODEL_KEYS.models,
 } as const;
+
+/** Names the models zone reserves: `monitoring/` holds captures, baselines and drift reports. */
+const RESERVED_MODEL_NAMES: Record<string, string> = {
+  [MONITORING_ROOT.replace(/\/$/, '')]: 'it is the monitoring folder of the models zone (captures, ground truth, drift baselines and reports)',
+};
 
 /** SageMaker's limit on MaxRuntimeInSeconds: 28 days. */
 const MAX_RUNTIME_SECONDS = 28 * 24 * 3600;
@@ -56,6 +72,8 @@ const CHANNEL_NAME = /^[A-Za-z0-9.\-_]{1,64}$/;
 const DATASET_FILE = /^(?!(.*\/)?\.\.?(\/|$))[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const SAFE_TEXT = /^[^'"\\{}]+$/;
 const ENV_NAME = /^[a-zA-Z_][a-zA-Z0-9_]{0,511}$/;
+const FILE_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,255}$/;
+const MIN_ARCHIVE_BYTES = 1024 * 1024;
 /** Length of `States.Hash(..., 'MD5')` in hex. */
 const HASH_LENGTH = 32;
 
@@ -67,6 +85,9 @@ export function resolveTrainingConfig(scope: IConstruct, props: GpuTrainingJobPr
   const modelName = props.modelName;
   if (Token.isUnresolved(modelName) || !MODEL_NAME.test(modelName)) {
     invalidProp(scope, 'modelName', modelName, 'expected 1 to 40 lower-case letters, digits or "-" (no leading, trailing or double "-"), e.g. "hearing-who-grade"');
+  }
+  if (RESERVED_MODEL_NAMES[modelName]) {
+    invalidProp(scope, 'modelName', modelName, `choose another name: "${modelName}" is reserved, ${RESERVED_MODEL_NAMES[modelName]}`);
   }
   if (props.datasetTrigger && props.datasetPrefix === undefined) {
     // Without it the role could read, and the trigger would match, only datasets/ at the top of the
@@ -139,7 +160,10 @@ export function resolveTrainingConfig(scope: IConstruct, props: GpuTrainingJobPr
   if (props.schedule && (Token.isUnresolved(props.schedule.datasetVersion) || !/^[A-Za-z0-9._-]{1,128}$/.test(props.schedule.datasetVersion))) {
     invalidProp(scope, 'schedule.datasetVersion', props.schedule.datasetVersion, 'expected 1 to 128 letters, digits, ".", "_" or "-"');
   }
+  const publish = resolvePublishOptions(scope, props);
+  checkRetrainOnDrift(scope, props, datasetPrefix);
   return {
+    ...publish,
     modelName,
     datasetPrefix,
     instanceType,
@@ -158,6 +182,46 @@ export function resolveTrainingConfig(scope: IConstruct, props: GpuTrainingJobPr
     modelApprovalStatus: props.modelApprovalStatus ?? ModelApprovalStatus.PENDING_MANUAL_APPROVAL,
     jobNamePrefix: modelName.slice(0, 63 - HASH_LENGTH - 1).replace(/-+$/, ''),
   };
+}
+
+function resolvePublishOptions(scope: IConstruct, props: GpuTrainingJobProps) {
+  const modelFileName = props.modelFileName ?? 'model.onnx';
+  const baselineFileName = props.baselineFileName ?? 'baseline.json';
+  for (const [prop, name] of [['modelFileName', modelFileName], ['baselineFileName', baselineFileName]]) {
+    if (Token.isUnresolved(name) || !FILE_NAME.test(name)) {
+      invalidProp(scope, prop, name, 'expected a file name at the top of the model directory: 1 to 255 letters, digits, ".", "_" or "-" (no "/")');
+    }
+  }
+  if (modelFileName === baselineFileName) {
+    conflictingProps(scope, `modelFileName and baselineFileName are both "${modelFileName}": the model file and the drift baseline are two files.`);
+  }
+  const maxArchiveBytes = props.maxArchiveSize ? props.maxArchiveSize.toBytes() : 2 * 1024 ** 3;
+  const archiveInRange = maxArchiveBytes >= MIN_ARCHIVE_BYTES && maxArchiveBytes <= MAX_ARCHIVE_LIMIT_BYTES;
+  if (Token.isUnresolved(maxArchiveBytes) || !Number.isSafeInteger(maxArchiveBytes) || !archiveInRange) {
+    invalidProp(scope, 'maxArchiveSize', props.maxArchiveSize, 'expected 1 MiB to 5 GiB (the model file is published with one PutObject, whose limit is 5 GiB)');
+  }
+  return { modelFileName, baselineFileName, requireBaseline: props.requireBaseline ?? false, maxArchiveBytes };
+}
+
+function checkRetrainOnDrift(scope: IConstruct, props: GpuTrainingJobProps, datasetPrefix: string) {
+  const retrain = props.retrainOnDrift;
+  if (!retrain) return;
+  if (!props.datasetTrigger) {
+    conflictingProps(scope, 'retrainOnDrift needs datasetTrigger: drift starts a new dataset version of the pipeline, and the dataset trigger trains on it. Add datasetTrigger: {} (and datasetPrefix: pipeline.zonePrefix).');
+  }
+  const zonePrefix = retrain.pipeline.zonePrefix;
+  if (!Token.isUnresolved(zonePrefix) && zonePrefix !== datasetPrefix) {
+    invalidProp(scope, 'retrainOnDrift.pipeline', `a pipeline with zone prefix "${zonePrefix}"`,
+      `expected the pipeline whose dataset versions this job trains on (datasetPrefix "${datasetPrefix}"): its new versions would never start a training`);
+  }
+  const pipelineName = props.datasetTrigger?.pipelineName;
+  if (pipelineName !== undefined && !Token.isUnresolved(retrain.pipeline.pipelineName) && pipelineName !== retrain.pipeline.pipelineName) {
+    invalidProp(scope, 'retrainOnDrift.pipeline', retrain.pipeline.pipelineName,
+      `expected the pipeline datasetTrigger listens to ("${pipelineName}"): the other pipeline's new versions would never start a training`);
+  }
+  if (retrain.captureName !== undefined && (Token.isUnresolved(retrain.captureName) || !CAPTURE_NAME_PATTERN.test(retrain.captureName))) {
+    invalidProp(scope, 'retrainOnDrift.captureName', retrain.captureName, 'expected an endpoint\'s capture name: 1 to 64 letters, digits, ".", "_" or "-"');
+  }
 }
 
 function seconds(scope: IConstruct, prop: string, duration: Duration, min: number, max: number, expected: string): number {

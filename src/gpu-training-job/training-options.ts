@@ -1,4 +1,5 @@
 import * as events from 'aws-cdk-lib/aws-events';
+import type { LabelingPipeline } from '../labeling-pipeline/labeling-pipeline';
 
 /**
  * How a metric is compared with a gate's threshold.
@@ -141,4 +142,37 @@ export interface TrainingSchedule {
   readonly schedule: events.Schedule;
   /** The dataset version to train on (under the training job's `datasetPrefix`). */
   readonly datasetVersion: string;
+}
+
+/**
+ * Retrain when a ModelMonitor reports drift (the event `cdk-secure-mlops.model-monitor` /
+ * `Model Drift Detected`).
+ *
+ * Retraining goes through a new dataset version: the rule starts the pipeline's dataset state
+ * machine, which builds a version from the newest labelled records (the production data that
+ * drifted, once labelled), and the job's `datasetTrigger` trains on it when it is published.
+ * Retraining on the dataset version the drifted model was trained on would reproduce that model:
+ * drift means the data moved, so the data must move too. A version the quality gates block trains
+ * nothing.
+ */
+export interface RetrainOnDrift {
+  /**
+   * The labeling pipeline whose dataset versions this job trains on (its `zonePrefix` must be the
+   * job's `datasetPrefix`); its `datasetStateMachine` is started on drift.
+   */
+  readonly pipeline: LabelingPipeline;
+
+  /**
+   * The bus the ModelMonitor puts "Model Drift Detected" on.
+   *
+   * @default - the training job's `eventBus`
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * Only drift of this endpoint (`detail.endpoint`, the endpoint's capture name).
+   *
+   * @default - drift of any endpoint on the bus
+   */
+  readonly captureName?: string;
 }

@@ -3,7 +3,7 @@
  *
  *   ValidateInput → PrepareJob → MatchDatasetLocation → ReadDatasetCard → CheckDatasetCard
  *     → Train → HasMetrics → (ReadMetrics | NoMetrics)
- *     → [SelectGateMetrics → Gate0 … GateN] → RegisterModel → WriteModelRecord
+ *     → [SelectGateMetrics → Gate0 … GateN] → PublishModel → RegisterModel → WriteModelRecord
  *     → PublishModelTrained → ModelTrained
  *   a failed gate: PublishModelRejected → ModelRejected
  *   invalid input (RejectInput), a dataset version whose card is absent or not published
@@ -20,6 +20,7 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -49,6 +50,8 @@ export interface TrainingStatesOptions {
   readonly vpcConfig?: Record<string, unknown>;
   /** The bus for the job's events. */
   readonly eventBus: events.IEventBus;
+  /** The PublishModel task's function. */
+  readonly publishModel: lambda.IFunction;
 }
 
 /** An event's `detail` as a state's input: every field of the contract's type, as JSONPath or value. */
@@ -68,6 +71,11 @@ const TRANSIENT_SAGEMAKER = [
   ...TRANSIENT_COMMON,
 ];
 const TRANSIENT_S3 = ['S3.S3Exception', 'S3.SdkClientException', 'S3.InternalErrorException', ...TRANSIENT_COMMON];
+/** The function's own transient failures: S3 throttling and faults after the SDK's retries, Lambda throttling. */
+const TRANSIENT_PUBLISH = [
+  'Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException', 'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', ...TRANSIENT_COMMON,
+];
 const TRANSIENT_EVENTS = [
   'EventBridge.AmazonEventBridgeException',
   'EventBridge.EventBridgeException',
@@ -107,7 +115,7 @@ export function buildTrainingStates(states: Construct, o: TrainingStatesOptions)
     modelArtifact: sfn.JsonPath.stringAt('$.training.ModelArtifacts.S3ModelArtifacts'),
     metrics: sfn.JsonPath.listAt('$.metrics.all'),
   };
-  const register = registration(states, o, jobDetail, onError);
+  const register = publishModel(states, o, onError).next(registration(states, o, jobDetail, onError));
 
   // Gates, one Choice each: a metric that is not a number (the sentinel) fails the gate.
   let gateEntry: sfn.IChainable = register;
@@ -333,6 +341,36 @@ function finalMetrics(states: Construct, gates: MetricGate[]) {
   return { selectGateMetrics, readMetrics, noMetrics, hasMetrics };
 }
 
+/**
+ * PublishModel: the function publishes the ONNX file and the baseline out of the job's
+ * model.tar.gz (`$.published`: keys, SHA-256 and size). Lambda's service errors and the function's
+ * transient S3 failures are retried; its named errors (a bad archive) are not: the same archive
+ * fails the same way.
+ */
+function publishModel(states: Construct, o: TrainingStatesOptions, onError: (state: Catchable) => unknown): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(states, 'PublishModel', {
+    comment: 'Publish the ONNX file and the drift baseline out of model.tar.gz',
+    lambdaFunction: o.publishModel,
+    // One bounded retry with jitter (below) instead of aws-cdk-lib's six attempts without.
+    retryOnServiceExceptions: false,
+    payload: sfn.TaskInput.fromObject({
+      modelArtifact: sfn.JsonPath.stringAt('$.training.ModelArtifacts.S3ModelArtifacts'),
+      trainingJobName: sfn.JsonPath.stringAt('$.trainingJobName'),
+    }),
+    resultSelector: {
+      modelSha256: sfn.JsonPath.stringAt('$.Payload.modelSha256'),
+      modelKey: sfn.JsonPath.stringAt('$.Payload.modelKey'),
+      baselineKey: sfn.JsonPath.stringAt('$.Payload.baselineKey'),
+      model: sfn.JsonPath.objectAt('$.Payload.model'),
+      baseline: sfn.JsonPath.objectAt('$.Payload.baseline'),
+    },
+    resultPath: '$.published',
+  });
+  retry(task, TRANSIENT_PUBLISH, 5);
+  onError(task);
+  return task;
+}
+
 /** RegisterModel → WriteModelRecord → PublishModelTrained → ModelTrained; returns RegisterModel. */
 function registration(
   states: Construct,
@@ -389,6 +427,11 @@ function registration(
         instanceCount: c.instanceCount,
         hyperparameters: c.hyperparameters,
         gates: gateDetails(c.gates),
+        // The published ONNX file and its baseline (`model` is the model's name in the events, `modelName` here).
+        modelName: c.modelName,
+        model: sfn.JsonPath.objectAt('$.published.model'),
+        modelSha256: sfn.JsonPath.stringAt('$.published.modelSha256'),
+        baseline: sfn.JsonPath.objectAt('$.published.baseline'),
         execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
         recordedAt: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
       },
@@ -402,6 +445,9 @@ function registration(
     ...jobDetail,
     modelPackageArn: sfn.JsonPath.stringAt('$.registration.modelPackageArn'),
     modelRecord: recordUri,
+    modelSha256: sfn.JsonPath.stringAt('$.published.modelSha256'),
+    modelKey: sfn.JsonPath.stringAt('$.published.modelKey'),
+    baselineKey: sfn.JsonPath.stringAt('$.published.baselineKey'),
   };
   const publishTrained = putEvent(states, 'PublishModelTrained', o.eventBus, TRAINING_DETAIL_TYPE.modelTrained, detail);
   onError(publishTrained);

@@ -12,7 +12,9 @@ import { awsError, localSfn, LocalSfn, startLocalExecution, TaskHandler } from '
 // A short id: the interpreter's own MD5 (States.Hash) is wrong for inputs of 56 bytes or more (its
 // padding), which real execution ARNs are; Step Functions computes a correct MD5.
 const EXECUTION_ID = 'execution:Training:run-1';
-const TASKS = ['ReadDatasetCard', 'Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'PublishModelRejected', 'PublishTrainingFailed'] as const;
+const TASKS = [
+  'ReadDatasetCard', 'Train', 'PublishModel', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'PublishModelRejected', 'PublishTrainingFailed',
+] as const;
 type TaskName = typeof TASKS[number];
 
 const { StateMachine, ExecutionError } = localSfn;
@@ -31,6 +33,27 @@ const INPUT = { datasetVersion: 'hearing-v12', location: LOCATION };
 const JOB_NAME = `hearing-who-grade-${createHash('md5').update(EXECUTION_ID).digest('hex')}`;
 const ARTIFACT = `s3://${models}/hearing-who-grade/training-jobs/${JOB_NAME}/output/model.tar.gz`;
 const PACKAGE_ARN = 'arn:aws:sagemaker:eu-central-1:111111111111:model-package/hearing-who-grade/3';
+const MODEL_SHA = 'ab'.repeat(32);
+const MODEL_KEY = `hearing-who-grade/models/${JOB_NAME}/model.onnx`;
+const BASELINE_KEY = `monitoring/baselines/${MODEL_SHA}.json`;
+const BASELINE_SHA = 'cd'.repeat(32);
+
+/** What the PublishModel function returns (the Lambda integration wraps it in Payload). */
+function published(withBaseline = true) {
+  const baseline = withBaseline ? { key: BASELINE_KEY, sha256: BASELINE_SHA } : null;
+  return {
+    StatusCode: 200,
+    Payload: {
+      modelSha256: MODEL_SHA,
+      modelKey: MODEL_KEY,
+      modelBytes: 7476,
+      baselineKey: baseline?.key ?? null,
+      baselineSha256: baseline?.sha256 ?? null,
+      model: { key: MODEL_KEY, sha256: MODEL_SHA, bytes: 7476 },
+      baseline,
+    },
+  };
+}
 
 function trainingResult(metrics?: Array<{ MetricName: string; Value: number }>) {
   return {
@@ -72,6 +95,7 @@ async function run(handlers: Partial<Record<TaskName, TaskHandler>>, input: unkn
   const defaults: Record<TaskName, TaskHandler> = {
     ReadDatasetCard: () => cardObject(PUBLISHED_CARD),
     Train: () => trainingResult(GOOD_METRICS),
+    PublishModel: () => published(),
     RegisterModel: () => ({ ModelPackageArn: PACKAGE_ARN }),
     WriteModelRecord: () => ({ ETag: '"abc"' }),
     PublishModelTrained: () => ({ Entries: [{ EventId: '1' }], FailedEntryCount: 0 }),
@@ -129,7 +153,8 @@ describe('success', () => {
     expect(put).toMatchObject({ Bucket: models, Key: `hearing-who-grade/records/${JOB_NAME}.json`, ContentType: 'application/json' });
     expect(put.Body).toMatchObject({
       schemaVersion: '1',
-      model: 'hearing-who-grade',
+      modelName: 'hearing-who-grade',
+      modelSha256: MODEL_SHA,
       datasetVersion: 'hearing-v12',
       modelArtifact: ARTIFACT,
       modelPackageArn: PACKAGE_ARN,
@@ -138,6 +163,13 @@ describe('success', () => {
       execution: EXECUTION_ID,
     });
     expect(put.Body.metrics.map((m: any) => [m.MetricName, m.Value])).toEqual([['validation:accuracy', 0.94], ['validation:loss', 0.31]]);
+    expect(put.Body.model).toEqual({ key: MODEL_KEY, sha256: MODEL_SHA, bytes: 7476 });
+    expect(put.Body.baseline).toEqual({ key: BASELINE_KEY, sha256: BASELINE_SHA });
+  });
+
+  test('publishes the model out of the job\'s archive after the gates, before it is registered', () => {
+    expect(r.calls.PublishModel).toHaveLength(1);
+    expect(r.calls.PublishModel[0].Payload).toEqual({ modelArtifact: ARTIFACT, trainingJobName: JOB_NAME });
   });
 
   test('puts "Model Trained" with the artifact, the package, the record and the metrics', () => {
@@ -153,12 +185,15 @@ describe('success', () => {
       modelArtifact: ARTIFACT,
       modelPackageArn: PACKAGE_ARN,
       modelRecord: `s3://${models}/hearing-who-grade/records/${JOB_NAME}.json`,
+      modelSha256: MODEL_SHA,
+      modelKey: MODEL_KEY,
+      baselineKey: BASELINE_KEY,
     });
     expect(r.calls.PublishModelRejected).toHaveLength(0);
     expect(r.calls.PublishTrainingFailed).toHaveLength(0);
     expect(entered(r)).toEqual([
       'ValidateInput', 'PrepareJob', 'MatchDatasetLocation', 'ReadDatasetCard', 'CheckDatasetCard',
-      'Train', 'HasMetrics', 'ReadMetrics', 'SelectGateMetrics', 'Gate0', 'Gate1', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'ModelTrained',
+      'Train', 'HasMetrics', 'ReadMetrics', 'SelectGateMetrics', 'Gate0', 'Gate1', 'PublishModel', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained', 'ModelTrained',
     ]);
   });
 
@@ -341,6 +376,7 @@ describe('gate rejection', () => {
   ])('%s: "Model Rejected", nothing registered, the execution succeeds', async (_name, metrics) => {
     const r = await run({ Train: () => trainingResult(metrics) });
     expect(r.error).toBeUndefined();
+    expect(r.calls.PublishModel).toHaveLength(0);
     expect(r.calls.RegisterModel).toHaveLength(0);
     expect(r.calls.WriteModelRecord).toHaveLength(0);
     expect(r.calls.PublishModelTrained).toHaveLength(0);
@@ -373,6 +409,7 @@ test('without gates every trained model is registered', async () => {
       taskResourceLocalHandlers: {
         ReadDatasetCard: handler('ReadDatasetCard', cardObject(PUBLISHED_CARD)),
         Train: handler('Train', trainingResult()),
+        PublishModel: handler('PublishModel', published(false)),
         RegisterModel: handler('RegisterModel', { ModelPackageArn: PACKAGE_ARN }),
         WriteModelRecord: handler('WriteModelRecord', {}),
         PublishModelTrained: handler('PublishModelTrained', {}),
@@ -381,5 +418,45 @@ test('without gates every trained model is registered', async () => {
     context: CONTEXT(INPUT),
   });
   await execution.result;
-  expect(seen).toEqual(['ReadDatasetCard', 'Train', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained']);
+  expect(seen).toEqual(['ReadDatasetCard', 'Train', 'PublishModel', 'RegisterModel', 'WriteModelRecord', 'PublishModelTrained']);
+});
+
+describe('publishing the model', () => {
+  test.each([
+    ['ModelFileMissing', 'the model archive of the job holds no model.onnx'],
+    ['BaselineModelMismatch', 'baseline.json in the model archive describes another model'],
+    ['InvalidModelArchive', 'the model archive is not a gzip-compressed tar archive'],
+  ])('%s: nothing registered, "Training Failed" with the error, the cause recorded', async (error, cause) => {
+    const r = await run({ PublishModel: () => { throw awsError(error, cause); } });
+    expect(r.calls.PublishModel).toHaveLength(1);
+    expect(r.calls.RegisterModel).toHaveLength(0);
+    expect(r.calls.WriteModelRecord).toHaveLength(0);
+    expect(r.calls.PublishModelTrained).toHaveLength(0);
+    expect(detailOf(r.calls.PublishTrainingFailed[0])).toEqual({ model: 'hearing-who-grade', execution: EXECUTION_ID, error });
+    const failed = r.events.find((e) => e.type === 'ExecutionFailed');
+    expect(failed).toMatchObject({ Error: error });
+    expect(String(failed.Cause)).toContain(cause);
+  });
+
+  test('transient failures (Lambda throttling, S3 SlowDown) are retried to success', async () => {
+    let calls = 0;
+    const r = await run({
+      PublishModel: () => {
+        calls++;
+        if (calls === 1) throw awsError('Lambda.TooManyRequestsException', 'Rate exceeded');
+        if (calls === 2) throw awsError('SlowDown', 'Please reduce your request rate.');
+        return published();
+      },
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.calls.PublishModel).toHaveLength(3);
+    expect(r.calls.RegisterModel).toHaveLength(1);
+  });
+
+  test('a model without a baseline: the record and the event say null', async () => {
+    const r = await run({ PublishModel: () => published(false) });
+    expect(r.calls.WriteModelRecord[0].Body.baseline).toBeNull();
+    expect(r.calls.WriteModelRecord[0].Body.model).toEqual({ key: MODEL_KEY, sha256: MODEL_SHA, bytes: 7476 });
+    expect(detailOf(r.calls.PublishModelTrained[0])).toMatchObject({ modelSha256: MODEL_SHA, modelKey: MODEL_KEY, baselineKey: null });
+  });
 });
