@@ -9,6 +9,7 @@ import {
   assetEnv, captureOutput, emfRecords, EXPECTED, expectKnownRefusal, expectNoLeak, HANDLER, HEARING_REFUSAL_VOCABULARY, HandlerModule,
   loadHandler, logRecords, METADATA, MODEL_PATH, predictEvent, setEnv,
 } from './fixture';
+import { UUID_V7_PATTERN } from '../../src/serverless-model-endpoint/runtime/inference-id';
 
 /**
  * The handler module as Lambda loads it (module scope runs once), configured through its
@@ -61,7 +62,10 @@ describe('with the reference model as asset', () => {
   test('a batch gets 200 with PyTorch\'s outputs, the classes and the model version in body and header', async () => {
     const { res, body, lines } = await invoke(JSON.stringify({ inputs: EXPECTED.inputs }));
     expect(res.statusCode).toBe(200);
-    expect(res.headers).toEqual({ 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Model-Version': METADATA.version });
+    expect(res.headers).toEqual({
+      'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Model-Version': METADATA.version, 'X-Inference-Id': body.inferenceId,
+    });
+    expect(body.inferenceId).toMatch(UUID_V7_PATTERN);
     expect(body.modelVersion).toBe(METADATA.version);
     expect(body.classNames).toEqual(METADATA.classNames);
     expectClose(body.outputs.logits.flat(), EXPECTED.outputs.logits.flat());
@@ -94,6 +98,7 @@ describe('with the reference model as asset', () => {
     const { res, body, lines } = await invoke(text);
     expect(res.statusCode).toBe(status);
     expect(res.headers!['X-Model-Version']).toBe(METADATA.version);
+    expect(res.headers!['X-Inference-Id']).toBeUndefined(); // an id names a prediction
     expect(body).toEqual({ message, code, modelVersion: METADATA.version });
     const [log] = logRecords(lines);
     expect(log).toMatchObject({ level: 'INFO', message: 'request refused', code, statusCode: status });
@@ -105,7 +110,7 @@ describe('with the reference model as asset', () => {
     const event = (origin: string) => ({ ...predictEvent(''), headers: { origin } });
     const allowed = await captureOutput(() => mod.handler(event('https://app.example.com'), CONTEXT));
     expect(allowed.result.headers).toMatchObject({
-      'Access-Control-Allow-Origin': 'https://app.example.com', 'Access-Control-Expose-Headers': 'X-Model-Version', 'Vary': 'Origin',
+      'Access-Control-Allow-Origin': 'https://app.example.com', 'Access-Control-Expose-Headers': 'X-Model-Version, X-Inference-Id', 'Vary': 'Origin',
     });
     const other = await captureOutput(() => mod.handler(event('https://evil.example.com'), CONTEXT));
     expect(other.result.headers!['Access-Control-Allow-Origin']).toBeUndefined();

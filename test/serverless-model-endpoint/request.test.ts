@@ -67,6 +67,13 @@ describe('parsePredictRequest', () => {
     const parsed = parsePredictRequest(body({ features: row(0.25) }), specs, LIMITS);
     expect(parsed.batchSize).toBe(1);
     expect(parsed.feeds.features.dims).toEqual([1, 12]);
+    // the captured inputs are in batch form too: a list of one example, the request's own values
+    expect(parsed.inputs).toEqual({ features: [row(0.25)] });
+  });
+
+  test('the validated inputs (for the capture) are the request\'s values as sent, keyed by input', () => {
+    const rows = [row(0.1), row(1e-7)];
+    expect(parsePredictRequest(body({ features: rows }), specs, LIMITS).inputs).toEqual({ features: rows });
   });
 
   test('a model without a batch axis takes exactly its shape; integer, 64-bit and bool types', () => {
@@ -87,6 +94,8 @@ describe('parsePredictRequest', () => {
     expect(parsed.feeds.mask.data).toEqual(new Uint8Array([1, 0, 1, 0, 0, 1]));
     expect(parsed.feeds.scale).toEqual({ type: 'uint8', data: new Uint8Array([255]), dims: [] });
     expect(parsed.feeds.bias.data).toEqual(new Float64Array([1e300]));
+    // without a batch axis the inputs are captured exactly as sent
+    expect(parsed.inputs).toEqual({ ids: [[1, 2, Number.MAX_SAFE_INTEGER], [-4, 0, 6]], mask: [[true, false, true], [false, false, true]], scale: 255, bias: [1e300] });
   });
 
   test('dynamic axes with the same symbol must agree across inputs', () => {

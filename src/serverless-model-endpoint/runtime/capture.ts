@@ -74,7 +74,8 @@ export function captureLine(endpoint: string, subject: CaptureSubject): string {
 export function createCapture(options: CaptureOptions): (subject: CaptureSubject) => CaptureOutcome {
   const { endpoint, maxBytes } = options;
   const threshold = options.percent / 100;
-  const random = options.random ?? Math.random;
+  // (looked up per call, not captured: Math.random may be replaced, as tests do)
+  const random = options.random ?? (() => Math.random());
   const write = options.write ?? ((line: string) => {
     process.stdout.write(line);
   });
