@@ -95,7 +95,9 @@ describe('parsePredictRequest', () => {
     expect(parsed.feeds.scale).toEqual({ type: 'uint8', data: new Uint8Array([255]), dims: [] });
     expect(parsed.feeds.bias.data).toEqual(new Float64Array([1e300]));
     // without a batch axis the inputs are captured exactly as sent
-    expect(parsed.inputs).toEqual({ ids: [[1, 2, Number.MAX_SAFE_INTEGER], [-4, 0, 6]], mask: [[true, false, true], [false, false, true]], scale: 255, bias: [1e300] });
+    expect(parsed.inputs).toEqual({
+      ids: [[1, 2, Number.MAX_SAFE_INTEGER], [-4, 0, 6]], mask: [[true, false, true], [false, false, true]], scale: 255, bias: [1e300],
+    });
   });
 
   test('dynamic axes with the same symbol must agree across inputs', () => {
