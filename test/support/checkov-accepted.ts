@@ -36,6 +36,51 @@ export interface CheckovAcceptance {
  */
 export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
   {
+    id: 'CKV_AWS_116',
+    path: '**/PublishModel/Resource',
+    reason: 'The GpuTrainingJob\'s PublishModel function is invoked synchronously by the training state machine (Retry and Catch); a dead-letter queue only applies to asynchronous invocations. A failure ends the execution with a "Training Failed" event and the failure alarm.',
+  },
+  {
+    id: 'CKV_AWS_117',
+    path: '**/PublishModel/Resource',
+    reason: 'The GpuTrainingJob\'s PublishModel function runs outside a VPC unless the job\'s vpc prop is set (then it runs in the training VPC): it calls only S3 over TLS with IAM, and a VPC would need an S3 endpoint.',
+  },
+  {
+    id: 'CKV_AWS_115',
+    path: '**/PublishModel/Resource',
+    reason: 'The GpuTrainingJob\'s PublishModel function runs once per trained model that passed the gates (after a GPU training job); reserving concurrency would take from the account\'s pool (10 by default) for a function that runs a few times a day at most.',
+  },
+  {
+    id: 'CKV_AWS_173',
+    path: '**/PublishModel/Resource',
+    reason: 'The PublishModel function\'s environment holds configuration only (the models bucket name, the lake key ARN, the model name, file names and a size limit), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
+  },
+  {
+    id: 'CKV_AWS_111',
+    path: '**/PublishModelRole/DefaultPolicy/Resource',
+    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the function\'s S3 writes are scoped to its model\'s published models and the baselines folder.',
+  },
+  {
+    id: 'CKV_AWS_117',
+    path: '**/DriftJob/Resource',
+    reason: 'The ModelMonitor drift job runs outside a VPC by default: it calls only S3 and EventBridge over TLS with IAM, and a VPC would need an endpoint for each; the vpc prop opts in where policy requires it.',
+  },
+  {
+    id: 'CKV_AWS_115',
+    path: '**/DriftJob/Resource',
+    reason: 'Reserved concurrency of the ModelMonitor drift job is opt-in (reservedConcurrency): it runs once per schedule, and accounts with the default quota of 10 cannot reserve any.',
+  },
+  {
+    id: 'CKV_AWS_173',
+    path: '**/DriftJob/Resource',
+    reason: 'The drift job\'s environment holds configuration only (the models bucket name, the lake key ARN, the bus name, the service name), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
+  },
+  {
+    id: 'CKV_AWS_111',
+    path: '**/DriftJobRole/DefaultPolicy/Resource',
+    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the drift job\'s S3 writes are scoped to its reports prefix, its events to one bus, source and detail type.',
+  },
+  {
     id: 'CKV_AWS_7',
     path: '**/Lake/PseudonymizationKey/Resource',
     reason: 'KMS cannot rotate HMAC keys automatically, and rotating the pseudonymization key would change every pseudonym and break the linkage of a subject\'s records; the symmetric data key rotates yearly.',

@@ -201,11 +201,15 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
       return m;
     };
     const loadBaseline = async (m: ModelState) => {
+      // Listed first: a GetObject of a missing key is a 403, not a 404, for a role that may list
+      // only some prefixes, and any other failure must fail the run, not pass for a missing baseline.
+      const key = MONITORING_KEYS.baseline(m.sha);
+      if (!(await listObjects(s3, bucket, key)).some((o) => o.key === key)) return; // status stays missing-baseline
       let text: string;
       try {
-        text = await readWhole(s3, bucket, MONITORING_KEYS.baseline(m.sha));
+        text = await readWhole(s3, bucket, key);
       } catch (err) {
-        if (isMissing(err)) return; // status stays missing-baseline
+        if (isMissing(err)) return; // deleted since the listing
         throw err;
       }
       let baseline: DriftBaseline;

@@ -1,0 +1,2 @@
+export * from './model-monitor';
+export * from './monitor-options';
