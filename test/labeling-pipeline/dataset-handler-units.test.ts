@@ -174,11 +174,28 @@ describe('faults an emulator does not produce', () => {
   const fail = (name: string, status: number) => Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
   const quiet = { log: () => undefined, writeMetrics: () => undefined, now: () => NOW };
 
-  test('every PutObject is conditional (If-None-Match: *) and SSE-KMS with the data key; the report first, the card last', async () => {
+  test('every PutObject is conditional (If-None-Match: *) and SSE-KMS with the data key; the report first, the lineage before the card, the card last', async () => {
     const { s3, puts } = s3Stub(() => ({}));
     await createDatasetHandler({ s3, ddb, env: ENV, config: CONFIG, ...quiet })({ datasetVersion: 'v1' });
-    expect(puts.map((p) => p.Key)).toEqual(['quality-report.json', 'train.manifest', 'validation.manifest', 'test.manifest', 'dataset-card.json'].map((f) => `hearing/datasets/v1/${f}`));
+    const keys = puts.map((p) => p.Key);
+    const version = (f: string) => `hearing/datasets/v1/${f}`;
+    expect(keys.slice(0, 4)).toEqual(['quality-report.json', 'train.manifest', 'validation.manifest', 'test.manifest'].map(version));
+    expect(keys[keys.length - 1]).toBe(version('dataset-card.json'));
+    // Between them: the lineage index objects, the event last of the lineage (src/lineage/runtime/writer.ts).
+    const lineage = keys.slice(4, -1);
+    expect(lineage.every((k) => k.startsWith('lineage/'))).toBe(true);
+    expect(lineage[lineage.length - 1]).toMatch(/^lineage\/events\/date=\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}-COMPLETE\.json$/);
+    expect(lineage.some((k) => k.startsWith('lineage/index/subject='))).toBe(true);
     for (const p of puts) expect(p).toMatchObject({ Bucket: 'curated', IfNoneMatch: '*', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: ENV.DATA_KEY_ARN });
+  });
+
+  test('a failed lineage write fails the run before the card: no version is complete without its lineage', async () => {
+    const { s3, puts } = s3Stub((input) => {
+      if (String(input.Key).startsWith('lineage/events/')) throw fail('SlowDown', 503);
+      return {};
+    });
+    await expect(createDatasetHandler({ s3, ddb, env: ENV, config: CONFIG, ...quiet })({ datasetVersion: 'v1' })).rejects.toMatchObject({ name: 'SlowDown' });
+    expect(puts.map((p) => p.Key)).not.toContain('hearing/datasets/v1/dataset-card.json');
   });
 
   test('a 409 ConditionalRequestConflict (a concurrent writer of the same name) is DatasetVersionExists', async () => {

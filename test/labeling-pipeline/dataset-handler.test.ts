@@ -21,6 +21,7 @@ import {
 import { CLEANING, fakeMac, hearingConfig, LABELING, NOW } from './hearing';
 import { METRIC_DEFINITIONS, syntheticAudiograms, TRAIN_SCRIPT } from '../../examples/training/hearing-dataset';
 import { runLocalTraining } from '../../examples/training/local-training';
+import { LINEAGE_FACETS, LINEAGE_KEYS, LineageSourceRecord } from '../../src/contract/lineage';
 import {
   CONFIG_FILE, DATASET_FILES, DatasetTaskResult, KEYS, LEDGER, PipelineConfig, RecordItem, SourceItem,
 } from '../../src/labeling-pipeline/runtime/contract';
@@ -28,6 +29,9 @@ import { createDatasetHandler, DatasetEnv, DATASET_ENV } from '../../src/labelin
 import { compileCleaner } from '../../src/labeling-pipeline/runtime/logic/cleaning';
 import { DatasetCard, QualityReport, readManifest, Split, SPLITS } from '../../src/labeling-pipeline/runtime/logic/dataset';
 import { compileLabelTask, compileRulesLabeler, LabelRecord } from '../../src/labeling-pipeline/runtime/logic/labeling';
+import { RunEvent } from '../../src/lineage/runtime/events';
+import { subjectFootprint } from '../../src/lineage/runtime/query';
+import { expectValidRunEvent } from '../lineage/openlineage-schema';
 import { expectAssetLoads } from '../support/assets';
 import { REPO_ROOT, useLocalAws } from '../support/local-aws';
 
@@ -265,6 +269,21 @@ beforeAll(async () => {
   buildMs = Date.now() - t0;
 }, 180_000);
 
+/** The lineage event the handler wrote for a version, and its source records (inline or from the records object). */
+async function lineageOf(datasetVersion: string): Promise<{ event: RunEvent; records: LineageSourceRecord[] }> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: env.CURATED_BUCKET, Prefix: LINEAGE_KEYS.eventsRoot }));
+  const events: RunEvent[] = [];
+  for (const o of listed.Contents ?? []) {
+    events.push(JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: env.CURATED_BUCKET, Key: o.Key! }))).Body!.transformToString()));
+  }
+  const mine = events.filter((e) => e.outputs[0]?.name === `hearing/datasets/${datasetVersion}`);
+  expect(mine).toHaveLength(1);
+  const facet = mine[0].inputs[0].inputFacets![LINEAGE_FACETS.sourceRecords] as { records?: LineageSourceRecord[]; recordsKey?: string };
+  const read = async (key: string) => (await s3.send(new GetObjectCommand({ Bucket: env.CURATED_BUCKET, Key: key }))).Body!.transformToString();
+  const records = facet.records ?? (await read(facet.recordsKey!)).trim().split('\n').map((l) => JSON.parse(l) as LineageSourceRecord);
+  return { event: mine[0], records };
+}
+
 afterAll(() => {
   const phases = logs.find((l) => l.fields.datasetVersion === 'hearing-v1')?.fields.phaseMs;
   // eslint-disable-next-line no-console
@@ -342,6 +361,31 @@ describe('dataset version from the ledger (inline sources)', () => {
     }
   });
 
+  test('its lineage: one OpenLineage 2-0-2 event whose source records are exactly the manifest lines (ids, subjects, clean and raw objects, versions)', async () => {
+    const { event, records } = await lineageOf('hearing-v1');
+    expectValidRunEvent(event);
+    expect(event).toMatchObject({
+      eventType: 'COMPLETE',
+      job: { name: `labeling-pipeline.${CONFIG.pipelineName}.dataset-version` },
+      inputs: [{ namespace: `s3://${env.CLEAN_BUCKET}`, name: 'hearing/records' }],
+      outputs: [{ namespace: `s3://${env.CURATED_BUCKET}`, name: 'hearing/datasets/hearing-v1', outputFacets: { [LINEAGE_FACETS.datasetVersion]: { published: true } } }],
+    });
+    expect(records.map((r) => r.recordId).sort()).toEqual([...seeded.labelled.keys()].sort());
+    for (const r of records) {
+      expect(r.subject).toBe(seeded.subjects.get(r.recordId));
+      expect(r.cleanRef).toBe(`s3://${env.CLEAN_BUCKET}/${KEYS.cleanRecord(ZONE_PREFIX, r.recordId)}`);
+      expect(r.source).toMatch(/^s3:\/\//);
+      expect(r.sourceVersionId).toBe('v1');
+    }
+  });
+
+  test('a subject\'s footprint finds exactly their records in the version (the subject index the handler wrote)', async () => {
+    const subject = seeded.subjects.get([...seeded.labelled.keys()][0])!;
+    const f = await subjectFootprint({ s3, lineageBucket: env.CURATED_BUCKET, capturesBucket: env.CURATED_BUCKET }, subject);
+    const theirs = [...seeded.labelled.keys()].filter((id) => seeded.subjects.get(id) === subject).sort();
+    expect(f.datasetVersions.find((d) => d.datasetVersion === 'hearing-v1')!.recordIds.sort()).toEqual(theirs);
+  });
+
   test('logs carry counts and ids, never a record value', () => {
     const line = JSON.stringify(logs.find((l) => l.fields.datasetVersion === 'hearing-v1'));
     expect(line).toContain('"manifestSource":"inline"');
@@ -390,6 +434,13 @@ describe('gates, references, pagination, failures', () => {
     expect(v.report.gates.filter((g) => !g.passed).map((g) => g.id)).toEqual(['minRecords', 'maxQuarantineRate']);
     expect(v.card.counts.total).toBe(first.counts.total);
     expect(logs.find((l) => l.fields.datasetVersion === 'hearing-blocked')?.message).toBe('dataset version blocked');
+  });
+
+  test('a blocked version has its lineage too (published: false): its manifests hold the data all the same', async () => {
+    const { event, records } = await lineageOf('hearing-blocked');
+    expectValidRunEvent(event);
+    expect(event.outputs[0].outputFacets![LINEAGE_FACETS.datasetVersion]).toMatchObject({ published: false, datasetVersion: 'hearing-blocked' });
+    expect(records.map((r) => r.recordId).sort()).toEqual([...seeded.labelled.keys()].sort());
   });
 
   test('manifestSource ref: lines carry source-ref = the clean record\'s URI; the same split and counts', async () => {
@@ -485,6 +536,7 @@ describe('the bundled asset', () => {
       expect(r).toMatchObject({ publish: true, counts: first.counts });
       const listed = await s3.send(new ListObjectsV2Command({ Bucket: env.CURATED_BUCKET, Prefix: 'hearing/datasets/hearing-asset/' }));
       expect(listed.KeyCount).toBe(5);
+      expectValidRunEvent((await lineageOf('hearing-asset')).event); // the bundle writes lineage too
     } finally {
       for (const [k, v] of Object.entries(saved)) {
         if (v === undefined) delete process.env[k];
