@@ -6,23 +6,28 @@
  *   raw zone "Object Created" ──► LabelingPipeline (clean, pseudonymize, WHO-grade rules, review)
  *   "Dataset Version Published" ──► GpuTrainingJob (SageMaker, gated, registered)
  *   model ──► ServerlessModelEndpoint (POST /predict)
- * One REST API with one Cognito authorizer serves the client: upload, predict and review. The
- * authorizer only proves a token of the user pool; the review routes also require the `reviewers`
+ * One user pool signs everyone in. The client's REST API serves upload and predict; the review
+ * routes have a REST API of their own whose CORS allows exactly the review console's origin
+ * (ReviewConsole: the reviewers' web console on CloudFront, sign-in with the same pool). The
+ * authorizers only prove a token of the pool; the review routes also require the `reviewers`
  * group (checked by the review handler), so patients, who upload, can never review.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { buildViews } from './console/build-views';
 import { hearingLabelingProps } from './labeling-props';
 import {
-  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, SecureDataLake,
+  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, ReviewConsole, SecureDataLake,
   SecureUploadApi, ServerlessModelEndpoint, TrainingImage, TrainingInstanceType,
 } from '../../src';
 
@@ -43,6 +48,24 @@ export const MIN_VALIDATION_ACCURACY = 0.8;
 export interface ReferenceAppStackProps extends StackProps {
   /** Origins of the web client. @default ['https://hearing-test.example.com'] */
   readonly allowedOrigins?: string[];
+  /** Domain name of the review console. @default 'review.hearing-test.example.com' */
+  readonly reviewConsoleDomainName?: string;
+  /**
+   * ARN of the review console's TLS certificate (us-east-1, for CloudFront).
+   * @default - a placeholder ARN in the stack's account: set a real certificate to deploy
+   */
+  readonly reviewConsoleCertificateArn?: string;
+  /** Prefix of the console's Cognito sign-in domain. @default 'hearing-review-<account>' */
+  readonly reviewConsoleCognitoDomainPrefix?: string;
+}
+
+/** The review console's views (the audiogram), bundled once per process at synth. */
+let referenceViewsDir: string | undefined;
+function referenceViews(): { dir: string; views: Array<{ name: string; module: string }> } {
+  const dir = referenceViewsDir ?? path.join(os.tmpdir(), `reference-app-console-views-${process.pid}`);
+  const views = buildViews(dir);
+  referenceViewsDir = dir;
+  return { dir, views };
 }
 
 /** The reference app stack. */
@@ -54,10 +77,12 @@ export class ReferenceAppStack extends Stack {
   public readonly endpoint: ServerlessModelEndpoint;
   public readonly api: apigw.IRestApi;
   public readonly alarmTopic: sns.ITopic;
+  public readonly reviewConsole: ReviewConsole;
 
   constructor(scope: Construct, id: string, props: ReferenceAppStackProps = {}) {
     super(scope, id, props);
     const allowedOrigins = props.allowedOrigins ?? ['https://hearing-test.example.com'];
+    const reviewConsoleDomainName = props.reviewConsoleDomainName ?? 'review.hearing-test.example.com';
 
     this.lake = new SecureDataLake(this, 'Lake', { dataEventsTrail: {} });
 
@@ -68,7 +93,7 @@ export class ReferenceAppStack extends Stack {
     });
     const alarmAction = new cwActions.SnsAction(this.alarmTopic);
 
-    // The client's one REST API and one authorizer: created by the upload route, shared by the others.
+    // The client's REST API and authorizer: created by the upload route, shared by predict.
     this.uploads = new SecureUploadApi(this, 'Uploads', { lake: this.lake, allowedOrigins });
     this.api = this.uploads.restApi;
     const shared = { restApi: this.api, authorization: this.uploads.authorization, logsKey: this.uploads.logsKey };
@@ -79,7 +104,13 @@ export class ReferenceAppStack extends Stack {
       lake: this.lake,
       pipelineName: 'hearing',
       review: { ...hearing.review, timeout: Duration.days(3) },
-      reviewApi: shared,
+      // The review routes' own REST API (same user pool): CORS for exactly the review console.
+      reviewApi: {
+        authorization: this.uploads.authorization,
+        logsKey: this.uploads.logsKey,
+        allowedOrigins: [`https://${reviewConsoleDomainName}`],
+        manageAccountCloudWatchRole: false,
+      },
       // Patients sign in to the same user pool to upload: signing in must not make anyone a
       // reviewer. Only members of the `reviewers` group (audiologists, added by an administrator)
       // may list records or label them; the pipeline creates the group in the shared pool.
@@ -114,6 +145,22 @@ export class ReferenceAppStack extends Stack {
         version: MODEL.version,
         classNames: LABELING.task.classes,
       }),
+    });
+
+    // The reviewers' web console: CloudFront + private S3, sign-in with the same user pool
+    // (reviewers group only), the audiogram view for hearing-test records.
+    const consoleViews = referenceViews();
+    this.reviewConsole = new ReviewConsole(this, 'ReviewConsole', {
+      userPool: this.uploads.userPool!,
+      api: this.pipeline.reviewRestApi!,
+      classes: LABELING.task.classes,
+      domainName: reviewConsoleDomainName,
+      certificate: acm.Certificate.fromCertificateArn(this, 'ReviewConsoleCertificate',
+        props.reviewConsoleCertificateArn ?? `arn:aws:acm:us-east-1:${this.account}:certificate/00000000-0000-4000-8000-000000000000`),
+      cognitoDomainPrefix: props.reviewConsoleCognitoDomainPrefix ?? `hearing-review-${this.account}`,
+      reviewerGroup: 'reviewers',
+      views: consoleViews.views.map((v) => ({ name: v.name, file: path.join(consoleViews.dir, v.module) })),
+      title: 'Hearing test review',
     });
 
     this.dashboard();

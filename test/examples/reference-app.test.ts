@@ -21,13 +21,34 @@ test('zero unacknowledged findings in the gating packs and the CloudFormation va
   expectNoUnacknowledgedFindings(report);
 });
 
-test('one REST API with one Cognito authorizer serves upload, review and predict', () => {
-  template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
-  template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+test('one user pool signs everyone in: the client REST API serves upload and predict, the review API (its own) review', () => {
   template.resourceCountIs('AWS::Cognito::UserPool', 1);
+  template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
+  const authorizers = Object.values(template.findResources('AWS::ApiGateway::Authorizer'));
+  expect(authorizers).toHaveLength(2);
+  const pool = stack.resolve(stack.uploads.userPool!.userPoolArn);
+  for (const a of authorizers) expect(a.Properties.ProviderARNs).toEqual([pool]);
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
   expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST', 'POST', 'POST']);
   for (const m of methods) expect(m.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
+  const reviewMethods = methods.filter((m) => JSON.stringify(m.Properties.RestApiId) === JSON.stringify(stack.resolve(stack.pipeline.reviewRestApi!.restApiId)));
+  expect(reviewMethods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST']);
+});
+
+test('the review API\'s CORS allows exactly the review console\'s origin (preflight and the handler)', () => {
+  const origin = stack.reviewConsole.origin;
+  expect(origin).toBe('https://review.hearing-test.example.com');
+  const reviewApi = JSON.stringify(stack.resolve(stack.pipeline.reviewRestApi!.restApiId));
+  const preflights = Object.values(template.findResources('AWS::ApiGateway::Method'))
+    .filter((m) => m.Properties.HttpMethod === 'OPTIONS' && JSON.stringify(m.Properties.RestApiId) === reviewApi);
+  expect(preflights.length).toBeGreaterThan(0);
+  for (const m of preflights) {
+    const allowed = m.Properties.Integration.IntegrationResponses.map((r: any) => r.ResponseParameters['method.response.header.Access-Control-Allow-Origin']);
+    expect(allowed).toEqual([`'${origin}'`]);
+  }
+  const handlers = Object.values(template.findResources('AWS::Lambda::Function'))
+    .filter((f) => f.Properties.Environment?.Variables?.REVIEW_API_SETTINGS !== undefined);
+  expect(handlers.map((f) => f.Properties.Environment.Variables.ALLOWED_ORIGINS)).toEqual([JSON.stringify([origin])]);
 });
 
 test('a published dataset version of the hearing pipeline starts the training job', () => {

@@ -19,7 +19,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { buildViews } from './build-views';
 import { startLocalConsole } from './local-console';
 import { PipelineConfig } from '../../../src/labeling-pipeline/runtime/contract';
-import { createReviewApiHandler } from '../../../src/labeling-pipeline/runtime/review-api';
+import { createReviewApiHandler, ReviewApiDeps } from '../../../src/labeling-pipeline/runtime/review-api';
 import { createReviewRecordHandler } from '../../../src/labeling-pipeline/runtime/review-record';
 import { REPO_ROOT, startLocalAws } from '../../local-aws/local-aws';
 
@@ -84,8 +84,8 @@ async function main(): Promise<void> {
     const input = { recordId, reasons: c.reasons, votes: c.votes, record: c.record, ...(c.proposal ? { proposal: c.proposal } : {}) };
     await recorder({ action: 'request', taskToken: `local-task-${randomUUID()}`, attempt: 1, input } as never);
   }
-  // A plain object: the handler's dependencies as they are now and with the reviewer check.
-  const deps = {
+  // The review API handler as the pipeline deploys it: reviewers are the `reviewers` group.
+  const deps: ReviewApiDeps = {
     ddb,
     sfn: new SFNClient(cfg),
     kms,
@@ -94,7 +94,7 @@ async function main(): Promise<void> {
     writeMetrics: quiet,
     settings: { access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 10_000, windowSeconds: 3600, fourEyesQualitySample: false },
   };
-  const handler = createReviewApiHandler(deps as unknown as Parameters<typeof createReviewApiHandler>[0]);
+  const handler = createReviewApiHandler(deps);
   const viewsOut = fs.mkdtempSync(path.join(os.tmpdir(), 'review-console-views-'));
   const server = await startLocalConsole({
     webDir,
