@@ -27,7 +27,9 @@ let nextId = 1;
 export const eventId = () => String(nextId++).padStart(56, '3');
 
 /** The `awslogs.data` of a DATA_MESSAGE with these messages. */
-export function subscriptionEvent(messages: readonly string[], options: { messageType?: string; ids?: string[] } = {}): { awslogs: { data: string } } {
+export function subscriptionEvent(
+  messages: readonly string[], options: { messageType?: string; ids?: string[] } = {},
+): { awslogs: { data: string } } {
   const payload = {
     messageType: options.messageType ?? 'DATA_MESSAGE',
     owner: '111111111111',

@@ -27,7 +27,9 @@ function writer(s3: S3Client = aws().s3()) {
   });
   const logs: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
   const metrics: any[] = [];
-  const handler = createCaptureWriter({ s3, env, log: (level, message, fields) => logs.push({ level, message, fields }), writeMetrics: (l) => metrics.push(JSON.parse(l)) });
+  const handler = createCaptureWriter({
+    s3, env, log: (level, message, fields) => logs.push({ level, message, fields }), writeMetrics: (l) => metrics.push(JSON.parse(l)),
+  });
   return { handler, logs, metrics };
 }
 
