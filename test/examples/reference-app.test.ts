@@ -31,7 +31,8 @@ test('one user pool signs everyone in: the client REST API serves upload and pre
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => m.Properties.HttpMethod !== 'OPTIONS');
   expect(methods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST', 'POST', 'POST']);
   for (const m of methods) expect(m.Properties.AuthorizationType).toBe('COGNITO_USER_POOLS');
-  const reviewMethods = methods.filter((m) => JSON.stringify(m.Properties.RestApiId) === JSON.stringify(stack.resolve(stack.pipeline.reviewRestApi!.restApiId)));
+  const reviewApi = JSON.stringify(stack.resolve(stack.pipeline.reviewRestApi!.restApiId));
+  const reviewMethods = methods.filter((m) => JSON.stringify(m.Properties.RestApiId) === reviewApi);
   expect(reviewMethods.map((m) => m.Properties.HttpMethod).sort()).toEqual(['GET', 'POST']);
 });
 
