@@ -12,9 +12,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { checkStateMachines } from './definition-checks';
 import { ENV, GATES, IMAGE_DIR, METRICS } from './training-fixture';
 import { GpuTrainingJob, ModelConsumer, TrainingImage, TrainingInstanceType } from '../../src/gpu-training-job';
+import { LabelingPipeline } from '../../src/labeling-pipeline/labeling-pipeline';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 import { createSecurityTestApp, expectNoUnacknowledgedFindings, formatSecurityReport, runSecurityChecks, SecurityReport } from '../support/security-harness';
 import { useTemplateScans } from '../support/template-scanners';
@@ -81,6 +83,33 @@ test('maximal configuration: zero unacknowledged findings', () => {
     alarmAction: new cwActions.SnsAction(alarms),
   });
   const report = runSecurityChecks(app, { name: 'gpu-training-job-maximal' });
+  keep(report);
+  console.log(formatSecurityReport(report));
+  expectNoUnacknowledgedFindings(report);
+  expect(checkStateMachines(app.synth().getStackByName(stack.stackName).template)).toEqual([]);
+});
+
+test('retraining on drift (a required baseline): zero unacknowledged findings', () => {
+  const app = createSecurityTestApp();
+  const stack = new Stack(app, 'TrainingRetrain', { env: ENV });
+  const lake = new SecureDataLake(stack, 'Lake');
+  // The pipeline's own resources are checked by its security tests (test/labeling-pipeline): here
+  // a stand-in with its dataset state machine, so that the findings are the job's own.
+  const pipeline = {
+    pipelineName: 'hearing',
+    zonePrefix: 'hearing/',
+    datasetStateMachine: sfn.StateMachine.fromStateMachineName(stack, 'DatasetStateMachine', 'hearing-dataset'),
+  } as unknown as LabelingPipeline;
+  new GpuTrainingJob(stack, 'Training', {
+    lake,
+    modelName: 'hearing-who-grade',
+    datasetPrefix: pipeline.zonePrefix,
+    trainingImage: TrainingImage.fromAsset(IMAGE_DIR),
+    datasetTrigger: { pipelineName: pipeline.pipelineName },
+    requireBaseline: true,
+    retrainOnDrift: { pipeline, captureName: 'hearing-who-grade' },
+  });
+  const report = runSecurityChecks(app, { name: 'gpu-training-job-retrain' });
   keep(report);
   console.log(formatSecurityReport(report));
   expectNoUnacknowledgedFindings(report);
