@@ -161,6 +161,11 @@ export class ModelPromotion extends Construct {
 
     // ---- the endpoint serves promoted models ------------------------------------------------------
     lake.grantRead(endpoint.handler, DataZone.MODELS, `${this.modelName}/models/*`);
+    acknowledgeReviewed(endpoint, [{
+      at: /^HandlerRole\/DefaultPolicy\/Resource$/,
+      ids: [iam5Resource(`${models.bucketArn}/${this.modelName}/models/*`)],
+      reason: REASON.promotionServing,
+    }]);
     this.addRolloutAlarms(endpoint, props.additionalAlarms ?? []);
 
     // ---- the state machine -------------------------------------------------------------------------
@@ -267,7 +272,7 @@ export class ModelPromotion extends Construct {
       { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(promotions)], reason: REASON.promotionRecords },
       { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`<${Stack.of(checkFunction).getLogicalId(checkFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*`)], reason: REASON.lambdaVersions },
       ...(approvalTimeout ? [{ at: /^ApproveRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${PROMOTION_KEYS.modelPrefix(this.modelName)}*/approval-request.json`)], reason: REASON.promotionRecords }] : []),
-      { at: /^(CheckRole|ApproveRole|StateMachine\/Role|StateMachine\/EventsRole|RolloutAlarmsPolicy)\/(DefaultPolicy\/)?Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      { at: /^((CheckRole|ApproveRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy|RolloutAlarmsPolicy)\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
       { at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
       ...(props.reservedConcurrency === undefined ? [{ at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: compliance('LambdaConcurrency'), reason: REASON.concurrency }] : []),
       ...(props.vpc === undefined ? [{ at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: compliance('LambdaInsideVPC'), reason: REASON.vpc }] : []),

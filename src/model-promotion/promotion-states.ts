@@ -236,6 +236,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     comment: 'The endpoint function\'s variables and revision',
     service: 'lambda',
     action: 'getFunctionConfiguration',
+    iamAction: 'lambda:GetFunctionConfiguration',
     iamResources: [fn.functionArn],
     parameters: { FunctionName: fn.functionArn },
     resultSelector: { variables: sfn.JsonPath.objectAt('$.Environment.Variables'), revisionId: sfn.JsonPath.stringAt('$.RevisionId') },
@@ -252,6 +253,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     comment: 'Point $LATEST at the new model, only if nobody changed the function since it was read (RevisionId)',
     service: 'lambda',
     action: 'updateFunctionConfiguration',
+    iamAction: 'lambda:UpdateFunctionConfiguration',
     iamResources: [fn.functionArn],
     parameters: {
       FunctionName: fn.functionArn,
@@ -266,6 +268,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   const readUpdate = new tasks.CallAwsService(states, 'ReadUpdateStatus', {
     service: 'lambda',
     action: 'getFunctionConfiguration',
+    iamAction: 'lambda:GetFunctionConfiguration',
     iamResources: [fn.functionArn],
     parameters: { FunctionName: fn.functionArn },
     resultSelector: {
@@ -281,6 +284,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     comment: 'A version of exactly the revision that was checked (RevisionId)',
     service: 'lambda',
     action: 'publishVersion',
+    iamAction: 'lambda:PublishVersion',
     iamResources: [fn.functionArn],
     parameters: {
       FunctionName: fn.functionArn,
@@ -295,6 +299,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   const readAlias = new tasks.CallAwsService(states, 'ReadLiveAlias', {
     service: 'lambda',
     action: 'getAlias',
+    iamAction: 'lambda:GetAlias',
     iamResources: [`${fn.functionArn}:${LIVE_ALIAS}`],
     parameters: { FunctionName: fn.functionArn, Name: LIVE_ALIAS },
     resultSelector: { version: sfn.JsonPath.stringAt('$.FunctionVersion') },
@@ -325,6 +330,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     comment: 'CodeDeploy shifts the live alias with the endpoint\'s deployment configuration, and rolls back on its alarms',
     service: 'codedeploy',
     action: 'createDeployment',
+    iamAction: 'codedeploy:CreateDeployment',
     iamResources: [dg.deploymentGroupArn],
     additionalIamStatements: [
       new iam.PolicyStatement({ actions: ['codedeploy:GetDeploymentConfig'], resources: [dg.deploymentConfig.deploymentConfigArn] }),
@@ -347,6 +353,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   const readRollout = new tasks.CallAwsService(states, 'ReadRollout', {
     service: 'codedeploy',
     action: 'getDeployment',
+    iamAction: 'codedeploy:GetDeployment',
     iamResources: [dg.deploymentGroupArn],
     parameters: { DeploymentId: sfn.JsonPath.stringAt('$.progress.rollout.deploymentId') },
     resultSelector: { status: sfn.JsonPath.stringAt('$.DeploymentInfo.Status') },

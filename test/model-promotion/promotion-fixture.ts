@@ -33,6 +33,7 @@ export type PartialPromotionProps = Partial<Omit<ModelPromotionProps, 'endpoint'
 export function promotionStack(
   props: PartialPromotionProps | ((stack: Stack) => PartialPromotionProps) = {},
   app = new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
+  extend: (promotion: ModelPromotion, stack: Stack) => void = () => undefined,
 ): PromotionFixture {
   const stack = new Stack(app, 'Promotion', { env: ENV });
   const lake = new SecureDataLake(stack, 'Lake');
@@ -41,6 +42,7 @@ export function promotionStack(
   });
   const extra = typeof props === 'function' ? props(stack) : props;
   const promotion = new ModelPromotion(stack, 'Promotion', { endpoint, lake, modelName: MODEL_NAME, ...extra });
+  extend(promotion, stack);
   return { app, stack, lake, endpoint, promotion, template: Template.fromStack(stack) };
 }
 
