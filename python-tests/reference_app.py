@@ -9,7 +9,9 @@ through their events:
     "Dataset Version Published" --> GpuTrainingJob (SageMaker, gated, registered)
     model --> ServerlessModelEndpoint (POST /predict)
 
-One REST API with one Cognito authorizer serves the client: upload, predict and review.
+One user pool signs everyone in. The client's REST API serves upload and predict; the review
+routes have a REST API of their own whose CORS allows exactly the review console's origin
+(ReviewConsole: the reviewers' web console on CloudFront, with the audiogram view).
 
 It reads the same configuration as the TypeScript app (examples/reference-app/config, the model
 and the training script under examples/). Keep it in step with app.ts: python-tests/
@@ -21,10 +23,15 @@ test_reference_app.py requires both to synthesize the same resources.
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from aws_cdk import App, Duration, Environment, Stack
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
@@ -44,6 +51,8 @@ from cdk_secure_mlops import (
     MetricComparison,
     MetricGate,
     ModelArtifact,
+    ReviewConsole,
+    ReviewConsoleView,
     ReviewOptions,
     ReviewerAccessOptions,
     SecureApiOptions,
@@ -79,15 +88,34 @@ MIN_VALIDATION_ACCURACY = 0.8
 """A model is registered only with at least this validation accuracy."""
 
 DEFAULT_ALLOWED_ORIGINS = ["https://hearing-test.example.com"]
+DEFAULT_REVIEW_CONSOLE_DOMAIN_NAME = "review.hearing-test.example.com"
+
+CONSOLE_DIR = EXAMPLES_DIR / "reference-app" / "console"
+"""The reference app's review console views (TypeScript), bundled with esbuild like build-views.ts."""
+
+
+def build_console_views(out_dir: Path) -> list[ReviewConsoleView]:
+    """Bundle the audiogram view into `<out_dir>/views/audiogram.js` with the repository's esbuild and
+    the options of examples/reference-app/console/build-views.ts (byte-identical output)."""
+    esbuild = shutil.which("esbuild") or str(EXAMPLES_DIR.parent / "node_modules" / ".bin" / "esbuild")
+    out_file = out_dir / "views" / "audiogram.js"
+    subprocess.run([esbuild, str(CONSOLE_DIR / "audiogram-view.ts"), "--bundle", "--format=esm", "--target=es2022",
+                    "--minify", "--legal-comments=none", "--log-level=warning", f"--outfile={out_file}"], check=True)
+    return [ReviewConsoleView(name="Audiogram", file=str(out_file))]
 
 
 class ReferenceAppStack(Stack):
     """The reference app stack."""
 
     def __init__(self, scope: Construct, construct_id: str, *,
-                 allowed_origins: Optional[Sequence[str]] = None, **kwargs: Any) -> None:
+                 allowed_origins: Optional[Sequence[str]] = None,
+                 review_console_domain_name: Optional[str] = None,
+                 review_console_certificate_arn: Optional[str] = None,
+                 review_console_cognito_domain_prefix: Optional[str] = None,
+                 **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         allowed_origins = list(allowed_origins or DEFAULT_ALLOWED_ORIGINS)
+        review_console_domain_name = review_console_domain_name or DEFAULT_REVIEW_CONSOLE_DOMAIN_NAME
         task = LABELING["task"]
         gates = LABELING["gates"]
 
@@ -102,7 +130,7 @@ class ReferenceAppStack(Stack):
         )
         alarm_action = cw_actions.SnsAction(self.alarm_topic)
 
-        # The client's one REST API and one authorizer: created by the upload route, shared by the others.
+        # The client's REST API and authorizer: created by the upload route, shared by predict.
         self.uploads = SecureUploadApi(self, "Uploads", lake=self.lake, allowed_origins=allowed_origins)
         self.api = self.uploads.rest_api
         shared = dict(rest_api=self.api, authorization=self.uploads.authorization, logs_key=self.uploads.logs_key)
@@ -121,7 +149,13 @@ class ReferenceAppStack(Stack):
                 quality_sample_salt=task["review"]["sampleSalt"],
                 timeout=Duration.days(3),
             ),
-            review_api=SecureApiOptions(**shared),
+            # The review routes' own REST API (same user pool): CORS for exactly the review console.
+            review_api=SecureApiOptions(
+                authorization=self.uploads.authorization,
+                logs_key=self.uploads.logs_key,
+                allowed_origins=[f"https://{review_console_domain_name}"],
+                manage_account_cloud_watch_role=False,
+            ),
             # Patients sign in to the same pool to upload: only the `reviewers` group may review.
             reviewers=ReviewerAccessOptions(group_name="reviewers", create_group=True),
             dataset_split=DatasetSplit(**LABELING["split"]),
@@ -161,6 +195,25 @@ class ReferenceAppStack(Stack):
             alarm_action=alarm_action,
             model=ModelArtifact.from_asset(str(MODEL_DIR / MODEL["file"]),
                                            version=MODEL["version"], class_names=task["classes"]),
+        )
+
+        # The reviewers' web console: CloudFront + private S3, sign-in with the same user pool
+        # (reviewers group only), the audiogram view for hearing-test records.
+        views_dir = Path(tempfile.gettempdir()) / f"reference-app-console-views-{os.getpid()}"
+        self.review_console = ReviewConsole(
+            self, "ReviewConsole",
+            user_pool=self.uploads.user_pool,
+            api=self.pipeline.review_rest_api,
+            classes=task["classes"],
+            domain_name=review_console_domain_name,
+            certificate=acm.Certificate.from_certificate_arn(
+                self, "ReviewConsoleCertificate",
+                review_console_certificate_arn
+                or f"arn:aws:acm:us-east-1:{self.account}:certificate/00000000-0000-4000-8000-000000000000"),
+            cognito_domain_prefix=review_console_cognito_domain_prefix or f"hearing-review-{self.account}",
+            reviewer_group="reviewers",
+            views=build_console_views(views_dir),
+            title="Hearing test review",
         )
 
         self._dashboard()

@@ -250,18 +250,33 @@ def test_training_runs_network_isolated_with_encrypted_output(reference: Synthes
     assert "VpcConfig" not in params  # isolation without a VPC: no network at all
 
 
-def test_one_rest_api_one_user_pool_one_authorizer_for_every_route(reference: SynthesizedReference) -> None:
+def test_one_user_pool_the_client_api_and_the_review_api_with_cors_for_exactly_the_console(
+        reference: SynthesizedReference) -> None:
     t, stack = reference.template, reference.stack
-    for resource_type in ("AWS::ApiGateway::RestApi", "AWS::Cognito::UserPool", "AWS::ApiGateway::Authorizer"):
-        t.resource_count_is(resource_type, 1)
-    authorizer_id = next(iter(t.find_resources("AWS::ApiGateway::Authorizer")))
-    assert stack.resolve(stack.api.rest_api_id) == {"Ref": next(iter(t.find_resources("AWS::ApiGateway::RestApi")))}
-    routes = {k: m["Properties"] for k, m in t.find_resources("AWS::ApiGateway::Method").items()
-              if m["Properties"]["HttpMethod"] != "OPTIONS"}
+    t.resource_count_is("AWS::Cognito::UserPool", 1)
+    t.resource_count_is("AWS::ApiGateway::RestApi", 2)  # the client's (upload, predict) and the review API
+    t.resource_count_is("AWS::ApiGateway::Authorizer", 2)
+    pool = stack.resolve(stack.uploads.user_pool.user_pool_arn)
+    for authorizer_id, authorizer in t.find_resources("AWS::ApiGateway::Authorizer").items():
+        assert authorizer["Properties"]["ProviderARNs"] == [pool], authorizer_id
+    methods = t.find_resources("AWS::ApiGateway::Method")
+    routes = {k: m["Properties"] for k, m in methods.items() if m["Properties"]["HttpMethod"] != "OPTIONS"}
     assert len(routes) >= 3  # upload, predict, review
     for method_id, props in routes.items():
         assert props["AuthorizationType"] == "COGNITO_USER_POOLS", method_id
-        assert props["AuthorizerId"] == {"Ref": authorizer_id}, method_id
+    client_api = stack.resolve(stack.api.rest_api_id)
+    review_api = stack.resolve(stack.pipeline.review_rest_api.rest_api_id)
+    assert client_api != review_api
+    assert sorted(p["HttpMethod"] for p in routes.values() if p["RestApiId"] == review_api) == ["GET", "POST"]
+    origin = stack.review_console.origin
+    assert origin == "https://review.hearing-test.example.com"
+    preflights = [m["Properties"] for m in methods.values()
+                  if m["Properties"]["HttpMethod"] == "OPTIONS" and m["Properties"]["RestApiId"] == review_api]
+    assert preflights
+    for props in preflights:
+        allowed = [r["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+                   for r in props["Integration"]["IntegrationResponses"]]
+        assert allowed == [f"'{origin}'"]
 
 
 def test_every_bucket_is_kms_or_s3_encrypted_and_private(reference_json: dict[str, Any]) -> None:
