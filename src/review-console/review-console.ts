@@ -108,7 +108,7 @@ export interface ReviewConsoleProps {
  * `user_pool_domain`, `encryption_key`.
  *
  * @example
- * import { Stack } from 'aws-cdk-lib';
+ * import { CfnOutput, Stack } from 'aws-cdk-lib';
  * import * as acm from 'aws-cdk-lib/aws-certificatemanager';
  * import { LabelingPipeline, ReviewConsole } from 'cdk-secure-mlops';
  *
@@ -127,6 +127,7 @@ export interface ReviewConsoleProps {
  *   views: [{ name: 'Audiogram', file: 'build/views/audiogram.js' }],
  * });
  * // The review API must allow exactly reviewConsole.origin (LabelingPipeline reviewApi.allowedOrigins).
+ * new CfnOutput(stack, 'ReviewConsoleUrl', { value: reviewConsole.url });
  */
 export class ReviewConsole extends Construct {
   /** The bucket that holds the console's files. */
