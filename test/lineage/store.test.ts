@@ -6,6 +6,7 @@
  * source record ids, a subject's footprint, idempotent re-writes, clear errors for unknown ids,
  * the CLI, and the query times (printed, not asserted).
  */
+import { gzipSync } from 'node:zlib';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, ListObjectVersionsCommand,
@@ -18,6 +19,8 @@ import { runCli } from '../../src/lineage/runtime/cli';
 import { datasetBuildEvent, promotionEvent, trainingEvent, uuidV7 } from '../../src/lineage/runtime/events';
 import { LineageStore, lineageOfPrediction, subjectFootprint } from '../../src/lineage/runtime/query';
 import { writeLineageEvent } from '../../src/lineage/runtime/writer';
+import { captureLine } from '../../src/serverless-model-endpoint/runtime/capture';
+import { createCaptureWriter } from '../../src/serverless-model-endpoint/runtime/capture-writer';
 import { useLocalAws } from '../support/local-aws';
 
 jest.setTimeout(120_000);
@@ -154,6 +157,29 @@ test('a prediction served by a model trained on a big (blocked) version: its 1,5
   expect(l.promotions).toEqual([]);
   // eslint-disable-next-line no-console
   console.log(`lineage query time (moto, ${V2.length} records from a records object): prediction ${ms.toFixed(0)} ms`);
+});
+
+test('a capture the endpoint\'s own capture line and capture writer put into the lake is found', async () => {
+  const id = uuidV7(T + 7000);
+  const line = captureLine('hearing', {
+    inferenceId: id,
+    time: T + 7000,
+    modelSha256: SHA_A,
+    inputs: { features: [[0.1, 0.2]] },
+    body: { modelVersion: '1.0.0', outputs: { probabilities: [[0.2, 0.8]] }, predictions: [{ index: 1, label: 'mild' } as any] },
+  });
+  const payload = { messageType: 'DATA_MESSAGE', logGroup: '/aws/lambda/predict', logEvents: [{ id: '1', timestamp: T + 7000, message: `${line}\n` }] };
+  const writer = createCaptureWriter({
+    s3,
+    env: { bucket: store.capturesBucket, keyArn, captureName: 'hearing', serviceName: 'predict', metricsNamespace: 'Test' },
+    log: () => undefined,
+    writeMetrics: () => undefined,
+  });
+  const r = await writer({ awslogs: { data: gzipSync(JSON.stringify(payload)).toString('base64') } } as any);
+  expect(r.delivered).toBe(1);
+  const l = await lineageOfPrediction(store, { inferenceId: id });
+  expect(l.capture).toMatchObject({ endpoint: 'hearing', modelVersion: '1.0.0', modelSha256: SHA_A });
+  expect(l.datasetVersions[0].records.map((x) => x.recordId)).toEqual(V1.map((x) => x.recordId));
 });
 
 test('a prediction made in the last moment of an hour is found in the next hour\'s captures', async () => {
