@@ -211,12 +211,12 @@ function checkRetrainOnDrift(scope: IConstruct, props: GpuTrainingJobProps, data
   }
   const zonePrefix = retrain.pipeline.zonePrefix;
   if (!Token.isUnresolved(zonePrefix) && zonePrefix !== datasetPrefix) {
-    invalidProp(scope, 'retrainOnDrift.pipeline', `a pipeline with zone prefix "${zonePrefix}"`,
-      `expected the pipeline whose dataset versions this job trains on (datasetPrefix "${datasetPrefix}"): its new versions would never start a training`);
+    invalidProp(scope, 'retrainOnDrift.pipeline.zonePrefix', zonePrefix,
+      `expected the job's datasetPrefix ("${datasetPrefix}"): the versions of another pipeline's zone would never start a training of this job`);
   }
   const pipelineName = props.datasetTrigger?.pipelineName;
   if (pipelineName !== undefined && !Token.isUnresolved(retrain.pipeline.pipelineName) && pipelineName !== retrain.pipeline.pipelineName) {
-    invalidProp(scope, 'retrainOnDrift.pipeline', retrain.pipeline.pipelineName,
+    invalidProp(scope, 'retrainOnDrift.pipeline.pipelineName', retrain.pipeline.pipelineName,
       `expected the pipeline datasetTrigger listens to ("${pipelineName}"): the other pipeline's new versions would never start a training`);
   }
   if (retrain.captureName !== undefined && (Token.isUnresolved(retrain.captureName) || !CAPTURE_NAME_PATTERN.test(retrain.captureName))) {
