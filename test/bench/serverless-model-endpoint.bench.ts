@@ -9,8 +9,10 @@
  *   raw        `session.run` on a prebuilt tensor (a second session, same model and options)
  *   predict    the request path without the Lambda shell: decode, parse, validate, build the
  *              tensor, run, serialize outputs + softmax + argmax (the predictor the handler uses)
- *   handler    the exported Lambda handler: the above plus the API Gateway response (JSON) and
- *              the request's EMF line written to stdout
+ *   handler    the exported Lambda handler: the above plus the inference id, the API Gateway
+ *              response (JSON) and the request's EMF line written to stdout (capture off)
+ *   capture    the same handler module loaded a second time with prediction capture at 100%
+ *              (CAPTURE_PERCENT=100): every request also writes its capture line to stdout
  * The warm process runs twice: with stdout on /dev/null (the handler's compute), and with stdout
  * a pipe that another process drains (as Lambda's log collector does; each line then costs a
  * write to a pipe and wakes its reader).
@@ -44,11 +46,18 @@ const WARM_SCRIPT = String.raw`
 const fs = require('node:fs');
 const rssStart = process.memoryUsage().rss;
 const { handler, modelReady } = require('./index.js');
+// A second instance of the handler module, with capture on for every request (side by side).
+delete require.cache[require.resolve('./index.js')];
+process.env.CAPTURE_PERCENT = '100';
+process.env.CAPTURE_NAME = 'bench';
+const captured = require('./index.js');
+delete process.env.CAPTURE_PERCENT;
 const ort = require('onnxruntime-node');
 const cfg = JSON.parse(process.env.BENCH_CONFIG);
 const now = () => process.hrtime.bigint();
 (async () => {
   const predictor = await modelReady();
+  await captured.modelReady();
   const session = await ort.InferenceSession.create(fs.readFileSync(process.env.MODEL_PATH), {
     executionProviders: ['cpu'], graphOptimizationLevel: 'all', executionMode: 'sequential', intraOpNumThreads: 1, interOpNumThreads: 1,
   });
@@ -64,17 +73,23 @@ const now = () => process.hrtime.bigint();
       raw: () => session.run({ features: tensor }),
       predict: () => predictor.predict(body, false),
       handler: () => handler(event, context),
+      capture: () => captured.handler(event, context),
     };
     // sanity: the three paths agree
     const r = await paths.raw();
     const p = await paths.predict();
     const h = await paths.handler();
+    const c = await paths.capture();
     if (h.statusCode !== 200) throw new Error('handler answered ' + h.statusCode + ': ' + h.body);
+    if (c.statusCode !== 200) throw new Error('handler with capture answered ' + c.statusCode + ': ' + c.body);
     const hb = JSON.parse(h.body);
-    const worst = Math.max(...Array.from(r.logits.data).map((v, i) => Math.abs(v - p.body.outputs.logits.flat()[i]) + Math.abs(v - hb.outputs.logits.flat()[i])));
+    const cb = JSON.parse(c.body);
+    if (!hb.inferenceId || !cb.inferenceId) throw new Error('no inference id');
+    const worst = Math.max(...Array.from(r.logits.data).map((v, i) => Math.abs(v - p.body.outputs.logits.flat()[i])
+      + Math.abs(v - hb.outputs.logits.flat()[i]) + Math.abs(v - cb.outputs.logits.flat()[i])));
     if (!(worst === 0)) throw new Error('paths disagree by ' + worst);
     for (const f of Object.values(paths)) for (let i = 0; i < cfg.warmup; i++) await f();
-    const samples = { raw: [], predict: [], handler: [] };
+    const samples = { raw: [], predict: [], handler: [], capture: [] };
     const names = Object.keys(paths);
     const block = 10;
     for (let done = 0; done < cfg.iterations; done += block) {
@@ -190,7 +205,7 @@ function gzipBytes(dir: string): number {
 }
 
 interface WarmResult {
-  results: Record<string, Record<'raw' | 'predict' | 'handler', number[]>>;
+  results: Record<string, Record<'raw' | 'predict' | 'handler' | 'capture', number[]>>;
   rss: { start: number; loaded: number; end: number };
   node: string;
   ort: Record<string, string>;
@@ -218,6 +233,9 @@ async function main(): Promise<void> {
       }, mode);
     }
     const warm = warmRuns.pipe!;
+    // the capture instance did write capture lines (the parent keeps the first 64 kB of the pipe)
+    const captureLines = warm.stdout.split('\n').filter((l) => l.startsWith('{"captureVersion":"1","endpoint":"bench"')).length;
+    if (captureLines === 0) throw new Error('the capture instance wrote no capture line');
 
     process.stderr.write(`cold: ${COLD_RUNS} fresh processes...\n`);
     const cold: (ColdResult & { wallMs: number; sessionMs: number; readMs: number; hashMs: number })[] = [];
@@ -240,7 +258,10 @@ async function main(): Promise<void> {
     lines.push('');
     lines.push(`### Warm requests (${ITERATIONS} per path, after ${WARMUP} warm-up, paths interleaved in blocks of 10)`);
     lines.push('');
-    lines.push('Each process measures its three paths side by side; the two processes differ only in where stdout goes.');
+    lines.push('Each process measures its four paths side by side; the two processes differ only in where stdout goes. '
+      + '"Lambda handler" has capture off (the default); "handler, capture 100%" is the same bundle loaded a second time with '
+      + '`CAPTURE_PERCENT=100`: every request also writes its capture line (inputs, outputs, classes; about '
+      + `${(Buffer.byteLength(JSON.stringify(EXPECTED.inputs.features[2])) + 200).toFixed(0)} bytes for one example) to stdout.`);
     lines.push('');
     lines.push('| scenario | stdout | path | p50 | p99 | mean | p50 over raw |');
     lines.push('|---|---|---|---:|---:|---:|---:|');
@@ -250,16 +271,20 @@ async function main(): Promise<void> {
       for (const mode of ['devnull', 'pipe'] as const) {
         const r = warmRuns[mode]!.result.results[scenario.name];
         const raw = stats(r.raw);
-        for (const name of ['raw', 'predict', 'handler'] as const) {
+        for (const name of ['raw', 'predict', 'handler', 'capture'] as const) {
           const s = stats(r[name]);
-          const label = { raw: 'raw `session.run`', predict: 'request path (`predict`)', handler: 'Lambda handler' }[name];
+          const label = { raw: 'raw `session.run`', predict: 'request path (`predict`)', handler: 'Lambda handler', capture: 'handler, capture 100%' }[name];
           lines.push(`| ${scenario.name} | ${stdoutLabel[mode]} | ${label} | ${us(s.p50)} | ${us(s.p99)} | ${us(s.mean)} | `
             + `${name === 'raw' ? '' : `+${us(s.p50 - raw.p50)}`} |`);
         }
         const overhead = stats(r.handler).p50 - raw.p50;
+        const captureOverhead = stats(r.capture).p50 - raw.p50;
+        const captureCost = { p50: stats(r.capture).p50 - stats(r.handler).p50, p99: stats(r.capture).p99 - stats(r.handler).p99 };
+        verdicts.push(`capture at 100%, ${scenario.name}, stdout ${stdoutLabel[mode]}: +${us(captureCost.p50)} at p50, `
+          + `${captureCost.p99 >= 0 ? '+' : ''}${us(captureCost.p99)} at p99 over the handler with capture off (no network call)`);
         if (scenario.rows.length === 1) {
-          verdicts.push(`handler overhead at p50, one example, stdout ${stdoutLabel[mode]}: ${us(overhead)} `
-            + `(goal ≤ ${GOAL_OVERHEAD_US} µs: ${overhead <= GOAL_OVERHEAD_US ? 'met' : 'NOT met'})`);
+          verdicts.push(`handler overhead at p50, one example, stdout ${stdoutLabel[mode]}: ${us(overhead)} capture off, ${us(captureOverhead)} capture on `
+            + `(goal ≤ ${GOAL_OVERHEAD_US} µs: ${overhead <= GOAL_OVERHEAD_US ? 'met' : 'NOT met'} off, ${captureOverhead <= GOAL_OVERHEAD_US ? 'met' : 'NOT met'} on)`);
         } else {
           verdicts.push(`for information, ${scenario.name}, stdout ${stdoutLabel[mode]}: the handler adds ${us(overhead)} at p50, `
             + `${us(overhead / scenario.rows.length)} per example (mostly JSON: parsing ${scenario.rows.length * 12} input numbers, `
@@ -303,7 +328,7 @@ async function main(): Promise<void> {
     lines.push(`| &nbsp;&nbsp;model | ${(artifact.sizes.model / 1024).toFixed(1)} KiB |`);
     lines.push(`| artifact compressed (sum of gzip -9 per file, about the zip size) | ${mib(gzipBytes(artifact.dir))} |`);
     lines.push('');
-    lines.push('Goals (issue 4):');
+    lines.push('Goals (issue 4) and the cost of capture (issue 14):');
     lines.push('');
     for (const v of verdicts) lines.push(`- ${v}`);
     const section = lines.join('\n') + '\n';
