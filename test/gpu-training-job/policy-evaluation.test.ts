@@ -1,7 +1,9 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Fixture, PartialProps, trainingStack } from './training-fixture';
 import { GpuTrainingJob, TrainingInstanceType } from '../../src/gpu-training-job';
+import { LabelingPipeline } from '../../src/labeling-pipeline/labeling-pipeline';
 import { DataZone } from '../../src/secure-data-lake/data-zone';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 import { ACCOUNT, createPolicySimulator, PolicySimulator, REGION, RequestCheck } from '../support/resolve-template';
@@ -20,7 +22,7 @@ import { ACCOUNT, createPolicySimulator, PolicySimulator, REGION, RequestCheck }
 
 type Built = Fixture & { sim: PolicySimulator };
 
-function build(props: PartialProps = {}, extend?: (job: GpuTrainingJob, stack: Stack, lake: SecureDataLake) => void): Built {
+function build(props: PartialProps | ((stack: Stack, lake: SecureDataLake) => PartialProps) = {}, extend?: (job: GpuTrainingJob, stack: Stack, lake: SecureDataLake) => void): Built {
   const f = trainingStack(props, undefined, extend);
   return { ...f, sim: createPolicySimulator(f.template.toJSON()) };
 }
@@ -36,6 +38,8 @@ function subjects(b: Built) {
     trainingRoleArn: sim.arnOf(id(job.role as iam.Role)),
     machineRoleArn: sim.arnOf(id((job.stateMachine as any).role as iam.Role)),
     machineArn: sim.arnOf(id(job.stateMachine)),
+    publishRole: id(job.publishModelFunction.role as iam.Role),
+    publishFunctionArn: sim.arnOf(id(job.publishModelFunction)),
     bucket: (zone: DataZone) => sim.arnOf(id(lake.bucket(zone))),
     obj: (zone: DataZone, key: string) => `${sim.arnOf(id(lake.bucket(zone)))}/${key}`,
     lakeKey,
@@ -146,6 +150,41 @@ function machineRoleChecks(s: S): { allowed: RequestCheck[]; denied: RequestChec
   };
 }
 
+const MODEL_SHA = 'ab'.repeat(32);
+
+function publishRoleChecks(s: S): { allowed: RequestCheck[]; denied: RequestCheck[] } {
+  const archive = s.obj(MODELS, `hearing-who-grade/training-jobs/${JOB}/output/model.tar.gz`);
+  const model = s.obj(MODELS, `hearing-who-grade/models/${JOB}/model.onnx`);
+  const baseline = s.obj(MODELS, `monitoring/baselines/${MODEL_SHA}.json`);
+  return {
+    allowed: [
+      c('s3:GetObject', archive), c('kms:Decrypt', s.lakeKey, viaS3),
+      c('s3:PutObject', model, s.sse), c('s3:GetObject', model), // written once, read back by a retry
+      c('s3:PutObject', baseline, s.sse), c('s3:GetObject', baseline),
+      c('kms:GenerateDataKey', s.lakeKey, viaS3),
+    ],
+    denied: [
+      // its input is read-only, other models' prefixes and every other folder are out of reach
+      c('s3:PutObject', archive, s.sse), c('s3:GetObject', s.obj(MODELS, `other-model/training-jobs/${JOB}/output/model.tar.gz`)),
+      c('s3:PutObject', s.obj(MODELS, `other-model/models/${JOB}/model.onnx`), s.sse),
+      c('s3:PutObject', s.obj(MODELS, `hearing-who-grade/records/${JOB}.json`), s.sse),
+      c('s3:GetObject', s.obj(MODELS, `hearing-who-grade/checkpoints/${JOB}/c.pt`)),
+      c('s3:PutObject', s.obj(MODELS, 'monitoring/captures/endpoint=e/model=v1/date=2026-03-01/hour=12/x.jsonl'), s.sse),
+      c('s3:GetObject', s.obj(MODELS, 'monitoring/captures/endpoint=e/model=v1/date=2026-03-01/hour=12/x.jsonl')),
+      c('s3:PutObject', s.obj(MODELS, 'monitoring/reports/endpoint=e/20260301T1200Z/drift-report.json'), s.sse),
+      c('s3:GetObject', s.obj(CURATED, MANIFEST)), c('s3:PutObject', s.obj(CURATED, 'hearing/datasets/v1/x'), s.sse),
+      // no delete, no listing, no other key, no foreign key on writes
+      c('s3:DeleteObject', model), c('s3:DeleteObjectVersion', baseline), c('s3:DeleteObject', archive),
+      c('s3:ListBucket', s.bucket(MODELS), { 's3:prefix': 'hearing-who-grade/' }),
+      c('s3:PutObject', model, { ...s.sse, 's3:x-amz-server-side-encryption-aws-kms-key-id': s.foreignKey }),
+      c('kms:Decrypt', s.lakeKey), c('kms:GenerateMac', s.hmacKey), c('kms:Decrypt', s.foreignKey, viaS3),
+      // nothing else of the job
+      c('sagemaker:CreateModelPackage', s.modelPackage('hearing-who-grade', 1)), c('events:PutEvents', s.bus),
+      c('states:StartExecution', s.machineArn), c('lambda:InvokeFunction', s.publishFunctionArn),
+    ],
+  };
+}
+
 const show = (outcomes: { action: string; resource: string; decision?: string }[]) => outcomes.map((o) => `${o.action} ${o.resource} → ${o.decision}`);
 
 const INVENTORY = {
@@ -160,8 +199,14 @@ const INVENTORY = {
     'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery',
     'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery',
     's3:AbortMultipartUpload', 's3:GetObject', 's3:ListMultipartUploadParts', 's3:PutObject',
+    'lambda:InvokeFunction',
     'sagemaker:CreateModelPackage', 'sagemaker:CreateTrainingJob', 'sagemaker:DescribeTrainingJob', 'sagemaker:StopTrainingJob',
     'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+  ].sort(),
+  publish: [
+    'kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents',
+    's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:PutObject',
+    'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
   ],
 };
 
@@ -206,6 +251,48 @@ describe('state machine role', () => {
   });
 });
 
+describe('PublishModel function role', () => {
+  const checks = publishRoleChecks(s);
+  test('is allowed to read the job\'s archive and write (and read back) the published model and its baseline', async () => {
+    expect(show(await built.sim.mismatches(s.publishRole, 'Allowed', checks.allowed))).toEqual([]);
+  });
+  test('is denied the neighbours: writing its input, other models, other monitoring folders, deletes, listing, other keys', async () => {
+    expect(show(await built.sim.mismatches(s.publishRole, 'Denied', checks.denied))).toEqual([]);
+  });
+  test('its policies allow no action beyond the reviewed inventory', () => {
+    expect(built.sim.allowedActionsOf(s.publishRole)).toEqual(INVENTORY.publish);
+  });
+  test('the state machine may invoke it, and no other function', async () => {
+    expect(show(await built.sim.mismatches(s.machineRole, 'Allowed', [c('lambda:InvokeFunction', s.publishFunctionArn)]))).toEqual([]);
+    expect(show(await built.sim.mismatches(s.machineRole, 'Denied', [
+      c('lambda:InvokeFunction', `arn:aws:lambda:${REGION}:${ACCOUNT}:function:another`), c('lambda:UpdateFunctionCode', s.publishFunctionArn),
+    ]))).toEqual([]);
+  });
+});
+
+describe('retraining on drift', () => {
+  const datasetMachine = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:hearing-dataset`;
+  const retrain = build((stack) => ({
+    datasetTrigger: {},
+    retrainOnDrift: {
+      pipeline: {
+        pipelineName: 'hearing', zonePrefix: 'hearing/', datasetStateMachine: sfn.StateMachine.fromStateMachineArn(stack, 'DatasetMachine', datasetMachine),
+      } as unknown as LabelingPipeline,
+    },
+  }));
+  const r = subjects(retrain);
+  const role = retrain.stack.getLogicalId(retrain.job.node.findChild('RetrainOnDriftRole').node.defaultChild as iam.CfnRole);
+
+  test('the rule\'s role may start the pipeline\'s dataset state machine and nothing else', async () => {
+    expect(show(await retrain.sim.mismatches(role, 'Allowed', [c('states:StartExecution', datasetMachine)]))).toEqual([]);
+    expect(show(await retrain.sim.mismatches(role, 'Denied', [
+      c('states:StartExecution', r.machineArn), c('states:StartExecution', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:hearing-backfill`),
+      c('states:StopExecution', `arn:aws:states:${REGION}:${ACCOUNT}:execution:hearing-dataset:x`), c('s3:GetObject', r.obj(MODELS, 'hearing-who-grade/records/x.json')),
+    ]))).toEqual([]);
+    expect(retrain.sim.allowedActionsOf(role)).toEqual(['states:StartExecution']);
+  });
+});
+
 describe('spot training with checkpoints and a volume key', () => {
   const spot = build({ instanceType: TrainingInstanceType.ML_P3_2XLARGE, useSpotInstances: true });
   const v = subjects(spot);
@@ -238,6 +325,7 @@ describe('the checks can fail', () => {
     lake.grantRead(job.role, DataZone.CLEAN); // another zone
     (job.role as iam.Role).grantPassRole((job.stateMachine as any).role); // PassRole to any service
     ((job.stateMachine as any).role as iam.Role).addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: ['*'] }));
+    lake.grantWrite(job.publishModelFunction, DataZone.MODELS); // the whole models zone
   });
   const v = subjects(variant);
 
@@ -252,6 +340,10 @@ describe('the checks can fail', () => {
       expect.stringMatching(/^iam:PassRole .*lambda\.amazonaws\.com/),
       expect.stringMatching(/^iam:PassRole .*ec2\.amazonaws\.com/),
       expect.stringMatching(/^sagemaker:UpdateModelPackage /),
+    ]));
+    expect(await flipped(v.publishRole, publishRoleChecks(v).denied)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^s3:PutObject bucket-lakemodels.*\/hearing-who-grade\/records\//),
+      expect.stringMatching(/^s3:PutObject bucket-lakemodels.*\/monitoring\/captures\//),
     ]));
   });
 });
