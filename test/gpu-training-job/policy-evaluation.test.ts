@@ -22,7 +22,9 @@ import { ACCOUNT, createPolicySimulator, PolicySimulator, REGION, RequestCheck }
 
 type Built = Fixture & { sim: PolicySimulator };
 
-function build(props: PartialProps | ((stack: Stack, lake: SecureDataLake) => PartialProps) = {}, extend?: (job: GpuTrainingJob, stack: Stack, lake: SecureDataLake) => void): Built {
+type Props = PartialProps | ((stack: Stack, lake: SecureDataLake) => PartialProps);
+
+function build(props: Props = {}, extend?: (job: GpuTrainingJob, stack: Stack, lake: SecureDataLake) => void): Built {
   const f = trainingStack(props, undefined, extend);
   return { ...f, sim: createPolicySimulator(f.template.toJSON()) };
 }
