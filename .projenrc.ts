@@ -313,6 +313,7 @@ project.addTask('bench', {
     { spawn: 'bundle' },
     { exec: `ts-node --project ${TSCONFIG_DEV} test/bench/serverless-model-endpoint.bench.ts` },
     { exec: `ts-node --project ${TSCONFIG_DEV} test/bench/labeling-pipeline.bench.ts` },
+    { exec: `ts-node --project ${TSCONFIG_DEV} test/bench/model-monitor.bench.ts` },
   ],
 });
 
