@@ -3,6 +3,7 @@
  * events, accounting of every line and example, ground truth (in the window and late), bounds.
  * drift-job-s3.test.ts runs the main cases against moto_server.
  */
+import { Readable } from 'node:stream';
 import * as fc from 'fast-check';
 import {
   BUCKET, captureKey, captureLine, drawFeatures, ENDPOINT, FEATURES, groundTruthKey, groundTruthLines, KEY_ARN, makeBaseline, MemoryS3,
@@ -10,6 +11,7 @@ import {
 } from './monitor-world';
 import { DRIFT_REPORT_FILES, MONITOR_DETAIL_TYPE, MONITOR_EVENT_SOURCE, MONITORING_KEYS } from '../../src/contract/monitoring';
 import { MonitorConfig } from '../../src/model-monitor/runtime/contract';
+import { objectLines, S3Api } from '../../src/model-monitor/runtime/drift-io';
 import { createDriftJob, DriftJobInputError, windowEndOf } from '../../src/model-monitor/runtime/drift-job';
 import { DriftRunReport, SeededRandom } from '../../src/model-monitor/runtime/logic';
 
@@ -320,5 +322,16 @@ describe('the window', () => {
     expect(s).toMatchObject({ rowsEvaluated: 2000, datasetDrift: false });
     expect(reportOf(w).models[0].drift!.features.filter((f) => f.drifted)).toEqual([]);
     expect(reportOf(w).lines.invalid).toEqual({});
+  });
+});
+
+describe('objectLines', () => {
+  test('lines across chunks: CRLF, a UTF-8 character split between chunks, blank lines, no final newline', async () => {
+    const text = Buffer.from('a\r\n\n  \nüé€ line\nlast');
+    const cut = text.indexOf(Buffer.from('é')) + 1; // inside the two bytes of é
+    const s3 = { send: async () => ({ Body: Readable.from([text.subarray(0, 2), text.subarray(2, cut), text.subarray(cut)]) }) } as unknown as S3Api;
+    const out: string[] = [];
+    for await (const l of objectLines(s3, 'b', 'k')) out.push(l);
+    expect(out).toEqual(['a', 'üé€ line', 'last']);
   });
 });

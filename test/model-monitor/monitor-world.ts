@@ -148,7 +148,7 @@ export class MemoryS3 {
       return { Body: Readable.from([o.body]) };
     }
     if (command instanceof PutObjectCommand) {
-      const input = command.input as Record<string, unknown>;
+      const input = command.input as unknown as Record<string, unknown>;
       this.puts.push(input);
       this.objects.set(input.Key as string, { body: Buffer.from(String(input.Body)), lastModified: new Date(), input });
       return {};

@@ -3,8 +3,8 @@
  * and streaming an object's lines (an object is never held whole in memory). Clients are
  * injected; errors propagate (a run that cannot read its input fails and is retried).
  */
-import * as readline from 'node:readline';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 /** The S3 calls the job makes. */
@@ -42,20 +42,30 @@ export async function listFolders(s3: S3Api, bucket: string, prefix: string): Pr
   return out;
 }
 
-/** The non-blank lines of an object, streamed (`\n` or `\r\n`). */
+/** The non-blank lines of an object, streamed (`\n` or `\r\n`; UTF-8 split across chunks is reassembled). */
 export async function* objectLines(s3: S3Api, bucket: string, key: string): AsyncGenerator<string> {
   const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const body = res.Body as unknown;
   const input = body instanceof Readable
     ? body
     : Readable.from([await (body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()]);
-  const rl = readline.createInterface({ input, crlfDelay: Infinity });
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
   try {
-    for await (const line of rl) {
-      if (line.trim().length > 0) yield line;
+    for await (const chunk of input) {
+      const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer));
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        const line = text.charCodeAt(nl - 1) === 13 ? text.slice(start, nl - 1) : text.slice(start, nl);
+        start = nl + 1;
+        if (line.trim().length > 0) yield line;
+      }
+      rest = text.slice(start);
     }
+    rest += decoder.end();
+    if (rest.endsWith('\r')) rest = rest.slice(0, -1);
+    if (rest.trim().length > 0) yield rest;
   } finally {
-    rl.close();
     input.destroy();
   }
 }

@@ -197,7 +197,11 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
         pendingBaselines.set(sha, loadBaseline(m));
       }
       m.versions.add(version);
-      await pendingBaselines.get(sha);
+      const pending = pendingBaselines.get(sha);
+      if (pending) {
+        await pending;
+        pendingBaselines.delete(sha);
+      }
       return m;
     };
     const loadBaseline = async (m: ModelState) => {
@@ -261,7 +265,10 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
           invalidLine('feature-width');
           continue;
         }
-        const m = await modelOf(c.modelSha256, c.modelVersion);
+        // The model's state, once its baseline is read (no await per line after the first).
+        let m = models.get(c.modelSha256);
+        if (m === undefined || pendingBaselines.get(c.modelSha256) !== undefined) m = await modelOf(c.modelSha256, c.modelVersion);
+        else m.versions.add(c.modelVersion);
         if (m.baseline && width !== m.baseline.features.length) {
           invalidLine('feature-width');
           continue;
