@@ -612,7 +612,8 @@ describe('end to end: a prediction\'s lineage down to the source record ids, and
 
     const events = await s3.send(new ListObjectsV2Command({ Bucket: env.CURATED_BUCKET, Prefix: LINEAGE_KEYS.eventsRoot }));
     for (const o of events.Contents ?? []) {
-      expectValidRunEvent(JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: env.CURATED_BUCKET, Key: o.Key! }))).Body!.transformToString()));
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: env.CURATED_BUCKET, Key: o.Key! }))).Body!.transformToString();
+      expectValidRunEvent(JSON.parse(body));
     }
     // eslint-disable-next-line no-console
     console.log([
