@@ -46,11 +46,13 @@ import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless
  *
  * @example
  * import { Duration, Stack } from 'aws-cdk-lib';
+ * import * as iam from 'aws-cdk-lib/aws-iam';
  * import { MetricComparison, ModelPromotion, SecureDataLake, ServerlessModelEndpoint } from 'cdk-secure-mlops';
  *
  * declare const stack: Stack;
  * declare const lake: SecureDataLake;
  * declare const endpoint: ServerlessModelEndpoint;
+ * declare const releaseManagers: iam.IRole;
  *
  * const promotion = new ModelPromotion(stack, 'Promotion', {
  *   endpoint,
@@ -59,7 +61,6 @@ import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless
  *   gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: 0.9 }],
  *   approval: { timeout: Duration.days(3) },
  * });
- * declare const releaseManagers: iam.IRole;
  * promotion.grantApprove(releaseManagers);
  */
 export class ModelPromotion extends Construct {
@@ -96,10 +97,12 @@ export class ModelPromotion extends Construct {
   public readonly deadLetterQueue: sqs.IQueue;
 
   private readonly approveUrl?: lambda.FunctionUrl;
+  private readonly lake: ISecureDataLake;
 
   constructor(scope: Construct, id: string, props: ModelPromotionProps) {
     super(scope, id);
     const { endpoint, lake } = props;
+    this.lake = lake;
     if (Token.isUnresolved(props.modelName) || !PROMOTION_MODEL_NAME_PATTERN.test(props.modelName) || props.modelName === 'monitoring') {
       invalidProp(this, 'modelName', props.modelName, 'expected the GpuTrainingJob\'s model name: 1 to 40 lower-case letters, digits and hyphens, not "monitoring"');
     }
@@ -300,9 +303,12 @@ export class ModelPromotion extends Construct {
     return this.stateMachine.grantStartExecution(grantee);
   }
 
-  /** Allow a principal to read this model's audit records (read-only, the lake key through S3). */
-  public grantReadAudit(grantee: iam.IGrantable, lake: ISecureDataLake): iam.Grant {
-    return lake.grantRead(grantee, DataZone.MODELS, `${this.auditPrefix}*`);
+  /**
+   * Allow a principal to read this model's audit records, claims and approval requests (read-only,
+   * no listing; the lake key through S3).
+   */
+  public grantReadAudit(grantee: iam.IGrantable): iam.Grant {
+    return this.lake.grantRead(grantee, DataZone.MODELS, `${this.auditPrefix}*`);
   }
 
   /** Executions that ended in a failed state (rejections and rollbacks included). */

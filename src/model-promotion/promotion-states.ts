@@ -345,8 +345,10 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     resultSelector: { deploymentId: sfn.JsonPath.stringAt('$.DeploymentId') },
     resultPath: '$.progress.rollout',
   });
-  // Another deployment of the group in progress: wait for it (bounded).
-  startRollout.addRetry({ errors: ['CodeDeploy.DeploymentLimitExceededException'], interval: Duration.seconds(60), maxAttempts: 30, backoffRate: 1 });
+  // Another deployment of the group in progress: wait for it (10 tries over about an hour).
+  startRollout.addRetry({
+    errors: ['CodeDeploy.DeploymentLimitExceededException'], interval: Duration.seconds(60), maxAttempts: 10, backoffRate: 1.5, maxDelay: Duration.minutes(10),
+  });
   retry(startRollout, TRANSIENT_CODEDEPLOY, 3);
   onError(startRollout);
   const waitRollout = new sfn.Wait(states, 'WaitForRollout', { time: sfn.WaitTime.duration(o.rolloutPollInterval ?? Duration.seconds(30)) });

@@ -1,0 +1,119 @@
+/**
+ * The ModelPromotion construct: its props' checks, the trigger, the state machine's settings, the
+ * approval URL, the rollout alarms it adds to the endpoint's deployment group, and our static
+ * rules on its definition (every Task state retries and catches).
+ */
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { MODEL_NAME, promotionDefinition, promotionStack } from './promotion-fixture';
+import { MetricComparison } from '../../src/gpu-training-job/training-options';
+import { ModelPromotion } from '../../src/model-promotion';
+import { checkStateMachines } from '../gpu-training-job/definition-checks';
+
+test.each([
+  ['an invalid model name', { modelName: 'Hearing_Model' }, /invalid modelName/],
+  ['the reserved name monitoring', { modelName: 'monitoring' }, /invalid modelName/],
+  ['an approval timeout under a minute', { approval: { timeout: Duration.seconds(30) } }, /invalid approval.timeout/],
+  ['an approval timeout over 364 days', { approval: { timeout: Duration.days(400) } }, /invalid approval.timeout/],
+  ['a gate with a NaN threshold', { gates: [{ metricName: 'a', comparison: MetricComparison.LESS_THAN, threshold: NaN }] }, /invalid gates\[0\]/],
+])('refuses %s with a clear error', (_, props, message) => {
+  expect(() => promotionStack(props as any)).toThrow(message);
+});
+
+describe('minimal', () => {
+  const f = promotionStack();
+
+  test('"Model Trained" events of the model start the state machine with the record URI only', () => {
+    f.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: { 'source': ['cdk-secure-mlops.gpu-training-job'], 'detail-type': ['Model Trained'], 'detail': { model: [MODEL_NAME] } },
+      Targets: [Match.objectLike({
+        InputTransformer: { InputPathsMap: { 'detail-modelRecord': '$.detail.modelRecord' }, InputTemplate: '{"modelRecord":<detail-modelRecord>}' },
+        DeadLetterConfig: { Arn: Match.anyValue() },
+        RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+      })],
+    });
+  });
+
+  test('the state machine is named, encrypted with its key, logged without execution data, traced, bounded', () => {
+    f.template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: Match.stringLikeRegexp('-StateMachine$'),
+      EncryptionConfiguration: { Type: 'CUSTOMER_MANAGED_KMS_KEY', KmsKeyId: Match.anyValue() },
+      LoggingConfiguration: Match.objectLike({ IncludeExecutionData: false, Level: 'ALL' }),
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(promotionDefinition(f).TimeoutSeconds).toBe(6 * 3600);
+  });
+
+  test('without approval: no approval states, no approval function, grantApprove refuses', () => {
+    expect(Object.keys(promotionDefinition(f).States)).not.toContain('WaitForApproval');
+    expect(f.promotion.approvalUrl).toBeUndefined();
+    expect(() => f.promotion.grantApprove(new iam.AnyPrincipal())).toThrow(/no approval step/);
+  });
+
+  test('the check knows the bucket, the model, the baseline requirement and no gates', () => {
+    f.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('checks a model version'),
+      Environment: { Variables: Match.objectLike({ MODEL_NAME, REQUIRE_BASELINE: 'true', GATES: '[]' }) },
+    });
+  });
+
+  test('every Task state retries (bounded) and catches', () => {
+    expect(checkStateMachines(f.template.toJSON())).toEqual([]);
+  });
+
+  test('the audit prefix names the model\'s versions', () => {
+    expect(f.promotion.auditPrefix).toBe('monitoring/promotions/model=hearing-who-grade%40');
+  });
+});
+
+describe('with approval, gates and a drift alarm', () => {
+  let drift: cloudwatch.Alarm;
+  const f = promotionStack((stack: Stack) => {
+    drift = new cloudwatch.Alarm(stack, 'Drift', { metric: new cloudwatch.Metric({ namespace: 'x', metricName: 'PredictionDrift' }), threshold: 1, evaluationPeriods: 1 });
+    return {
+      approval: { timeout: Duration.hours(12) },
+      gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: 0.9 }],
+      additionalAlarms: [drift],
+      requireBaseline: false,
+    };
+  });
+
+  test('the approval function answers signed requests on an IAM-authorized URL', () => {
+    f.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM' });
+    expect(f.promotion.approvalUrl).toBeDefined();
+  });
+
+  test('the wait is the approval timeout; the execution may last it plus 6 hours', () => {
+    const d = promotionDefinition(f);
+    expect(d.States.WaitForApproval.TimeoutSeconds).toBe(12 * 3600);
+    expect(d.TimeoutSeconds).toBe(18 * 3600);
+  });
+
+  test('the drift alarm joins the endpoint\'s rollout alarms, and CodeDeploy\'s role may read it', () => {
+    f.template.hasResourceProperties('AWS::CodeDeploy::DeploymentGroup', {
+      AlarmConfiguration: { Enabled: true, Alarms: Match.arrayWith([{ Name: Match.objectLike({ Ref: Match.stringLikeRegexp('^Drift') }) }]) },
+    });
+    f.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: 'cloudwatch:DescribeAlarms', Resource: Match.objectLike({ 'Fn::GetAtt': [Match.stringLikeRegexp('^Drift'), 'Arn'] }) })] },
+      Roles: [Match.anyValue()],
+    });
+  });
+
+  test('the gates and the baseline requirement reach the check', () => {
+    f.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ REQUIRE_BASELINE: 'false', GATES: '[{"metricName":"validation:accuracy","comparison":"GREATER_THAN_OR_EQUAL","threshold":0.9}]' }) },
+    });
+  });
+
+  test('every Task state retries (bounded) and catches, the approval wait included', () => {
+    expect(checkStateMachines(f.template.toJSON())).toEqual([]);
+  });
+});
+
+test('the construct\'s static members name the contract\'s events', () => {
+  const { EVENT_SOURCE, DETAIL_TYPE_MODEL_PROMOTED, DETAIL_TYPE_PROMOTION_REJECTED, DETAIL_TYPE_ROLLOUT_ROLLED_BACK } = ModelPromotion;
+  expect([EVENT_SOURCE, DETAIL_TYPE_MODEL_PROMOTED, DETAIL_TYPE_PROMOTION_REJECTED, DETAIL_TYPE_ROLLOUT_ROLLED_BACK])
+    .toEqual(['cdk-secure-mlops.model-promotion', 'Model Promoted', 'Model Promotion Rejected', 'Model Rollout Rolled Back']);
+});
