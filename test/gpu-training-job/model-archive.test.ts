@@ -19,7 +19,9 @@ async function tarOf(entries: Array<[string, Uint8Array]>): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const done = (async () => { for await (const c of pack) chunks.push(c as Buffer); })();
   for (const [name, content] of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry({ name, size: content.length }, Buffer.from(content), (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      pack.entry({ name, size: content.length }, Buffer.from(content), (e) => (e ? reject(e) : resolve()));
+    });
   }
   pack.finalize();
   await done;
@@ -66,15 +68,16 @@ test('finds the model file and the baseline among other files, in any order and 
       expect(got.archiveBytes).toBe(plain.length);
       expect(got.model && Buffer.from(got.model.data).equals(Buffer.from(c.model!))).toBe(c.model === undefined ? undefined : true);
       if (c.model) expect(got.model!.sha256).toBe(createHash('sha256').update(c.model).digest('hex'));
-      expect(got.baseline === undefined ? undefined : Buffer.from(got.baseline).equals(Buffer.from(c.baseline!))).toBe(c.baseline === undefined ? undefined : true);
+      const sameBaseline = got.baseline === undefined ? undefined : Buffer.from(got.baseline).equals(Buffer.from(c.baseline!));
+      expect(sameBaseline).toBe(c.baseline === undefined ? undefined : true);
     },
   ), { numRuns: 60 });
 });
 
 test('a gzip stream that is not a tar archive, or a tar that stops in an entry, is InvalidModelArchive', async () => {
   const notTar = gzipSync(Buffer.from('x'.repeat(2000)));
-  await expect(readModelArchive(chunked(notTar, [100]), { ...OPTIONS, maxBytes: 1 << 20 })).rejects.toMatchObject({ name: 'InvalidModelArchive' });
+  await expect(readModelArchive(chunked(notTar, [100]), { ...OPTIONS, maxBytes: 1024 * 1024 })).rejects.toMatchObject({ name: 'InvalidModelArchive' });
   const plain = await tarOf([['model.onnx', new Uint8Array(3000).fill(7)]]);
   const cut = gzipSync(plain.subarray(0, 1500));
-  await expect(readModelArchive(chunked(cut, [700]), { ...OPTIONS, maxBytes: 1 << 20 })).rejects.toMatchObject({ name: 'InvalidModelArchive' });
+  await expect(readModelArchive(chunked(cut, [700]), { ...OPTIONS, maxBytes: 1024 * 1024 })).rejects.toMatchObject({ name: 'InvalidModelArchive' });
 });
