@@ -143,6 +143,34 @@ describe('drift and events', () => {
   });
 });
 
+describe('reports', () => {
+  test('an empty window: the report is still written ("not evaluated"), zero rows, nothing raised', async () => {
+    const w = world();
+    const j = job(w);
+    expect(await j.run({ time: END.toISOString() })).toMatchObject({ rowsEvaluated: 0, datasetDrift: false, eventsPut: 0 });
+    expect(reportOf(w)).toMatchObject({ models: [], lines: { objects: 0, read: 0, valid: 0, invalid: {} }, datasetDrift: false });
+    expect(w.s3.text(`${MONITORING_KEYS.reportFolder(ENDPOINT, END)}${DRIFT_REPORT_FILES.html}`)).toContain('Not evaluated');
+    expect(j.metrics()[0]).toMatchObject({ RowsEvaluated: 0, DatasetDrift: 0 });
+  });
+
+  test('two models in one window (a rollout): both evaluated, one page, element ids unique, one event per drifted model', async () => {
+    const w = world();
+    w.s3.put(MONITORING_KEYS.baseline(SHA_B), JSON.stringify(makeBaseline(SHA_B)));
+    addCaptures(w, 2000);
+    addCaptures(w, 2000, { sha: SHA_B, version: 'hearing-who@2', shift: Object.fromEntries(FEATURES.map((f) => [f, 0.5])) });
+    const j = job(w);
+    await j.run({ time: END.toISOString() });
+    const r = reportOf(w);
+    expect(r.models.map((m) => [m.modelVersion, m.status, m.drift!.dataset.drifted])).toEqual([['hearing-who@1', 'evaluated', false], ['hearing-who@2', 'evaluated', true]]);
+    const html = w.s3.text(`${MONITORING_KEYS.reportFolder(ENDPOINT, END)}${DRIFT_REPORT_FILES.html}`)!;
+    const ids = [...html.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(26);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const ref of html.matchAll(/(?:aria-labelledby="|href="#)([^"]+)"/g)) expect(ids).toContain(ref[1]);
+    expect(j.events.map((e) => JSON.parse(e.Detail).modelVersion)).toEqual(['hearing-who@2']);
+  });
+});
+
 describe('accounting: nothing left out without a count', () => {
   test('malformed lines and a model without a baseline are counted and reported; the run still reports', async () => {
     const w = world();
