@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
@@ -275,4 +276,44 @@ test('the environment reader names what is missing or malformed', () => {
   expect(readPublishModelEnv(good).maxArchiveBytes).toBe(10);
   expect(() => readPublishModelEnv({ ...good, MAX_ARCHIVE_BYTES: 'lots' })).toThrow(/MAX_ARCHIVE_BYTES/);
   expect(() => readPublishModelEnv({ ...good, REQUIRE_BASELINE: 'yes' })).toThrow(/REQUIRE_BASELINE/);
+});
+
+describe('on S3, a retry compares the checksum S3 verified (moto keeps none): a stub client', () => {
+  /** An S3 stand-in: the archive, then PutObject refused (If-None-Match), then HeadObject with a checksum. */
+  function stub(archiveBody: Buffer, storedChecksum: (key: string) => string | undefined) {
+    const sent: string[] = [];
+    const s3Stub = {
+      send: async (command: any) => {
+        const name = command.constructor.name;
+        sent.push(`${name} ${command.input.Key}`);
+        if (name === 'GetObjectCommand' && command.input.Key.endsWith('model.tar.gz')) return { Body: Readable.from([archiveBody]) };
+        if (name === 'PutObjectCommand') throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+        if (name === 'HeadObjectCommand') return { ChecksumSHA256: storedChecksum(command.input.Key), ChecksumType: 'FULL_OBJECT', ContentLength: 1 };
+        throw new Error(`unexpected ${name}`);
+      },
+    };
+    return { s3Stub: s3Stub as unknown as S3Client, sent };
+  }
+  const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+
+  test('the same checksum: the retry succeeds without reading the object back', async () => {
+    const body = await archive([['model.onnx', ONNX]]);
+    const { s3Stub, sent } = stub(body, () => b64(ONNX_SHA));
+    const job = `${MODEL}-${'a'.repeat(32)}`;
+    const r = await createPublishModelHandler({ s3: s3Stub, env, log: () => undefined })({
+      modelArtifact: `s3://${env.modelsBucket}/${MODEL}/training-jobs/${job}/output/model.tar.gz`, trainingJobName: job,
+    });
+    expect(r.modelSha256).toBe(ONNX_SHA);
+    expect(sent.map((x) => x.split(' ')[0])).toEqual(['GetObjectCommand', 'PutObjectCommand', 'HeadObjectCommand']);
+  });
+
+  test('another checksum: PublishedModelConflict', async () => {
+    const body = await archive([['model.onnx', ONNX]]);
+    const { s3Stub } = stub(body, () => b64('ef'.repeat(32)));
+    const job = `${MODEL}-${'b'.repeat(32)}`;
+    const e = await failure(createPublishModelHandler({ s3: s3Stub, env, log: () => undefined })({
+      modelArtifact: `s3://${env.modelsBucket}/${MODEL}/training-jobs/${job}/output/model.tar.gz`, trainingJobName: job,
+    }));
+    expect(e.name).toBe('PublishedModelConflict');
+  });
 });
