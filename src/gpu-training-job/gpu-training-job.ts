@@ -58,8 +58,12 @@ export interface IGpuTrainingJob extends IConstruct, iam.IGrantable {
  * Define a GPU training pipeline on SageMaker, run by a Step Functions state machine: for each
  * dataset version it runs a training job (encrypted output and volumes, network isolation,
  * inter-container encryption, optional spot with checkpoints, optional VPC), checks the final
- * metrics against gates, registers the model (model registry and a model record in the lake's
- * models zone) and puts "Model Trained", "Model Rejected" or "Training Failed" on an event bus.
+ * metrics against gates, publishes the model's ONNX file and its drift baseline out of
+ * `model.tar.gz` (`<modelName>/models/<job>/model.onnx` and `monitoring/baselines/<sha256>.json`
+ * in the models zone), registers the model (model registry and a model record naming the file's
+ * SHA-256) and puts "Model Trained", "Model Rejected" or "Training Failed" on an event bus.
+ * With `retrainOnDrift`, a ModelMonitor's "Model Drift Detected" builds a new dataset version,
+ * which the dataset trigger trains on.
  *
  * Trains when a labeling pipeline publishes a dataset version (`datasetTrigger`), on a schedule,
  * or when started with `{"datasetVersion": "...", "location": "s3://<curated>/<prefix>datasets/<version>/"}`.

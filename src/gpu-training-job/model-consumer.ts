@@ -35,8 +35,9 @@ export interface ModelConsumerConfig {
  * Something that takes over models that passed the gate: a deployment step, a notification, an
  * evaluation. It receives the "Model Trained" event (`GpuTrainingJob.DETAIL_TYPE_MODEL_TRAINED`),
  * whose detail names the model artifact (`modelArtifact`, an `s3://` URI of `model.tar.gz`), the
- * model record (`modelRecord`), the model package (`modelPackageArn`), the dataset version and the
- * final metrics.
+ * published ONNX file (`modelKey` in the models zone, and its `modelSha256`), its drift baseline
+ * (`baselineKey`, null without one), the model record (`modelRecord`), the model package
+ * (`modelPackageArn`), the dataset version and the final metrics.
  */
 export interface IModelConsumer {
   /**
