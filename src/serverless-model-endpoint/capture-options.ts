@@ -18,6 +18,10 @@ import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
  * for that log group's retention (`logRetention`), encrypted with the construct's logs key: grant
  * reading that log group as you would grant reading the captures.
  *
+ * The capture writer runs in the endpoint's `vpc`, when it has one. A lake that accepts its
+ * zones' requests only through VPC endpoints (`allowedVpcEndpoints`) refuses the writer's puts
+ * unless the endpoint has a `vpc` whose S3 endpoint is one of them.
+ *
  * A capture that is too large (see `maxCaptureBytes`) or that fails to build is dropped and counted
  * (`metricCapturesDropped()`); it never fails the prediction. A lake write that fails is retried
  * by Lambda twice, then the batch goes to an encrypted dead-letter queue with an alarm

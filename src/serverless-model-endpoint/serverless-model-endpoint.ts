@@ -205,15 +205,18 @@ export interface IServerlessModelEndpoint extends IConstruct {
  *
  * @example
  * import { Stack } from 'aws-cdk-lib';
- * import { ModelArtifact, ServerlessModelEndpoint } from 'cdk-secure-mlops';
+ * import { ModelArtifact, SecureDataLake, ServerlessModelEndpoint } from 'cdk-secure-mlops';
  *
  * declare const stack: Stack;
+ * declare const lake: SecureDataLake;
  *
  * new ServerlessModelEndpoint(stack, 'Predict', {
  *   model: ModelArtifact.fromAsset('models/hearing-who-grade.onnx', {
  *     version: 'hearing-who-grade@1',
  *     classNames: ['normal', 'mild', 'moderate', 'moderately severe', 'severe', 'profound', 'complete'],
  *   }),
+ *   // optional: capture predictions into the lake for drift monitoring
+ *   capture: { lake, captureName: 'hearing-who-grade' },
  * });
  */
 export class ServerlessModelEndpoint extends Construct implements IServerlessModelEndpoint {
