@@ -121,7 +121,8 @@ beforeAll(async () => {
     sfn: tasks.asClient(),
     kms,
     env: { ...lake.env, HMAC_KEY_ID: hmacKeyId },
-    settings: { access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 100_000, windowSeconds: 3600, fourEyesQualitySample: false },
+    // Four eyes on the quality sample: its first answer is a 202 the console must explain.
+    settings: { access: { kind: 'cognito-group', group: 'reviewers' }, maxRequestsPerWindow: 100_000, windowSeconds: 3600, fourEyesQualitySample: true },
     config: hearingConfig(),
     writeMetrics: () => undefined,
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
@@ -333,10 +334,15 @@ describeWithBrowser('review console in Chromium', () => {
     await context.close();
   });
 
-  test('an empty queue says so', async () => {
+  test('a quality-sample answer waits for a second reviewer (202), and then an empty queue says so', async () => {
     await desk.locator('table.queue tbody tr').first().getByRole('button').click();
+    expect(await desk.locator('#record-heading').textContent()).toBe(`Record ${queue[3].recordId}`);
     await desk.keyboard.press('1');
     await desk.locator('.empty').waitFor();
+    await status(desk).filter({ hasText: `Saved: normal for record ${queue[3].recordId}. A second reviewer must give the same class.` }).waitFor();
+    expect(server.apiCalls.filter((c) => c.path === `/reviews/${queue[3].recordId}`).map((c) => [c.username, c.status])).toEqual([['rita', 202]]);
+    // Still pending for someone else: the API's total says so.
+    expect(await desk.locator('#others-waiting').textContent()).toBe('1 record(s) in the queue wait for other reviewers (you answered them already).');
     expect(await desk.locator('.empty').textContent()).toBe('The queue is empty: no record is waiting for review.');
     expect(await desk.locator('#progress').textContent()).toBe('Answered this session: 2 · Skipped: 0 · Waiting: 0');
     expect(await accessibility(desk, 'empty-1280x800')).toEqual([]);

@@ -113,6 +113,7 @@ async function showQueue(s: Session, reload: boolean): Promise<void> {
   if (items.length === 0) {
     screen('Queue',
       h('p', { class: 'empty' }, 'The queue is empty: no record is waiting for review.'),
+      ...(s.total ? [h('p', { id: 'others-waiting' }, `${s.total} record(s) in the queue wait for other reviewers (you answered them already).`)] : []),
       h('button', { type: 'button', class: 'primary', onclick: () => void showQueue(s, true) }, 'Refresh'));
     return;
   }
