@@ -56,7 +56,11 @@ export interface ReviewConsoleProps {
    * A custom domain is what lets CloudFront refuse TLS below 1.2.
    */
   readonly certificate: acm.ICertificate;
-  /** Prefix of the Cognito domain of the hosted UI: `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  /**
+   * Prefix of the Cognito domain of the hosted UI: `https://<prefix>.auth.<region>.amazoncognito.com`.
+   * The console creates this domain on the user pool; a user pool has at most one such domain, so
+   * the pool must not have one yet. The prefix is unique per region across all accounts.
+   */
   readonly cognitoDomainPrefix: string;
   /**
    * The Cognito group whose members may review (the ID token's `cognito:groups`).
