@@ -70,21 +70,28 @@ export interface IGpuTrainingJob extends IConstruct, iam.IGrantable {
  *
  * @example
  * import { Stack } from 'aws-cdk-lib';
- * import { GpuTrainingJob, MetricComparison, SecureDataLake, TrainingImage, TrainingInstanceType } from 'cdk-secure-mlops';
+ * import {
+ *   GpuTrainingJob, LabelingPipeline, MetricComparison, SecureDataLake, TrainingImage, TrainingInstanceType,
+ * } from 'cdk-secure-mlops';
  *
  * declare const stack: Stack;
+ * declare const lake: SecureDataLake;
+ * declare const pipeline: LabelingPipeline;
  *
- * const lake = new SecureDataLake(stack, 'Lake');
  * new GpuTrainingJob(stack, 'Training', {
  *   lake,
  *   modelName: 'hearing-who-grade',
- *   datasetPrefix: 'hearing/',
+ *   datasetPrefix: pipeline.zonePrefix,
  *   trainingImage: TrainingImage.fromAsset('training/hearing-who-grade'),
  *   instanceType: TrainingInstanceType.ML_G5_XLARGE,
  *   hyperparameters: { epochs: '20' },
  *   metricDefinitions: [{ name: 'validation:accuracy', regex: 'validation_accuracy=([0-9.]+)' }],
  *   gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: 0.9 }],
- *   datasetTrigger: {},
+ *   datasetTrigger: { pipelineName: pipeline.pipelineName },
+ *   // The script writes model.onnx and baseline.json into SM_MODEL_DIR; both are published.
+ *   requireBaseline: true,
+ *   // A ModelMonitor's "Model Drift Detected" builds a new dataset version, which then trains.
+ *   retrainOnDrift: { pipeline, captureName: 'hearing-who-grade' },
  * });
  */
 export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
