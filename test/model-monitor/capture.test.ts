@@ -12,7 +12,10 @@ describe('capture lines', () => {
     const random = new SeededRandom(1);
     const { line, capture } = captureLine(new Date(END.getTime() - 60_000), SHA_A, [drawFeatures(random), drawFeatures(random)], random);
     const p = parseCaptureLine(line, EXPECT);
-    expect(p).toEqual({ ok: true, record: expect.objectContaining({ inferenceId: capture.inferenceId, modelSha256: SHA_A, predictedClasses: capture.predictedClasses }) });
+    expect(p).toEqual({
+      ok: true,
+      record: expect.objectContaining({ inferenceId: capture.inferenceId, modelSha256: SHA_A, predictedClasses: capture.predictedClasses }),
+    });
     if (p.ok) expect(p.record.rows).toHaveLength(2);
   });
 
