@@ -224,6 +224,26 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
     path: '**/Pipeline/Assets/FileRole/DefaultPolicy/Resource',
     reason: 'CDK Pipelines shares one role among all asset-publishing projects (aws-cdk-lib AssetSingletonRole) and grants it codebuild:StartBuild/StopBuild/BatchGetBuilds on * instead of one statement per project; only codebuild.amazonaws.com may assume it. Its data writes are scoped to the artifact bucket and the bootstrap file-publishing roles.',
   },
+  {
+    id: 'CKV_AWS_117',
+    path: '**/CaptureWriter/Resource',
+    reason: 'The ServerlessModelEndpoint\'s capture writer runs outside a VPC unless the endpoint\'s vpc prop is set (then it runs in that VPC): it calls only S3 over TLS with IAM, and a VPC would need an S3 endpoint.',
+  },
+  {
+    id: 'CKV_AWS_115',
+    path: '**/CaptureWriter/Resource',
+    reason: 'The capture writer is invoked asynchronously by a CloudWatch Logs subscription, which batches log events and bounds its deliveries; a capture it cannot write is retried and kept in its dead-letter queue (alarmed). Reserving concurrency would take from the account\'s pool (10 by default) for a function that is never on the request path.',
+  },
+  {
+    id: 'CKV_AWS_173',
+    path: '**/CaptureWriter/Resource',
+    reason: 'The capture writer\'s environment holds configuration only (the models bucket name, the lake key ARN, the capture name, the service name and metrics namespace), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
+  },
+  {
+    id: 'CKV_AWS_111',
+    path: '**/CaptureWriterRole/DefaultPolicy/Resource',
+    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the writer\'s S3 puts are scoped to its endpoint\'s capture prefix of the models zone.',
+  },
 ];
 
 /**
