@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
-  MAX_ARCHIVE_LIMIT_BYTES, PUBLISH_MODEL_ENV, PUBLISH_MODEL_ERRORS, PUBLISHED_MODEL_KEYS, PublishModelInput, PublishModelResult,
+  MAX_ARCHIVE_LIMIT_BYTES, MAX_BASELINE_BYTES, PUBLISH_MODEL_ENV, PUBLISH_MODEL_ERRORS, PUBLISHED_MODEL_KEYS, PublishModelInput, PublishModelResult,
 } from './contract';
 import { archiveKeyOf, checkBaseline, hexToBase64, PublishModelError } from './logic/publish';
 import { readModelArchive } from './model-archive';
@@ -85,7 +85,7 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
     const baseline = checkBaseline(archive.baseline, sha256, env.baselineFileName, env.requireBaseline);
 
     const modelKey = PUBLISHED_MODEL_KEYS.modelFile(env.modelName, trainingJobName);
-    const modelWrite = await putOnce(deps, modelKey, data, sha256, 'application/octet-stream');
+    const modelWrite = await putOnce(deps, modelKey, data, sha256, 'application/octet-stream', data.length);
     if (modelWrite.outcome === 'different') {
       throw new PublishModelError(PUBLISH_MODEL_ERRORS.modelConflict,
         `another object is stored at s3://${env.modelsBucket}/${modelKey} (its SHA-256 is not ${sha256}); published models are never overwritten`);
@@ -93,11 +93,11 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
     let published: { key: string; sha256: string } | null = null;
     let baselineWrite: string = 'none';
     if (baseline) {
-      const put = await putOnce(deps, baseline.key, Buffer.from(baseline.body), baseline.sha256, 'application/json');
+      const put = await putOnce(deps, baseline.key, Buffer.from(baseline.body), baseline.sha256, 'application/json', MAX_BASELINE_BYTES);
       baselineWrite = put.outcome;
       if (put.outcome === 'different' && !put.storedSha256) {
         throw new PublishModelError(PUBLISH_MODEL_ERRORS.modelConflict,
-          `another, larger object is stored at s3://${env.modelsBucket}/${baseline.key}; baselines are never overwritten`);
+          `another object larger than ${MAX_BASELINE_BYTES} bytes is stored at s3://${env.modelsBucket}/${baseline.key}; baselines are never overwritten`);
       }
       // Baselines are content-addressed by the model: the same model bytes trained again (the same
       // data and seed) find the first baseline there; it stays, and the record names what is stored.
@@ -133,7 +133,7 @@ interface PutOnce {
  * Write an object once: `written`, or `same` when it is already there with the same SHA-256 (a
  * retry of the same job), or `different` when something else is there (with its SHA-256).
  */
-async function putOnce(deps: PublishModelDeps, key: string, body: Buffer, sha256: string, contentType: string): Promise<PutOnce> {
+async function putOnce(deps: PublishModelDeps, key: string, body: Buffer, sha256: string, contentType: string, readLimit: number): Promise<PutOnce> {
   const { s3, env } = deps;
   try {
     await s3.send(new PutObjectCommand({
@@ -152,28 +152,28 @@ async function putOnce(deps: PublishModelDeps, key: string, body: Buffer, sha256
   } catch (e) {
     if (!isPreconditionFailed(e)) throw e;
   }
-  const stored = await storedSha256(deps, key, body.length);
+  const stored = await storedSha256(deps, key, readLimit);
   return { outcome: stored === sha256 ? 'same' : 'different', storedSha256: stored };
 }
 
 /**
  * The SHA-256 of the object at `key`: the checksum S3 verified when it was written, or (an object
  * written without one, or a store that keeps none) its bytes hashed as they are read; '' when it
- * is larger than `expectedBytes` (it cannot be the same).
+ * is larger than `readLimit`.
  */
-async function storedSha256(deps: PublishModelDeps, key: string, expectedBytes: number): Promise<string> {
+async function storedSha256(deps: PublishModelDeps, key: string, readLimit: number): Promise<string> {
   const { s3, env } = deps;
   const head = await s3.send(new HeadObjectCommand({ Bucket: env.modelsBucket, Key: key, ChecksumMode: 'ENABLED' }));
   if (head.ChecksumSHA256 && head.ChecksumType !== 'COMPOSITE' && !head.ChecksumSHA256.includes('-')) {
     return Buffer.from(head.ChecksumSHA256, 'base64').toString('hex');
   }
-  if ((head.ContentLength ?? 0) > expectedBytes) return '';
+  if ((head.ContentLength ?? 0) > readLimit) return '';
   const got = await s3.send(new GetObjectCommand({ Bucket: env.modelsBucket, Key: key }));
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of got.Body as AsyncIterable<Uint8Array>) {
     bytes += chunk.length;
-    if (bytes > expectedBytes) return '';
+    if (bytes > readLimit) return '';
     hash.update(chunk);
   }
   return hash.digest('hex');
