@@ -85,12 +85,16 @@ describe('readEndpointConfig', () => {
     expect(readEndpointConfig({ ...ASSET, CAPTURE_PERCENT: '100', CAPTURE_NAME: 'hearing' }).capture).toEqual({ percent: 100, name: 'hearing', maxBytes: 200000 });
     expect(readEndpointConfig({ ...ASSET, CAPTURE_PERCENT: '0.5', CAPTURE_NAME: 'h.v-1_x', CAPTURE_MAX_BYTES: '4096' }).capture)
       .toEqual({ percent: 0.5, name: 'h.v-1_x', maxBytes: 4096 });
+    // what the construct writes for a tiny share: String(1e-7)
+    expect(readEndpointConfig({ ...ASSET, CAPTURE_PERCENT: String(1e-7), CAPTURE_NAME: 'h' }).capture?.percent).toBe(1e-7);
   });
 
   test.each<[Record<string, string>, string]>([
     [{ CAPTURE_PERCENT: '101', CAPTURE_NAME: 'h' }, 'environment variable CAPTURE_PERCENT must be a number above 0 and at most 100 (or 0 for no capture)'],
     [{ CAPTURE_PERCENT: '-1', CAPTURE_NAME: 'h' }, 'environment variable CAPTURE_PERCENT must be a number above 0'],
     [{ CAPTURE_PERCENT: 'all', CAPTURE_NAME: 'h' }, 'environment variable CAPTURE_PERCENT must be a number above 0'],
+    [{ CAPTURE_PERCENT: '0x10', CAPTURE_NAME: 'h' }, 'environment variable CAPTURE_PERCENT must be a number above 0'],
+    [{ CAPTURE_PERCENT: '1e3', CAPTURE_NAME: 'h' }, 'environment variable CAPTURE_PERCENT must be a number above 0'],
     [{ CAPTURE_PERCENT: '50' }, "environment variable CAPTURE_NAME is required (the endpoint's capture name, with CAPTURE_PERCENT above 0)"],
     [{ CAPTURE_PERCENT: '50', CAPTURE_NAME: 'a/b' }, 'environment variable CAPTURE_NAME must be 1 to 64 letters, digits'],
     [{ CAPTURE_PERCENT: '50', CAPTURE_NAME: 'h', CAPTURE_MAX_BYTES: '300000' }, 'environment variable CAPTURE_MAX_BYTES must be an integer from 1024 to 262118'],

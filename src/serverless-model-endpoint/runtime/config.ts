@@ -177,7 +177,8 @@ function readCapture(env: Env): CaptureConfig | undefined {
   const raw = env[V.capturePercent];
   if (raw === undefined || raw.trim() === '' || raw.trim() === '0') return undefined;
   const percent = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(percent > 0 && percent <= 100)) {
+  // decimal, or exponent notation for a tiny share (String(1e-7) is '1e-7')
+  if (!/^\d+(\.\d+)?(e-?\d+)?$/i.test(raw.trim()) || !(percent > 0 && percent <= 100)) {
     fail(`environment variable ${V.capturePercent} must be a number above 0 and at most 100 (or 0 for no capture)`);
   }
   const name = required(env, V.captureName, `the endpoint's capture name, with ${V.capturePercent} above 0`);
