@@ -210,8 +210,9 @@ function respond(event: APIGatewayProxyEvent, statusCode: number, body: unknown,
 
 /**
  * `POST /predict` with `{"inputs": {"<input>": [[...], ...]}}`. 200 with the inference id (also in
- * the `X-Inference-Id` header), outputs, model version and (classifiers) predictions; 400/413 with a message saying what was expected; 500 only when
- * the model is unavailable or a valid request fails to run.
+ * the `X-Inference-Id` header), outputs, model version and (classifiers) predictions; 400/413
+ * with a message saying what was expected; 500 only when the model is unavailable or a valid
+ * request fails to run. With capture on, a sampled 200 answer also writes its capture line.
  */
 export async function handler(event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult> {
   const t0 = performance.now();
