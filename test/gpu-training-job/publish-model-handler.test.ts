@@ -16,6 +16,7 @@ import { PublishModelResult } from '../../src/gpu-training-job/runtime/contract'
 import { sha256Hex } from '../../src/gpu-training-job/runtime/logic/publish';
 import { createPublishModelHandler, PublishModelEnv, readPublishModelEnv } from '../../src/gpu-training-job/runtime/publish-model';
 import { computeBaseline, parseBaseline } from '../../src/model-monitor/runtime/logic';
+import { expectAssetLoads } from '../support/assets';
 import { REPO_ROOT, useLocalAws } from '../support/local-aws';
 
 jest.setTimeout(120_000);
@@ -315,5 +316,24 @@ describe('on S3, a retry compares the checksum S3 verified (moto keeps none): a 
       modelArtifact: `s3://${env.modelsBucket}/${MODEL}/training-jobs/${job}/output/model.tar.gz`, trainingJobName: job,
     }));
     expect(e.name).toBe('PublishedModelConflict');
+  });
+});
+
+describe('the bundle', () => {
+  const ASSET_DIR = path.join(REPO_ROOT, 'assets', 'gpu-training-job', 'runtime', 'publish-model.handler');
+  const vars = {
+    MODELS_BUCKET: 'b',
+    LAKE_KEY_ARN: 'arn:aws:kms:eu-central-1:111111111111:key/k',
+    MODEL_NAME: MODEL,
+    MODEL_FILE_NAME: 'model.onnx',
+    BASELINE_FILE_NAME: 'baseline.json',
+    REQUIRE_BASELINE: 'false',
+    MAX_ARCHIVE_BYTES: '1048576',
+  };
+  test('loads as Lambda loads it (tar-stream bundled, only the SDK external) and exports the handler', () => {
+    expectAssetLoads(ASSET_DIR, { env: vars });
+  });
+  test('fails its init with the missing variable named', () => {
+    expect(() => expectAssetLoads(ASSET_DIR, { env: { ...vars, MAX_ARCHIVE_BYTES: undefined as unknown as string } })).toThrow(/MAX_ARCHIVE_BYTES/);
   });
 });
