@@ -320,11 +320,14 @@ describe('ground truth', () => {
     expect(j.metrics()[0].Accuracy).toBeUndefined();
   });
 
-  test('labels beyond maxGroundTruthLabels are counted', async () => {
+  test('labels beyond maxGroundTruthLabels are counted; the newest days are kept', async () => {
     const w = world();
-    w.s3.put(groundTruthKey(new Date(END.getTime() - HOUR), 'x'), groundTruthLines(Array.from({ length: 30 }, (_, i) => ({ inferenceId: `id-${i}`, trueClass: 1 }))));
+    const old = new Date(END.getTime() - 5 * 24 * HOUR);
+    w.s3.put(groundTruthKey(old, 'old'), groundTruthLines(Array.from({ length: 30 }, (_, i) => ({ inferenceId: `old-${i}`, trueClass: 1 }))), old);
+    const recent = new Date(END.getTime() - HOUR);
+    w.s3.put(groundTruthKey(recent, 'x'), groundTruthLines(Array.from({ length: 15 }, (_, i) => ({ inferenceId: `id-${i}`, trueClass: 1 }))), recent);
     await job(w, { maxGroundTruthLabels: 20 }).run({ time: END.toISOString() });
-    expect(reportOf(w).groundTruth).toMatchObject({ lines: 30, labels: 20, beyondCap: 10 });
+    expect(reportOf(w).groundTruth).toMatchObject({ lines: 45, labels: 20, beyondCap: 25, receivedInWindow: 15, unmatched: 15 });
   });
 });
 

@@ -4,8 +4,8 @@
  *
  * 1. Ground truth: every object under `groundTruthPrefix(e)` in the `date=` partitions of the
  *    lookback (days ending with the window's end) is read; a label is an (inference id, example)
- *    and its true class (the latest object wins). At most `maxGroundTruthLabels` are kept; more
- *    are counted. Labels written during the window (object LastModified) are "received in the
+ *    and its true class (the latest object wins). At most `maxGroundTruthLabels` are kept, the
+ *    newest days first; more are counted. Labels written during the window (object LastModified) are "received in the
  *    window".
  * 2. Captures: the `model=` folders of `capturesPrefix(e)`, and in each the `date=/hour=` folders
  *    of the window's hours, are listed and streamed line by line. Each line is validated (an
@@ -151,26 +151,31 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
     for (let d = Math.floor(lookbackStartMs / DAY_MS) * DAY_MS; d < window.end.getTime(); d += DAY_MS) {
       days.push(`${MONITORING_KEYS.groundTruthPrefix(e)}${datePartition(new Date(d))}`);
     }
-    const gtObjects = (await Promise.all(days.map((p) => listObjects(s3, bucket, p)))).flat();
-    gt.objects = gtObjects.length;
-    await forEachLimited(gtObjects, concurrency, async (o) => {
-      const received = o.lastModifiedMs >= window.start.getTime() && o.lastModifiedMs < window.end.getTime();
-      for await (const line of objectLines(s3, bucket, o.key)) {
-        gt.lines++;
-        const p = parseGroundTruthLine(line);
-        if (!p.ok) {
-          gt.invalid[p.reason] = (gt.invalid[p.reason] ?? 0) + 1;
-          continue;
+    // Newest day first, one day after the other: past the cap, the oldest labels are the ones left
+    // out (counted), never the labels received in the window.
+    days.reverse();
+    for (const day of days) {
+      const objects = await listObjects(s3, bucket, day);
+      gt.objects += objects.length;
+      await forEachLimited(objects, concurrency, async (o) => {
+        const received = o.lastModifiedMs >= window.start.getTime() && o.lastModifiedMs < window.end.getTime();
+        for await (const line of objectLines(s3, bucket, o.key)) {
+          gt.lines++;
+          const p = parseGroundTruthLine(line);
+          if (!p.ok) {
+            gt.invalid[p.reason] = (gt.invalid[p.reason] ?? 0) + 1;
+            continue;
+          }
+          const key = exampleKey(p.record.inferenceId, p.record.example);
+          const known = labels.get(key);
+          if (known === undefined && labels.size >= config.maxGroundTruthLabels) {
+            gt.beyondCap++;
+          } else if (known === undefined || known.writtenMs <= o.lastModifiedMs) {
+            labels.set(key, { trueClass: p.record.trueClass, writtenMs: o.lastModifiedMs, received, matched: false });
+          }
         }
-        const key = exampleKey(p.record.inferenceId, p.record.example);
-        const known = labels.get(key);
-        if (known === undefined && labels.size >= config.maxGroundTruthLabels) {
-          gt.beyondCap++;
-        } else if (known === undefined || known.writtenMs <= o.lastModifiedMs) {
-          labels.set(key, { trueClass: p.record.trueClass, writtenMs: o.lastModifiedMs, received, matched: false });
-        }
-      }
-    });
+      });
+    }
     const late = { joined: 0, correct: 0 };
     const joinLate = (key: string, predicted: ClassLabel | null | undefined) => {
       const label = labels.get(key);
