@@ -401,6 +401,7 @@ function registration(
         datasetVersion: sfn.JsonPath.stringAt('$.datasetVersion'),
         trainingJobName: sfn.JsonPath.stringAt('$.trainingJobName'),
         modelRecord: recordUri,
+        modelSha256: sfn.JsonPath.stringAt('$.published.modelSha256'),
       },
     },
     resultSelector: { modelPackageArn: sfn.JsonPath.stringAt('$.ModelPackageArn') },

@@ -143,6 +143,7 @@ describe('success', () => {
         datasetVersion: 'hearing-v12',
         trainingJobName: JOB_NAME,
         modelRecord: `s3://${models}/hearing-who-grade/records/${JOB_NAME}.json`,
+        modelSha256: MODEL_SHA,
       },
     });
   });
