@@ -5,6 +5,7 @@
  * checked as PutEvents would get them). Also: the bundled handler loads with its staged
  * configuration and only the SDK external.
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -85,6 +86,27 @@ test('an undrifted window: report written under the window\'s folder with SSE-KM
   }
   const report: DriftRunReport = JSON.parse(await get(`${folder}${DRIFT_REPORT_FILES.json}`));
   expect(report.models[0].drift!.features.filter((f) => f.drifted)).toEqual([]);
+});
+
+test('the bundled handler runs a window end to end (its configuration file, environment and SDK clients)', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drift-handler-'));
+  fs.copyFileSync(path.resolve(__dirname, '../../assets/model-monitor/runtime/drift.handler/index.js'), path.join(dir, 'index.js'));
+  fs.writeFileSync(path.join(dir, MONITOR_CONFIG_FILE), JSON.stringify(monitorConfig({ captureName: 'undrifted', service: 'Bundle/Monitor' })));
+  const env = {
+    ...process.env,
+    ...aws().env,
+    NODE_PATH: path.resolve(__dirname, '../../node_modules'),
+    [MONITOR_ENV.modelsBucket]: BUCKET,
+    [MONITOR_ENV.lakeKeyArn]: keyArn,
+    [MONITOR_ENV.eventBusName]: 'default',
+  };
+  const script = `require('./index.js').handler({ windowEnd: '${END.toISOString()}' }).then((r) => process.stdout.write('RESULT ' + JSON.stringify(r)))`;
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, ['-e', script], { cwd: dir, env, timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+  fs.rmSync(dir, { recursive: true, force: true });
+  expect(out).toContain('"_aws"'); // the EMF record on stdout
+  expect(JSON.parse(out.slice(out.indexOf('RESULT ') + 7))).toMatchObject({ windowEnd: END.toISOString(), rowsEvaluated: 2000, datasetDrift: false, eventsPut: 0 });
 });
 
 test('+0.2 on two features: exactly those two drift; one Model Drift Detected event', async () => {
