@@ -1,7 +1,9 @@
+import * as path from 'node:path';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { captureOf, subscriptionEvent } from './capture-fixture';
 import { createCaptureWriter, CaptureWriterEnv, readCaptureWriterEnv } from '../../src/serverless-model-endpoint/runtime/capture-writer';
+import { expectAssetLoads } from '../support/assets';
 import { useLocalAws } from '../support/local-aws';
 
 /**
@@ -154,4 +156,11 @@ test('the bundled handler (assets/, as deployed) writes a capture to moto', asyn
   const written = await objects('monitoring/captures/endpoint=bundled/');
   expect(written).toHaveLength(1);
   expect(written[0].lines[0].endpoint).toBe('bundled');
+});
+
+test('the bundle loads in a fresh node with only the runtime\'s SDK beside it; a missing variable fails its init, named', () => {
+  const dir = path.join('assets', 'serverless-model-endpoint', 'runtime', 'capture-writer.handler');
+  const env = { CAPTURE_BUCKET: 'b', CAPTURE_KEY_ARN: 'arn:k', CAPTURE_NAME: 'e', POWERTOOLS_SERVICE_NAME: 's', METRICS_NAMESPACE: 'n', AWS_REGION: 'eu-central-1' };
+  expect(expectAssetLoads(dir, { env }).exports).toEqual(['handler']);
+  expect(() => expectAssetLoads(dir, { env: { ...env, CAPTURE_KEY_ARN: undefined as unknown as string } })).toThrow(/CAPTURE_KEY_ARN/);
 });
