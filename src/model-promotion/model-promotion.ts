@@ -9,7 +9,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ModelPromotionProps } from './promotion-options';
+import { defaultPromotedModelParameterName, promotedModel } from './promoted-model';
+import { ModelPromotionProps, PromotedModelOptions } from './promotion-options';
 import { buildPromotionStates, promotionObjectsPattern } from './promotion-states';
 import { createPromotionAlarms, PromotionDeadLetterQueue, PromotionKey, scopeServiceTrust } from './promotion-support';
 import { APPROVE_ENV, CHECK_ENV } from './runtime/contract';
@@ -24,6 +25,7 @@ import { handlerDefaults } from '../private/handler-defaults';
 import { defineHandlerRole } from '../private/handler-role';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
+import { ModelArtifact } from '../serverless-model-endpoint/model-artifact';
 import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless-model-endpoint';
 
 /**
@@ -40,9 +42,10 @@ import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless
  * `cdk-secure-mlops.model-promotion`).
  *
  * CloudFormation still holds the endpoint's first model: a later `cdk deploy` that changes the
- * endpoint function puts that model back. Have the app follow promotions: the "Model Promoted"
- * event and the audit record name the promoted model's key, SHA-256 and version; pass them to
- * `ModelArtifact.fromDataLake` (for example from CDK context) before you deploy the endpoint again.
+ * endpoint function would put that model back. Every promotion therefore records the promoted
+ * model in an SSM parameter (`promotedModelParameterName`); build the endpoint's model with
+ * `ModelPromotion.promotedModel(...)`, which reads it at synthesis, and a deployment keeps the
+ * promoted version (refresh the cached lookup with `cdk context --reset` before you deploy).
  *
  * @example
  * import { Duration, Stack } from 'aws-cdk-lib';
@@ -73,6 +76,24 @@ export class ModelPromotion extends Construct {
   /** `detail-type` of the event put when CodeDeploy rolled a rollout back. */
   public static readonly DETAIL_TYPE_ROLLOUT_ROLLED_BACK = PROMOTION_DETAIL_TYPE.modelRolloutRolledBack;
 
+  /**
+   * The default name of the SSM parameter where a promotion of `modelName` records the promoted
+   * model: `/cdk-secure-mlops/model-promotion/<modelName>/promoted-model`.
+   */
+  public static defaultPromotedModelParameterName(modelName: string): string {
+    return defaultPromotedModelParameterName(modelName);
+  }
+
+  /**
+   * The model an endpoint must be deployed with to keep the promoted version: the model the
+   * promotion's SSM parameter names (read at synthesis through a context lookup; the stack needs
+   * an explicit account and region), or `fallback` until a version was promoted.
+   */
+  public static promotedModel(scope: Construct, lake: ISecureDataLake, options: PromotedModelOptions): ModelArtifact {
+    return promotedModel(scope, lake, options);
+  }
+
+
   /** The promotion state machine (input `{"modelRecord": "s3://<models bucket>/<model>/records/<job>.json"}`). */
   public readonly stateMachine: sfn.IStateMachine;
   /** The model whose versions are promoted. */
@@ -87,6 +108,8 @@ export class ModelPromotion extends Construct {
   public readonly approveFunction?: lambda.IFunction;
   /** The approval URL (signed POST, IAM authorization), with `approval`. */
   public readonly approvalUrl?: string;
+  /** The SSM parameter (String, JSON) where each promotion records the promoted model. */
+  public readonly promotedModelParameterName: string;
   /** The bus of the promotion's events. */
   public readonly eventBus: events.IEventBus;
   /** Fires when an execution fails for a reason other than a verdict (a step failed, timed out or was aborted). */
@@ -119,6 +142,10 @@ export class ModelPromotion extends Construct {
     const timeout = props.timeout ?? (approvalTimeout ?? Duration.seconds(0)).plus(Duration.hours(6));
     this.modelName = props.modelName;
     this.auditPrefix = PROMOTION_KEYS.modelPrefix(this.modelName);
+    this.promotedModelParameterName = props.promotedModelParameterName ?? defaultPromotedModelParameterName(this.modelName);
+    if (!Token.isUnresolved(this.promotedModelParameterName) && !/^(\/[A-Za-z0-9_.-]+){1,15}$/.test(this.promotedModelParameterName)) {
+      invalidProp(this, 'promotedModelParameterName', this.promotedModelParameterName, 'expected an SSM parameter name such as "/my-app/promoted-model" (letters, digits, "_", ".", "-" in "/"-separated segments)');
+    }
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'Bus', 'default');
     const models = lake.bucket(DataZone.MODELS);
 
@@ -181,6 +208,7 @@ export class ModelPromotion extends Construct {
       models,
       eventBus: this.eventBus,
       approvalTimeout,
+      promotedModelParameter: this.promotedModelParameterName,
     });
     const machine = new sfn.StateMachine(this, 'StateMachine', {
       // A name known at synth: with a customer-managed key, the role may use the key only for the

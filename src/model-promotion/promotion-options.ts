@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { HandlerOptions } from '../api-options/handler-options';
 import { MetricComparison } from '../gpu-training-job/training-options';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
+import { ModelArtifact } from '../serverless-model-endpoint/model-artifact';
 import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless-model-endpoint';
 
 /**
@@ -96,9 +97,43 @@ export interface ModelPromotionProps extends HandlerOptions {
   readonly timeout?: Duration;
 
   /**
+   * The SSM parameter (String) where each promotion records the promoted model (JSON: bucket, key,
+   * SHA-256, version and S3 version id) for the app to deploy the endpoint with
+   * (`ModelPromotion.promotedModel`). Written by the state machine, not by CloudFormation.
+   *
+   * @default - ModelPromotion.defaultPromotedModelParameterName(modelName)
+   */
+  readonly promotedModelParameterName?: string;
+
+  /**
    * Where the failure alarm notifies.
    *
    * @default - no action
    */
   readonly alarmAction?: cloudwatch.IAlarmAction;
+}
+
+/**
+ * Options of `ModelPromotion.promotedModel`.
+ */
+export interface PromotedModelOptions {
+  /** The promoted model's name (the ModelPromotion's `modelName`). */
+  readonly modelName: string;
+
+  /** The model to serve while no version was promoted (or the parameter cannot be read). */
+  readonly fallback: ModelArtifact;
+
+  /**
+   * Class names of the promoted model.
+   *
+   * @default - the fallback's
+   */
+  readonly classNames?: string[];
+
+  /**
+   * The SSM parameter the ModelPromotion writes.
+   *
+   * @default - ModelPromotion.defaultPromotedModelParameterName(modelName)
+   */
+  readonly parameterName?: string;
 }

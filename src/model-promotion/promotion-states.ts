@@ -9,7 +9,8 @@
  *       → WaitForUpdate → ReadUpdateStatus → UpdateStatus (InProgress: WaitForUpdate again)
  *       → PublishModelVersion → ReadLiveAlias → AlreadyLive (PromotedAlreadyLive → [audit])
  *       → BuildAppSpec → StartRollout → WaitForRollout → ReadRollout → RolloutStatus
- *         Succeeded → RolloutSucceeded → [audit]; Failed | Stopped → RolloutRolledBack → [audit]
+ *         Succeeded → RecordPromotedModel → RolloutSucceeded → [audit]
+ *         Failed | Stopped → RestoreModelEnvironment → RolloutRolledBack → [audit]
  *   [audit] = PrepareAudit → WriteAudit → PublishOutcome → Outcome → Promoted | Rejected | RolledBack | PromotionFailed
  *   a failed task: HasCandidate → StepFailed → [audit], or (no candidate yet) PublishInputFailed → InputFailed
  *
@@ -19,7 +20,7 @@
  * alias to it with the endpoint's canary and alarms. The state and construct IDs are part of the
  * contract.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as codedeploy from 'aws-cdk-lib/aws-codedeploy';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -46,6 +47,8 @@ export interface PromotionStatesOptions {
   readonly eventBus: events.IEventBus;
   /** The approval wait; undefined: no approval step. */
   readonly approvalTimeout?: Duration;
+  /** The SSM parameter (name, starting with '/') where the promoted model is recorded for the app to follow. */
+  readonly promotedModelParameter: string;
   /** Between two reads of the function's update status. @default 5 seconds */
   readonly updatePollInterval?: Duration;
   /** Between two reads of the rollout's status. @default 30 seconds */
@@ -364,12 +367,51 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   retry(readRollout, TRANSIENT_CODEDEPLOY, 3);
   onError(readRollout);
 
+  // Promoted: the app can follow (the parameter names the model a redeployment must keep).
+  const stack = Stack.of(states);
+  const recordPromoted = new tasks.CallAwsService(states, 'RecordPromotedModel', {
+    comment: 'The promoted model\'s bucket, key, SHA-256, version and object version, for the app to deploy the endpoint with',
+    service: 'ssm',
+    action: 'putParameter',
+    iamAction: 'ssm:PutParameter',
+    iamResources: [`arn:${stack.partition}:ssm:${stack.region}:${stack.account}:parameter${o.promotedModelParameter}`],
+    parameters: {
+      Name: o.promotedModelParameter,
+      Type: 'String',
+      Overwrite: true,
+      Value: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.candidate.environment')),
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retry(recordPromoted, ['SSM.TooManyUpdatesException', 'SSM.InternalServerErrorException', ...TRANSIENT_COMMON], 3);
+  recordPromoted.addCatch(outcome('PromotedNotRecorded', PROMOTION_OUTCOME.promoted, 'PROMOTED_MODEL_PARAMETER_NOT_WRITTEN'), { errors: ['States.ALL'], resultPath: '$.recordError' });
+  recordPromoted.next(outcome('RolloutSucceeded', PROMOTION_OUTCOME.promoted, ''));
+
+  // Rolled back: $LATEST goes back to the variables it had (the live alias already did).
+  const rolledBack = outcome('RolloutRolledBack', PROMOTION_OUTCOME.rolledBack, '$.progress.rolloutStatus.status');
+  const restore = new tasks.CallAwsService(states, 'RestoreModelEnvironment', {
+    comment: 'Point $LATEST back at the model it served, unless someone changed the function since the update (RevisionId)',
+    service: 'lambda',
+    action: 'updateFunctionConfiguration',
+    iamAction: 'lambda:UpdateFunctionConfiguration',
+    iamResources: [fn.functionArn],
+    parameters: {
+      FunctionName: fn.functionArn,
+      RevisionId: sfn.JsonPath.stringAt('$.update.revisionId'),
+      Environment: { Variables: sfn.JsonPath.objectAt('$.function.variables') },
+    },
+    resultPath: sfn.JsonPath.DISCARD,
+  });
+  retry(restore, [...TRANSIENT_LAMBDA, ...LAMBDA_CONFLICT], 5);
+  restore.addCatch(rolledBack, { errors: ['States.ALL'], resultPath: '$.restoreError' });
+  restore.next(rolledBack);
+
   const rolloutStatus = new sfn.Choice(states, 'RolloutStatus')
-    .when(sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Succeeded'), outcome('RolloutSucceeded', PROMOTION_OUTCOME.promoted, ''))
+    .when(sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Succeeded'), recordPromoted)
     .when(sfn.Condition.or(
       sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Failed'),
       sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Stopped'),
-    ), outcome('RolloutRolledBack', PROMOTION_OUTCOME.rolledBack, '$.progress.rolloutStatus.status'))
+    ), restore)
     .otherwise(waitRollout);
   waitRollout.next(readRollout).next(rolloutStatus);
   appSpec.next(startRollout).next(waitRollout);

@@ -3,13 +3,15 @@
  * approval URL, the rollout alarms it adds to the endpoint's deployment group, and our static
  * rules on its definition (every Task state retries and catches).
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { MODEL_NAME, promotionDefinition, promotionStack } from './promotion-fixture';
+import { ENV, MODEL_NAME, promotionDefinition, promotionStack } from './promotion-fixture';
 import { MetricComparison } from '../../src/gpu-training-job/training-options';
 import { ModelPromotion } from '../../src/model-promotion';
+import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
+import { ModelArtifact } from '../../src/serverless-model-endpoint/model-artifact';
 import { checkStateMachines } from '../gpu-training-job/definition-checks';
 
 test.each([
@@ -116,4 +118,44 @@ test('the construct\'s static members name the contract\'s events', () => {
   const { EVENT_SOURCE, DETAIL_TYPE_MODEL_PROMOTED, DETAIL_TYPE_PROMOTION_REJECTED, DETAIL_TYPE_ROLLOUT_ROLLED_BACK } = ModelPromotion;
   expect([EVENT_SOURCE, DETAIL_TYPE_MODEL_PROMOTED, DETAIL_TYPE_PROMOTION_REJECTED, DETAIL_TYPE_ROLLOUT_ROLLED_BACK])
     .toEqual(['cdk-secure-mlops.model-promotion', 'Model Promoted', 'Model Promotion Rejected', 'Model Rollout Rolled Back']);
+});
+
+describe('following promotions', () => {
+  const fallback = () => ModelArtifact.fromDataLake(
+    new SecureDataLake(new Stack(new App(), 'Other', { env: ENV }), 'Lake'), `${MODEL_NAME}/models/first/model.onnx`, { version: `${MODEL_NAME}@1`, sha256: 'a'.repeat(64), classNames: ['x', 'y'] });
+
+  /** The context key of the parameter's lookup (what cdk.context.json caches). */
+  const lookupKey = (() => {
+    const probe = new App();
+    const stack = new Stack(probe, 'Probe', { env: ENV });
+    ModelPromotion.promotedModel(stack, new SecureDataLake(stack, 'Lake'), { modelName: MODEL_NAME, fallback: fallback() });
+    return probe.synth().manifest.missing![0].key;
+  })();
+
+  /** The endpoint's model as the app builds it, with the parameter's value in the context (as a lookup caches it). */
+  function build(value?: string) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...(value !== undefined ? { [lookupKey]: value } : {}) } });
+    const stack = new Stack(app, 'App', { env: ENV });
+    return { model: ModelPromotion.promotedModel(stack, new SecureDataLake(stack, 'Lake'), { modelName: MODEL_NAME, fallback: fallback() }), key: lookupKey };
+  }
+
+  test('the lookup names the default parameter', () => {
+    expect(build().key).toContain('parameterName=/cdk-secure-mlops/model-promotion/hearing-who-grade/promoted-model');
+    expect(ModelPromotion.defaultPromotedModelParameterName('m')).toBe('/cdk-secure-mlops/model-promotion/m/promoted-model');
+  });
+
+  test('before any promotion (or unreadable): the fallback', () => {
+    expect(build().model.version).toBe(`${MODEL_NAME}@1`);
+    expect(build('not json').model.version).toBe(`${MODEL_NAME}@1`);
+    expect(build(JSON.stringify({ MODEL_KEY: 'other/models/x.onnx', MODEL_SHA256: 'b'.repeat(64), MODEL_VERSION: 'other@2' })).model.version).toBe(`${MODEL_NAME}@1`);
+  });
+
+  test('after a promotion: the promoted model, with the fallback\'s class names', () => {
+    const { model } = build(JSON.stringify({ MODEL_SOURCE: 's3', MODEL_KEY: `${MODEL_NAME}/models/job-7/model.onnx`, MODEL_SHA256: 'b'.repeat(64), MODEL_VERSION: `${MODEL_NAME}@7` }));
+    expect([model.version, model.classNames]).toEqual([`${MODEL_NAME}@7`, ['x', 'y']]);
+  });
+
+  test('a parameter name that SSM would refuse is a clear error', () => {
+    expect(() => promotionStack({ promotedModelParameterName: 'no-slash' })).toThrow(/invalid promotedModelParameterName/);
+  });
 });

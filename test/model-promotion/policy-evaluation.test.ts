@@ -105,6 +105,7 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       c('s3:PutObject', obj(MODELS, `${FOLDER}approval-request.json`), sse),
       c('kms:GenerateDataKey', lakeKey, viaS3),
       c('events:PutEvents', bus),
+      c('ssm:PutParameter', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-secure-mlops/model-promotion/hearing-who-grade/promoted-model`),
     ],
     denied: [
       // the function: configuration and versions only; never its code, its alias (CodeDeploy moves it), or another function
@@ -129,6 +130,8 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       c('s3:DeleteObject', obj(MODELS, `${FOLDER}claim.json`)),
       c('events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/another-bus`),
       c('iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/anything`),
+      c('ssm:PutParameter', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-secure-mlops/model-promotion/other-model/promoted-model`),
+      c('ssm:DeleteParameter', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-secure-mlops/model-promotion/hearing-who-grade/promoted-model`),
     ],
   },
   approve: {
@@ -184,7 +187,7 @@ const INVENTORY: Record<keyof typeof roles, string[]> = {
     'lambda:GetAlias', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction', 'lambda:PublishVersion', 'lambda:UpdateFunctionConfiguration',
     'logs:CreateLogDelivery', 'logs:DeleteLogDelivery', 'logs:DescribeLogGroups', 'logs:DescribeResourcePolicies', 'logs:GetLogDelivery',
     'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:UpdateLogDelivery',
-    's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject',
+    's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject', 'ssm:PutParameter',
     'xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
   ],
   approve: [

@@ -16,7 +16,8 @@ import { awsError, localSfn } from '../support/local-sfn';
 
 const TASKS = [
   'CheckCandidate', 'RequestApproval', 'WaitForApproval', 'ReadFunctionConfiguration', 'UpdateModelEnvironment', 'ReadUpdateStatus',
-  'PublishModelVersion', 'ReadLiveAlias', 'StartRollout', 'ReadRollout', 'WriteAudit', 'PublishOutcome', 'PublishInputFailed',
+  'PublishModelVersion', 'ReadLiveAlias', 'StartRollout', 'ReadRollout', 'RecordPromotedModel', 'RestoreModelEnvironment',
+  'WriteAudit', 'PublishOutcome', 'PublishInputFailed',
 ] as const;
 type TaskName = typeof TASKS[number];
 type Handler = (input: any) => unknown;
@@ -58,6 +59,7 @@ class World {
   /** Deployment statuses, in order (the last one repeats). */
   public rolloutStatuses = ['Created', 'InProgress', 'Succeeded'];
   public readonly events: any[] = [];
+  public readonly parameters = new Map<string, string>();
   public readonly appSpecs: any[] = [];
 
   constructor(options: { sha?: string; accuracy?: number; baseline?: boolean } = {}) {
@@ -112,6 +114,13 @@ class World {
         const status = this.rolloutStatuses.length > 1 ? this.rolloutStatuses.shift()! : this.rolloutStatuses[0];
         if (status === 'Succeeded') this.alias = this.appSpecs.at(-1).Resources[0].endpoint.Properties.TargetVersion;
         return { DeploymentInfo: { DeploymentId: 'd-ABCDEF123', Status: status } };
+      },
+      RecordPromotedModel: (p) => { this.parameters.set(p.Name, p.Value); return { Version: 1, Tier: 'Standard' }; },
+      RestoreModelEnvironment: (p) => {
+        if (p.RevisionId !== `rev-${this.revision}`) throw awsError('Lambda.PreconditionFailedException', 'revision changed');
+        this.env = { ...p.Environment.Variables };
+        this.revision++;
+        return {};
       },
       WriteAudit: (p) => { this.s3.put(p.Key, JSON.stringify(p.Body)); return { ETag: '"x"' }; },
       PublishOutcome: event,
@@ -226,6 +235,13 @@ describe('success', () => {
     expect(r.calls.ReadRollout).toHaveLength(3);
   });
 
+  test('records the promoted model in the SSM parameter the app follows', () => {
+    expect(r.calls.RecordPromotedModel[0]).toMatchObject({ Name: '/cdk-secure-mlops/model-promotion/hearing-who-grade/promoted-model', Type: 'String', Overwrite: true });
+    expect(JSON.parse(r.world.parameters.get('/cdk-secure-mlops/model-promotion/hearing-who-grade/promoted-model')!)).toEqual({
+      MODEL_SOURCE: 's3', MODEL_BUCKET: BUCKET, MODEL_KEY, MODEL_OBJECT_VERSION: 'v1', MODEL_SHA256: SHA, MODEL_VERSION: VERSION,
+    });
+  });
+
   test('writes one audit record with the version, SHA-256, checks, deployment and times, and a "Model Promoted" event', () => {
     const audits = r.world.audits();
     expect(audits).toHaveLength(1);
@@ -324,6 +340,11 @@ describe('rollout', () => {
     const r = await run(`canary rollback (${status})`, world);
     expect([r.failed, r.end]).toEqual([true, 'RolledBack']);
     expect(world.alias).toBe('1');
+    // $LATEST serves the previous model again; the app is not told to follow the rolled-back one
+    expect(r.calls.RestoreModelEnvironment).toHaveLength(1);
+    expect(world.env.MODEL_SHA256).toBe(OLD_SHA);
+    expect(world.env.MODEL_OBJECT_VERSION).toBe('old-version');
+    expect(world.parameters.size).toBe(0);
     expect(world.audits()[0].body).toMatchObject({ outcome: 'rolled-back', reason: status, deployment: { deploymentId: 'd-ABCDEF123', previousVersion: '1', targetVersion: '2', status } });
     expect(world.events.map((e) => e.DetailType)).toEqual(['Model Rollout Rolled Back']);
   });
@@ -337,6 +358,13 @@ describe('rollout', () => {
     expect(r.calls.PublishModelVersion).toHaveLength(0);
     expect(world.audits()[0].body).toMatchObject({ outcome: 'failed', reason: 'ConcurrentChange' });
     expect(world.events.map((e) => e.DetailType)).toEqual(['Model Promotion Failed']);
+  });
+
+  test('a promotion whose parameter cannot be written is still promoted, and the audit record says so', async () => {
+    const world = new World();
+    const r = await run('parameter not written', world, { RecordPromotedModel: () => { throw awsError('SSM.ParameterLimitExceeded', 'too many'); } });
+    expect([r.failed, r.end]).toEqual([false, 'Promoted']);
+    expect(world.audits()[0].body).toMatchObject({ outcome: 'promoted', reason: 'PROMOTED_MODEL_PARAMETER_NOT_WRITTEN' });
   });
 
   test('a version already live is promoted without a deployment', async () => {
