@@ -178,6 +178,18 @@ for (const dir of fs.readdirSync('src', { withFileTypes: true }).filter((d) => d
     });
   }
 }
+// The lineage CLI (src/lineage/runtime/cli.ts, docs/lineage.md): one self-contained file, the S3
+// client bundled in (users need no AWS SDK of their own), run as `npx cdk-secure-mlops-lineage`.
+project.bundler.addBundle('src/lineage/runtime/cli.ts', {
+  platform: 'node',
+  target: 'node22',
+  outfile: 'index.js',
+  sourcemap: false,
+  executable: true,
+  minify: true,
+  banner: '#!/usr/bin/env node',
+});
+project.addBins({ 'cdk-secure-mlops-lineage': 'assets/lineage/runtime/cli/index.js' });
 // Run-time code (entries, handler factories, logic, the shared ground floor) is bundled into the
 // handlers' assets by esbuild, so it may use devDependencies.
 project.eslint?.allowDevDeps('src/*/runtime/**');
@@ -186,13 +198,14 @@ project.eslint?.allowDevDeps('src/private/runtime/**');
 // Handler entries and the run-time code that only bundles use are never loaded from lib/.
 for (const p of ['/lib/**/*.handler.js', '/lib/**/*.handler.d.ts',
   '/lib/gpu-training-job/runtime/*', '/lib/labeling-pipeline/runtime/*', '/lib/secure-data-lake/runtime/*', '/lib/serverless-model-endpoint/runtime/*', '/lib/private/runtime/',
+  '/lib/model-monitor/runtime/*', '/lib/model-promotion/runtime/*', '/lib/lineage/',
   '/examples/', '/.ci/', '/requirements-*.txt', '/python-tests/', '/cdk.out/', '/BENCHMARKS.md', '/.venv-*/']) {
   project.npmignore?.exclude(p);
 }
 // Except what the constructs load at synth: the contracts (env names, staged files, metric names)
 // that construct and handler share, and LabelingPipeline's logic (the construct compiles the user's
 // cleaning rules and labelers with the handlers' own code).
-for (const dir of ['gpu-training-job', 'labeling-pipeline', 'secure-data-lake', 'serverless-model-endpoint']) {
+for (const dir of ['gpu-training-job', 'labeling-pipeline', 'secure-data-lake', 'serverless-model-endpoint', 'model-monitor', 'model-promotion']) {
   project.npmignore?.include(`/lib/${dir}/runtime/contract.js`, `/lib/${dir}/runtime/contract.d.ts`);
 }
 project.npmignore?.include('/lib/labeling-pipeline/runtime/logic/');
