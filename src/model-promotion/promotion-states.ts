@@ -230,7 +230,10 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     resultPath: '$.candidate',
     retryOnServiceExceptions: true,
   });
-  retry(check, ['States.Timeout'], 2);
+  // The check is re-entrant for its execution (it finds its own claim): S3's transient errors,
+  // thrown by the function under their names, are retried, so a version is not left claimed by a
+  // failed check. InvalidCandidate and anything else go to the failure path.
+  retry(check, ['States.Timeout', 'InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', 'NetworkingError'], 3);
   onError(check);
   init.next(check);
 

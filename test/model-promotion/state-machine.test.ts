@@ -404,6 +404,22 @@ describe('idempotence and input', () => {
     expect(r.end).toBe('Promoted');
   });
 
+  test('an S3 fault inside the check is retried (the version is not left claimed by a failed check); an InvalidCandidate is not', async () => {
+    const world = new World();
+    const real = world.handlers().CheckCandidate;
+    let calls = 0;
+    const r = await run('check retried after an S3 fault', world, {
+      CheckCandidate: async (i) => {
+        const out = await real(i);
+        if (++calls < 3) throw awsError('SlowDown', 'reduce your request rate');
+        return out;
+      },
+    });
+    expect([calls, r.end]).toEqual([3, 'Promoted']);
+    const invalid = await run('invalid candidate not retried', new World(), {}, { input: { modelRecord: 's3://other/x.json' } });
+    expect([invalid.calls.CheckCandidate.length, invalid.end]).toEqual([1, 'InputFailed']);
+  });
+
   test.each([
     ['a record of another bucket', { modelRecord: `s3://other-bucket/${RECORD_KEY}` }, 'InvalidCandidate'],
     ['a record of another model', { modelRecord: `s3://${BUCKET}/other-model/records/${JOB}.json` }, 'InvalidCandidate'],
