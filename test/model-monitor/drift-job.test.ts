@@ -12,7 +12,7 @@ import {
 import { DRIFT_REPORT_FILES, MONITOR_DETAIL_TYPE, MONITOR_EVENT_SOURCE, MONITORING_KEYS } from '../../src/contract/monitoring';
 import { MonitorConfig } from '../../src/model-monitor/runtime/contract';
 import { objectLines, S3Api } from '../../src/model-monitor/runtime/drift-io';
-import { createDriftJob, DriftJobInputError, windowEndOf } from '../../src/model-monitor/runtime/drift-job';
+import { createDriftJob, DriftJobInputError, windowEndOf, windowOf } from '../../src/model-monitor/runtime/drift-job';
 import { DriftRunReport, SeededRandom } from '../../src/model-monitor/runtime/logic';
 
 const END = new Date('2026-03-02T00:00:00Z');
@@ -193,6 +193,7 @@ describe('accounting: nothing left out without a count', () => {
     expect(report.lines).toEqual({
       objects: expect.any(Number),
       read: 100 + 10 + 6,
+      outsideWindow: 0,
       valid: 110,
       invalid: { 'not-json': 1, 'not-an-object': 1, 'endpoint': 1, 'outside-window': 1, 'feature-width': 1, 'model-sha256': 1 },
     });
@@ -341,6 +342,42 @@ describe('the window', () => {
     expect(windowEndOf({ windowEnd: '2026-02-01T00:00:00Z', time: 'x' }, now).toISOString()).toBe('2026-02-01T00:00:00.000Z');
     expect(() => windowEndOf({ windowEnd: 'yesterday' }, now)).toThrow(DriftJobInputError);
     expect(() => windowEndOf({ windowEnd: 17 }, now)).toThrow(/ISO-8601/);
+  });
+
+  test('ad-hoc windows: bounds as given (not floored), the hours they touch, and clear errors', () => {
+    const now = new Date('2026-03-02T10:17:00Z');
+    const w = windowOf({ windowStart: '2026-03-01T22:30:00Z', windowEnd: '2026-03-02T00:10:00Z' }, now, 24);
+    expect(w).toMatchObject({ adHoc: true, start: new Date('2026-03-01T22:30:00Z'), end: new Date('2026-03-02T00:10:00Z') });
+    expect(w.hours.map((h) => h.toISOString())).toEqual(['2026-03-01T22:00:00.000Z', '2026-03-01T23:00:00.000Z', '2026-03-02T00:00:00.000Z']);
+    expect(windowOf({ windowEnd: '2026-03-02T10:17:00Z' }, now, 2)).toMatchObject({ adHoc: false, start: new Date('2026-03-02T08:00:00Z') });
+    for (const bad of [{ windowStart: 'x', windowEnd: '2026-03-02T00:00:00Z' }, { windowStart: '2026-03-02T00:00:00Z' },
+      { windowStart: '2026-03-02T00:00:00Z', windowEnd: '2026-03-02T00:00:00Z' }, { windowStart: '2026-01-01T00:00:00Z', windowEnd: '2026-03-02T00:00:00Z' }]) {
+      expect(() => windowOf(bad, now, 24)).toThrow(DriftJobInputError);
+    }
+  });
+
+  test('two batches in the same hours, each in its own ad-hoc window: only the shifted batch drifts; the other lines are outside, not invalid', async () => {
+    const w = world(5);
+    const put = (from: Date, n: number, shift: Record<string, number> | undefined, tag: string) => {
+      const lines: string[] = [];
+      for (let i = 0; i < n; i += 4) {
+        const at = new Date(from.getTime() + i * 100);
+        lines.push(captureLine(at, SHA_A, Array.from({ length: 4 }, () => drawFeatures(w.random, shift)), w.random).line);
+      }
+      w.s3.put(captureKey('hearing-who@1', from, tag), lines.join('\n') + '\n');
+    };
+    const a = new Date('2026-03-01T10:05:00Z');
+    const b = new Date('2026-03-01T10:20:00Z');
+    put(a, 2000, undefined, 'a');
+    put(b, 2000, { 'left.250': 0.2, 'right.8000': 0.2 }, 'b');
+    const j = job(w, { drift: { datasetDriftShare: 0.1 } });
+    const quiet = await j.run({ windowStart: a.toISOString(), windowEnd: new Date(a.getTime() + 600_000).toISOString() });
+    expect(quiet).toMatchObject({ rowsEvaluated: 2000, datasetDrift: false, eventsPut: 0 });
+    const shifted = await j.run({ windowStart: b.toISOString(), windowEnd: new Date(b.getTime() + 600_000).toISOString() });
+    expect(shifted).toMatchObject({ rowsEvaluated: 2000, datasetDrift: true, eventsPut: 1 });
+    const r: DriftRunReport = JSON.parse(w.s3.text(shifted.report.replace(`s3://${BUCKET}/`, ''))!);
+    expect(r.models[0].drift!.features.filter((f) => f.drifted).map((f) => f.name).sort()).toEqual(['left.250', 'right.8000']);
+    expect(r.lines).toMatchObject({ read: 1000, valid: 500, outsideWindow: 500, invalid: {} });
   });
 
   test('only the window\'s hours are read: captures of the hour at the end and before the start are not', async () => {

@@ -31,8 +31,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MONITOR_METRIC, MONITOR_METRICS_NAMESPACE, MonitorConfig } from './contract';
 import { forEachLimited, listFolders, listObjects, objectLines, S3Api } from './drift-io';
 import {
-  captureWindow, CaptureExpectation, categoryKey, ClassLabel, DriftBaseline, DriftRunReport, evaluateDrift, exampleKey,
-  FeatureValue, hourOf, InvalidBaselineError, ModelRunReport, ModelRunStatus, modelDriftDocument, parseBaseline, parseCaptureLine,
+  captureWindow, CaptureExpectation, CaptureWindow, categoryKey, ClassLabel, DriftBaseline, DriftRunReport, evaluateDrift, exampleKey,
+  FeatureValue, floorToHour, hourOf, InvalidBaselineError, ModelRunReport, ModelRunStatus, modelDriftDocument, parseBaseline, parseCaptureLine,
   parseGroundTruthLine, renderDriftRunHtml, Reservoir, SeededRandom, uuidV7Time, validateDriftConfig, WindowRow,
 } from './logic';
 import {
@@ -58,8 +58,14 @@ export interface DriftJobDeps {
   readonly readConcurrency?: number;
 }
 
-/** The job's input: a scheduled event (`time`), or `{ "windowEnd": "<ISO-8601>" }` to (re)run a window. */
+/**
+ * The job's input: a scheduled event (`time`), `{ "windowEnd": "<ISO-8601>" }` to (re)run a
+ * window, or `{ "windowStart": "<ISO-8601>", "windowEnd": "<ISO-8601>" }` for an ad-hoc window
+ * (an incident, a batch): its bounds are taken as given, not floored to the hour, and the capture
+ * lines of its hours that fall outside it are counted as `outsideWindow`, not as invalid.
+ */
 export interface DriftJobEvent {
+  readonly windowStart?: unknown;
   readonly windowEnd?: unknown;
   readonly time?: unknown;
 }
@@ -128,6 +134,24 @@ export function windowEndOf(event: DriftJobEvent | null | undefined, now: Date):
   return t;
 }
 
+/** Longest ad-hoc window: 31 days, the longest scheduled one. */
+const MAX_AD_HOC_MS = 31 * DAY_MS;
+
+/** The window of an event: an ad-hoc `[windowStart, windowEnd)`, or `hours` hours ending at `windowEndOf` floored to the hour. */
+export function windowOf(event: DriftJobEvent | null | undefined, now: Date, hours: number): CaptureWindow & { readonly adHoc: boolean } {
+  if (event?.windowStart === undefined) return { ...captureWindow(windowEndOf(event, now), hours), adHoc: false };
+  const time = (raw: unknown) => (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : new Date(NaN));
+  const start = time(event.windowStart);
+  const end = time(event.windowEnd);
+  if (!Number.isFinite(start.getTime()) || !Number.isFinite(end.getTime()) || end.getTime() <= start.getTime() || end.getTime() - start.getTime() > MAX_AD_HOC_MS) {
+    throw new DriftJobInputError('an ad-hoc window needs windowStart and windowEnd, ISO-8601 times such as "2026-03-01T10:15:00Z", start before end, at most 31 days apart');
+  }
+  const first = floorToHour(start).getTime();
+  const hourStarts: Date[] = [];
+  for (let h = first; h < end.getTime(); h += HOUR_MS) hourStarts.push(new Date(h));
+  return { start, end, hours: hourStarts, adHoc: true };
+}
+
 /** The drift job: `(event) => summary`. */
 export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => Promise<DriftRunSummary> {
   const { s3, config, env } = deps;
@@ -140,7 +164,7 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
   const e = config.captureName;
 
   return async (event) => {
-    const window = captureWindow(windowEndOf(event, now()), config.windowHours);
+    const window = windowOf(event, now(), config.windowHours);
     const lookbackStartMs = window.end.getTime() - config.groundTruthLookbackDays * DAY_MS;
     const generatedAt = now().toISOString();
 
@@ -187,11 +211,13 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
 
     // 2. Captures of the window.
     const modelFolders = await listFolders(s3, bucket, MONITORING_KEYS.capturesPrefix(e));
-    const random = new SeededRandom(window.end.getTime() / HOUR_MS);
+    const random = new SeededRandom(Math.floor(window.end.getTime() / HOUR_MS));
     const models = new Map<string, ModelState>();
-    const lines = { objects: 0, read: 0, valid: 0, invalid: {} as Record<string, number> };
+    const lines = { objects: 0, read: 0, valid: 0, outsideWindow: 0, invalid: {} as Record<string, number> };
     const invalidLine = (reason: string) => {
-      lines.invalid[reason] = (lines.invalid[reason] ?? 0) + 1;
+      // An ad-hoc window cuts through its first and last hours: their other lines are fine, just not asked for.
+      if (reason === 'outside-window' && window.adHoc) lines.outsideWindow++;
+      else lines.invalid[reason] = (lines.invalid[reason] ?? 0) + 1;
     };
     const pendingBaselines = new Map<string, Promise<void>>();
     const modelOf = async (sha: string, version: string): Promise<ModelState> => {

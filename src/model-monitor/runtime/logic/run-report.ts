@@ -42,6 +42,8 @@ export interface LineAccounting {
   readonly objects: number;
   readonly read: number;
   readonly valid: number;
+  /** Lines of the window's hours outside an ad-hoc window (0 for scheduled windows, which are whole hours). */
+  readonly outsideWindow: number;
   /** Invalid lines by reason. */
   readonly invalid: Record<string, number>;
 }
@@ -128,7 +130,7 @@ export function renderDriftRunHtml(run: DriftRunReport): string {
   const facts: Array<[string, string]> = [
     ['Endpoint', esc(run.endpoint)],
     ['Window', `${esc(run.windowStart)} – ${esc(run.windowEnd)}`],
-    ['Capture objects / lines', `${run.lines.objects} / ${run.lines.read} (${run.lines.valid} valid)`],
+    ['Capture objects / lines', `${run.lines.objects} / ${run.lines.read} (${run.lines.valid} valid${run.lines.outsideWindow ? `, ${run.lines.outsideWindow} outside the ad-hoc window` : ''})`],
     ['Invalid lines', invalid],
     ['Ground truth received in the window', `${gt.receivedInWindow} labels, ${gt.joined} joined, ${gt.unmatched} unmatched; accuracy ${gt.accuracy === null ? 'n/a' : `${(gt.accuracy * 100).toFixed(1)} %`}`],
     ['Generated', esc(run.generatedAt)],
