@@ -158,6 +158,10 @@ export class ModelPromotion extends Construct {
     allowLogsService(key);
     this.encryptionKey = key;
     const retention = logs.RetentionDays.ONE_YEAR;
+    // A name known at synth: the key's encryption context and the check's DescribeExecution name it.
+    const machineName = `${Names.uniqueResourceName(this, { maxLength: 67 })}-StateMachine`;
+    const stack = Stack.of(this);
+    const machineExecutions = `arn:${stack.partition}:states:${stack.region}:${stack.account}:execution:${machineName}:*`;
 
     // ---- the candidate check -----------------------------------------------------------------------
     const check = defineHandlerRole(this, { roleId: 'CheckRole', logGroupId: 'CheckLogs', description: `${this.node.path}: checks model versions before promotion`, vpc: props.vpc, logsKey: key, retention });
@@ -188,6 +192,8 @@ export class ModelPromotion extends Construct {
     const claims = `${PROMOTION_KEYS.modelPrefix(this.modelName)}*/claim.json`;
     lake.grantRead(check.role, DataZone.MODELS, claims);
     lake.grantWrite(check.role, DataZone.MODELS, claims);
+    // An operator's retry: the check confirms that the execution it takes the claim from ended.
+    check.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [machineExecutions] }));
 
     // ---- the endpoint serves promoted models ------------------------------------------------------
     lake.grantRead(endpoint.handler, DataZone.MODELS, `${this.modelName}/models/*`);
@@ -213,7 +219,7 @@ export class ModelPromotion extends Construct {
     const machine = new sfn.StateMachine(this, 'StateMachine', {
       // A name known at synth: with a customer-managed key, the role may use the key only for the
       // encryption context of this state machine's ARN, which CDK builds from the name.
-      stateMachineName: `${Names.uniqueResourceName(this, { maxLength: 67 })}-StateMachine`,
+      stateMachineName: machineName,
       definitionBody: sfn.DefinitionBody.fromChainable(start),
       timeout,
       tracingEnabled: true,
@@ -259,7 +265,6 @@ export class ModelPromotion extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.deadLetterQueue = dlq;
-    const stack = Stack.of(this);
     const rules = `arn:${stack.partition}:events:${stack.region}:${stack.account}:rule/*`;
     key.addToResourcePolicy(new iam.PolicyStatement({
       sid: 'AllowEventBridgeDeadLetters',
@@ -298,6 +303,7 @@ export class ModelPromotion extends Construct {
       { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${this.modelName}/records/*`), iam5Resource(`${modelsArn}/${this.modelName}/models/*`)], reason: REASON.promotionCandidates },
       ...(props.requireBaseline ?? true ? [{ at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${MONITORING_KEYS.baselinesPrefix}*`)], reason: REASON.promotionBaselines }] : []),
       { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${claims}`)], reason: REASON.promotionRecords },
+      { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(machineExecutions)], reason: REASON.promotionRetry },
       { at: /^(CheckRole|ApproveRole)\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.xray },
       { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.stateMachineLogsAndTracing },
       { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(promotions)], reason: REASON.promotionRecords },

@@ -225,7 +225,11 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   const check = new tasks.LambdaInvoke(states, 'CheckCandidate', {
     comment: 'Validate the record URI, claim the version, hash the model, find the baseline, evaluate the gates',
     lambdaFunction: o.checkFunction,
-    payload: sfn.TaskInput.fromObject({ modelRecord: sfn.JsonPath.stringAt('$.modelRecord'), execution: sfn.JsonPath.stringAt('$$.Execution.Id') }),
+    payload: sfn.TaskInput.fromObject({
+      modelRecord: sfn.JsonPath.stringAt('$.modelRecord'),
+      execution: sfn.JsonPath.stringAt('$$.Execution.Id'),
+      request: sfn.JsonPath.objectAt('$$.Execution.Input'),
+    }),
     resultSelector: Object.fromEntries(CANDIDATE_FIELDS.map((f) => [f, sfn.JsonPath.objectAt(`$.Payload.${f}`)])),
     resultPath: '$.candidate',
     retryOnServiceExceptions: true,

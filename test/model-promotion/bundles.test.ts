@@ -15,7 +15,7 @@ const aws = useLocalAws({ setEnv: true });
 const CHECK_ENV = { MODELS_BUCKET: 'models-bundle', MODEL_NAME: 'm', REQUIRE_BASELINE: 'false', GATES: '[{"metricName":"acc","comparison":"GREATER_THAN","threshold":0.5}]' };
 
 test.each([
-  ['check-candidate.handler', CHECK_ENV, ['@aws-sdk/client-s3']],
+  ['check-candidate.handler', CHECK_ENV, ['@aws-sdk/client-s3', '@aws-sdk/client-sfn']],
   ['approve.handler', { MODELS_BUCKET: 'models-bundle', MODEL_NAME: 'm' }, ['@aws-sdk/client-s3', '@aws-sdk/client-sfn']],
 ])('%s loads with only the SDK clients external', (name, env, externals) => {
   const result = expectAssetLoads(path.join(ASSETS, name), { env });

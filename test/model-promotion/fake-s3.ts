@@ -1,6 +1,7 @@
 /**
- * An in-memory S3 for the state machine tests: GetObject and PutObject (with If-None-Match, which
- * real S3 makes atomic) on one versioned bucket, through `send(command)` like an S3Client.
+ * An in-memory S3 for the state machine tests: GetObject and PutObject (with If-None-Match and
+ * If-Match, which real S3 makes atomic) on one versioned bucket, through `send(command)` like an
+ * S3Client.
  */
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
@@ -32,6 +33,7 @@ export class FakeS3 {
       const bytes = o.body;
       return {
         VersionId: o.versionId,
+        ETag: `"${o.versionId}"`,
         Body: {
           transformToString: async () => bytes.toString('utf8'),
           async *[Symbol.asyncIterator]() {
@@ -42,7 +44,8 @@ export class FakeS3 {
     }
     if (command instanceof PutObjectCommand) {
       const key = command.input.Key!;
-      if (command.input.IfNoneMatch === '*' && this.objects.has(key)) {
+      const ifMatch = command.input.IfMatch;
+      if ((command.input.IfNoneMatch === '*' && this.objects.has(key)) || (ifMatch !== undefined && ifMatch !== `"${this.objects.get(key)?.versionId}"`)) {
         throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), { name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
       }
       this.put(key, command.input.Body as string);

@@ -53,6 +53,8 @@ const group = resolve(f.endpoint.deploymentGroup.deploymentGroupArn);
 const app = resolve(f.endpoint.deploymentGroup.application.applicationArn);
 const config = resolve(f.endpoint.deploymentGroup.deploymentConfig.deploymentConfigArn);
 const machine = sim.arnOf(id(f.promotion.stateMachine));
+const machineName: string = (f.promotion.stateMachine.node.defaultChild as any).stateMachineName;
+const execution = (name: string, machineName_ = machineName) => `arn:aws:states:${REGION}:${ACCOUNT}:execution:${machineName_}:${name}`;
 /**
  * The service reference lists no resource type for states:SendTask*, so the simulator refuses to
  * evaluate them on an ARN; Step Functions authorizes them on the state machine of the task
@@ -72,8 +74,12 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       c('s3:PutObject', obj(MODELS, `${FOLDER}claim.json`), sse),
       c('kms:Decrypt', lakeKey, viaS3),
       c('kms:GenerateDataKey', lakeKey, viaS3),
+      c('states:DescribeExecution', execution('run-1')),
     ],
     denied: [
+      c('states:DescribeExecution', execution('run-1', 'AnotherStateMachine')),
+      c('states:StopExecution', execution('run-1')),
+      c('states:StartExecution', machine),
       c('s3:GetObject', obj(MODELS, `other-model/records/${JOB}.json`)),
       c('s3:GetObject', obj(MODELS, `${MODEL_NAME}/training-jobs/${JOB}/output/model.tar.gz`)),
       c('s3:GetObject', obj(MODELS, `${FOLDER}approval-request.json`)),
@@ -180,7 +186,7 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
 };
 
 const INVENTORY: Record<keyof typeof roles, string[]> = {
-  check: ['kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  check: ['kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListMultipartUploadParts', 's3:PutObject', 'states:DescribeExecution', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
   machine: [
     'codedeploy:CreateDeployment', 'codedeploy:GetApplicationRevision', 'codedeploy:GetDeployment', 'codedeploy:GetDeploymentConfig', 'codedeploy:RegisterApplicationRevision',
     'events:PutEvents', 'kms:Decrypt', 'kms:GenerateDataKey',

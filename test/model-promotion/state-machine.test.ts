@@ -60,6 +60,8 @@ class World {
   public rolloutStatuses = ['Created', 'InProgress', 'Succeeded'];
   public readonly events: any[] = [];
   public readonly parameters = new Map<string, string>();
+  /** Execution statuses DescribeExecution answers (by ARN). */
+  public readonly executions = new Map<string, string>();
   public readonly appSpecs: any[] = [];
 
   constructor(options: { sha?: string; accuracy?: number; baseline?: boolean } = {}) {
@@ -80,8 +82,10 @@ class World {
   }
 
   public handlers(): Record<TaskName, Handler> {
+    const executions = this.executions;
     const check = createCheckCandidateHandler({
       s3: this.s3.client(),
+      sfn: { send: async (c: any) => ({ status: executions.get(c.input.executionArn) ?? 'RUNNING' }) } as any,
       env: { modelsBucket: BUCKET, modelName: MODEL_NAME, requireBaseline: true, gates: GATES },
       now: () => Date.parse('2026-03-02T10:00:00Z'),
       log: () => undefined,
@@ -402,6 +406,32 @@ describe('idempotence and input', () => {
     });
     expect(calls).toBe(2);
     expect(r.end).toBe('Promoted');
+  });
+
+  test('an operator retries a version whose promotion failed: the retry takes the claim over and promotes', async () => {
+    const world = new World();
+    const failed = await run('failed promotion', world, { ReadLiveAlias: () => { throw awsError('Lambda.ResourceNotFoundException', 'no alias'); } });
+    expect(failed.end).toBe('PromotionFailed');
+    const first = 'arn:aws:states:eu-central-1:111111111111:execution:Promotion:run-1';
+    const again = { executionId: 'arn:aws:states:eu-central-1:111111111111:execution:Promotion:retry-1', input: { modelRecord: RECORD_URI, retryOf: first } };
+    // while the first execution is still RUNNING, or when it SUCCEEDED, nothing is taken over
+    expect((await run('retry of a running execution', world, {}, again)).end).toBe('AlreadyClaimed');
+    world.executions.set(first, 'SUCCEEDED');
+    expect((await run('retry of a succeeded execution', world, {}, again)).end).toBe('AlreadyClaimed');
+    world.executions.set(first, 'FAILED');
+    // another state machine's execution, or an execution that does not hold the claim, takes nothing over
+    const foreign = { ...again, input: { modelRecord: RECORD_URI, retryOf: 'arn:aws:states:eu-central-1:111111111111:execution:Other:run-1' } };
+    expect((await run('retry naming another execution', world, {}, foreign)).end).toBe('AlreadyClaimed');
+    const retried = await run('retry of a failed execution', world, {}, again);
+    expect(retried.end).toBe('Promoted');
+    expect(JSON.parse(world.s3.text(`${VERSION_FOLDER}claim.json`)!).execution).toBe(again.executionId);
+    expect(world.audits().map((a) => a.body.outcome).sort()).toEqual(['failed', 'promoted']);
+  });
+
+  test('the trigger\'s input cannot ask for a retry: the rule passes the record URI only', () => {
+    expect(plain.template.findResources('AWS::Events::Rule')).toBeDefined();
+    const rule = Object.values(plain.template.findResources('AWS::Events::Rule'))[0] as any;
+    expect(rule.Properties.Targets[0].InputTransformer.InputTemplate).toBe('{"modelRecord":<detail-modelRecord>}');
   });
 
   test('an S3 fault inside the check is retried (the version is not left claimed by a failed check); an InvalidCandidate is not', async () => {

@@ -143,7 +143,8 @@ export function windowOf(event: DriftJobEvent | null | undefined, now: Date, hou
   const time = (raw: unknown) => (typeof raw === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(raw) ? new Date(raw) : new Date(NaN));
   const start = time(event.windowStart);
   const end = time(event.windowEnd);
-  if (!Number.isFinite(start.getTime()) || !Number.isFinite(end.getTime()) || end.getTime() <= start.getTime() || end.getTime() - start.getTime() > MAX_AD_HOC_MS) {
+  const span = end.getTime() - start.getTime();
+  if (!Number.isFinite(span) || span <= 0 || span > MAX_AD_HOC_MS) {
     throw new DriftJobInputError('an ad-hoc window needs windowStart and windowEnd, ISO-8601 times such as "2026-03-01T10:15:00Z", start before end, at most 31 days apart');
   }
   const first = floorToHour(start).getTime();

@@ -6,7 +6,9 @@
  *    throws `InvalidCandidate`: an event may be forged, nothing is written);
  * 2. reads the record and claims its model version (`claim.json`, written once with
  *    If-None-Match): a version claimed by another execution is a DUPLICATE and stops there (a
- *    retry of this execution finds its own claim and goes on);
+ *    retry of this execution finds its own claim and goes on). An operator's execution whose input
+ *    names the claiming execution in `retryOf` takes the claim over (If-Match) when that execution
+ *    of this state machine ended without promoting (FAILED, TIMED_OUT, ABORTED);
  * 3. streams the model object and computes its SHA-256, which must be the record's;
  * 4. when baselines are required, reads `monitoring/baselines/<sha256>.json`, whose `modelSha256`
  *    must be the model's;
@@ -17,6 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { CANDIDATE_STATUS, CHECK_ENV, CheckCandidateInput, CheckCandidateResult } from './contract';
 import {
   baselineKeyOf, evaluateGates, GateSpec, InvalidCandidateError, parseGates, parseModelRecord, promotedModelEnvironment, recordKeyOf,
@@ -51,6 +54,8 @@ export type CheckLog = (message: string, fields: Record<string, unknown>) => voi
 
 export interface CheckCandidateDeps {
   readonly s3: S3Client;
+  /** For an operator's retry (DescribeExecution of the execution it retries). */
+  readonly sfn?: SFNClient;
   readonly env: CheckCandidateEnv;
   /** @default Date.now */
   readonly now?: () => number;
@@ -91,9 +96,10 @@ export function createCheckCandidateHandler(deps: CheckCandidateDeps): (input: C
     };
 
     // 2. One execution per version.
-    const claimed = await claim(s3, bucket, {
+    const retryOf = typeof input.request?.retryOf === 'string' ? input.request.retryOf : undefined;
+    const claimed = await claim(deps, bucket, {
       schemaVersion: PROMOTION_SCHEMA_VERSION, modelVersion, modelSha256: record.modelSha256, execution: input.execution, claimedAt: base.checkedAt,
-    });
+    }, retryOf);
     if (!claimed) {
       log('model version already claimed by another execution', { modelVersion });
       return {
@@ -152,24 +158,51 @@ export function createCheckCandidateHandler(deps: CheckCandidateDeps): (input: C
   };
 }
 
-/** Write the claim once; true when this execution holds it (written now, or by an earlier try of it). */
-async function claim(s3: S3Client, bucket: string, c: PromotionClaim): Promise<boolean> {
+/** Statuses of an execution that ended without promoting (a Succeeded one promoted, or was a duplicate). */
+const RETRIABLE = ['FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/**
+ * Write the claim once; true when this execution holds it: written now, written by an earlier try
+ * of it, or taken over from `retryOf` (the execution that holds it, of this state machine, ended
+ * without promoting).
+ */
+async function claim(deps: CheckCandidateDeps, bucket: string, c: PromotionClaim, retryOf?: string): Promise<boolean> {
+  const { s3 } = deps;
   const key = PROMOTION_KEYS.claim(c.modelVersion);
+  const body = JSON.stringify(c);
   try {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(c), ContentType: 'application/json', IfNoneMatch: '*' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', IfNoneMatch: '*' }));
     return true;
   } catch (e) {
     if (!isPreconditionFailed(e)) throw e;
   }
-  const text = await readText(s3, bucket, key);
-  if (text === undefined) throw new Error(`the claim ${key} exists but cannot be read`);
-  let held: unknown;
+  const r = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  let held: PromotionClaim | undefined;
   try {
-    held = JSON.parse(text);
+    held = JSON.parse(await r.Body!.transformToString('utf8'));
   } catch {
     return false;
   }
-  return typeof held === 'object' && held !== null && (held as PromotionClaim).execution === c.execution;
+  if (held?.execution === c.execution) return true;
+  if (retryOf === undefined || held?.execution !== retryOf || !deps.sfn || !sameStateMachine(retryOf, c.execution)) return false;
+  const described = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: retryOf }));
+  if (!RETRIABLE.includes(described.status ?? '')) return false;
+  try {
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: 'application/json', IfMatch: r.ETag }));
+    return true;
+  } catch (e) {
+    if (isPreconditionFailed(e)) return false; // another retry took it first
+    throw e;
+  }
+}
+
+/** Two execution ARNs of one state machine (`arn:<p>:states:<r>:<a>:execution:<machine>:<name>`). */
+function sameStateMachine(a: string, b: string): boolean {
+  const machine = (arn: string) => {
+    const parts = arn.split(':');
+    return parts.length === 8 && parts[5] === 'execution' ? parts.slice(0, 7).join(':') : undefined;
+  };
+  return machine(a) !== undefined && machine(a) === machine(b);
 }
 
 async function readText(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {

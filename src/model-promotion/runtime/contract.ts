@@ -52,6 +52,12 @@ export interface CheckCandidateInput {
   readonly modelRecord: string;
   /** The execution's id (the claim names it). */
   readonly execution: string;
+  /**
+   * The execution's input (`$$.Execution.Input`): an operator's retry names, in `retryOf`, the
+   * execution that claimed the version and ended without promoting it (failed, rejected, rolled
+   * back, timed out or aborted). The trigger's input never carries it.
+   */
+  readonly request?: { readonly retryOf?: unknown };
 }
 
 /** `status` of a checked candidate. */
