@@ -332,7 +332,11 @@ export class ModelPromotion extends Construct {
       .combine(iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.approveFunction.functionArn], conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } } }));
   }
 
-  /** Allow a principal to start a promotion by hand (input `{"modelRecord": "s3://..."}`). */
+  /**
+   * Allow a principal to start a promotion by hand: input `{"modelRecord": "s3://..."}`. A version
+   * is promoted once; to retry one whose promotion ended without promoting it (failed, rejected,
+   * rolled back, timed out or aborted), add `"retryOf": "<ARN of that execution>"`.
+   */
   public grantStart(grantee: iam.IGrantable): iam.Grant {
     return this.stateMachine.grantStartExecution(grantee);
   }
