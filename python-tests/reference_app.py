@@ -45,12 +45,16 @@ from cdk_secure_mlops import (
     DatasetSplit,
     DataEventsTrailOptions,
     DatasetTrigger,
+    DriftThresholds,
     GpuTrainingJob,
     Labeler,
     LabelingPipeline,
     MetricComparison,
     MetricGate,
     ModelArtifact,
+    ModelMonitor,
+    PredictionCaptureOptions,
+    RetrainOnDrift,
     ReviewConsole,
     ReviewConsoleView,
     ReviewOptions,
@@ -86,6 +90,12 @@ HYPERPARAMETERS = {"epochs": "60", "lr": "0.003", "batch-size": "64", "hidden-un
 
 MIN_VALIDATION_ACCURACY = 0.8
 """A model is registered only with at least this validation accuracy."""
+
+CAPTURE_NAME = "hearing-predict"
+"""The endpoint's capture name: the partition of its prediction captures, ground truth and drift reports."""
+
+DRIFT_THRESHOLDS = DriftThresholds(p_value_threshold=0.01, dataset_drift_share=0.25)
+"""12 features tested at once: a per-feature p of 0.01, and 3 drifted features make dataset drift (see app.ts)."""
 
 DEFAULT_ALLOWED_ORIGINS = ["https://hearing-test.example.com"]
 DEFAULT_REVIEW_CONSOLE_DOMAIN_NAME = "review.hearing-test.example.com"
@@ -185,6 +195,8 @@ class ReferenceAppStack(Stack):
                               comparison=MetricComparison.GREATER_THAN_OR_EQUAL,
                               threshold=MIN_VALIDATION_ACCURACY)],
             dataset_trigger=DatasetTrigger(pipeline_name=self.pipeline.pipeline_name),
+            require_baseline=True,
+            retrain_on_drift=RetrainOnDrift(pipeline=self.pipeline, capture_name=CAPTURE_NAME),
             alarm_action=alarm_action,
         )
 
@@ -195,6 +207,17 @@ class ReferenceAppStack(Stack):
             alarm_action=alarm_action,
             model=ModelArtifact.from_asset(str(MODEL_DIR / MODEL["file"]),
                                            version=MODEL["version"], class_names=task["classes"]),
+            capture=PredictionCaptureOptions(lake=self.lake, capture_name=CAPTURE_NAME, sampling_percentage=100),
+        )
+
+        # Daily drift check of the captured predictions against the served model's baseline.
+        self.monitor = ModelMonitor(
+            self, "Monitor",
+            lake=self.lake,
+            capture_name=self.endpoint.capture_name,
+            features=MODEL["features"]["order"],
+            drift_thresholds=DRIFT_THRESHOLDS,
+            alarm_action=alarm_action,
         )
 
         # The reviewers' web console: CloudFront + private S3, sign-in with the same user pool
@@ -254,9 +277,23 @@ class ReferenceAppStack(Stack):
                 right=[endpoint.metric_duration()],
                 width=12,
             ),
+            cloudwatch.GraphWidget(
+                title="Drift and accuracy of the served model",
+                left=[self.monitor.metric_drift_share(), self.monitor.metric_dataset_drift(),
+                      self.monitor.metric_prediction_drift()],
+                right=[self.monitor.metric_accuracy()],
+                width=12,
+            ),
+            cloudwatch.GraphWidget(
+                title="Prediction captures",
+                left=[endpoint.metric_captures_dropped(), endpoint.metric_capture_delivery_failures()],
+                right=[self.monitor.metric_rows_evaluated()],
+                width=12,
+            ),
             cloudwatch.AlarmStatusWidget(
                 title="Alarms",
-                alarms=[*p.alarms, training.failure_alarm, endpoint.errors_alarm, endpoint.latency_alarm],
+                alarms=[*p.alarms, training.failure_alarm, endpoint.errors_alarm, endpoint.latency_alarm,
+                        self.monitor.drift_alarm, self.monitor.failure_alarm, endpoint.capture_dead_letter_alarm],
                 width=24,
             ),
         )

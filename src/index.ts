@@ -4,3 +4,4 @@ export * from './serverless-model-endpoint';
 export * from './labeling-pipeline';
 export * from './gpu-training-job';
 export * from './review-console';
+export * from './model-monitor';

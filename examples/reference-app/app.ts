@@ -27,7 +27,7 @@ import { Construct } from 'constructs';
 import { buildViews } from './console/build-views';
 import { hearingLabelingProps } from './labeling-props';
 import {
-  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, ReviewConsole, SecureDataLake,
+  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, ModelMonitor, ReviewConsole, SecureDataLake,
   SecureUploadApi, ServerlessModelEndpoint, TrainingImage, TrainingInstanceType,
 } from '../../src';
 
@@ -43,6 +43,16 @@ export const METRIC_DEFINITIONS = JSON.parse(fs.readFileSync(path.join(TRAINING_
 export const HYPERPARAMETERS: Record<string, string> = { 'epochs': '60', 'lr': '0.003', 'batch-size': '64', 'hidden-units': '32,32', 'seed': '1' };
 /** A model is registered only with at least this validation accuracy. */
 export const MIN_VALIDATION_ACCURACY = 0.8;
+/** The endpoint's capture name: the partition of its prediction captures, ground truth and drift reports. */
+export const CAPTURE_NAME = 'hearing-predict';
+/**
+ * The drift settings of the hearing monitor. Twelve features are tested at once: at Evidently's
+ * per-feature p < 0.05, at least one undrifted feature is flagged in a large share of windows
+ * (about a third in the local run's setting, measured), so the per-feature level is 0.01. A
+ * calibration offset of one device shifts two frequencies of both ears (4 of 12 features), below
+ * Evidently's dataset share of 0.5: the dataset counts as drifted from 3 features (0.25).
+ */
+export const DRIFT_THRESHOLDS = { pValueThreshold: 0.01, datasetDriftShare: 0.25 };
 
 /** Properties of the reference app stack. */
 export interface ReferenceAppStackProps extends StackProps {
@@ -78,6 +88,7 @@ export class ReferenceAppStack extends Stack {
   public readonly api: apigw.IRestApi;
   public readonly alarmTopic: sns.ITopic;
   public readonly reviewConsole: ReviewConsole;
+  public readonly monitor: ModelMonitor;
 
   constructor(scope: Construct, id: string, props: ReferenceAppStackProps = {}) {
     super(scope, id, props);
@@ -133,6 +144,11 @@ export class ReferenceAppStack extends Stack {
       metricDefinitions: METRIC_DEFINITIONS,
       gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: MIN_VALIDATION_ACCURACY }],
       datasetTrigger: { pipelineName: this.pipeline.pipelineName },
+      // Every model carries its drift baseline (baseline.json beside model.onnx, from train.py).
+      requireBaseline: true,
+      // Drift of the served model builds a fresh dataset version (with the newest records), which
+      // the dataset trigger above then trains on.
+      retrainOnDrift: { pipeline: this.pipeline, captureName: CAPTURE_NAME },
       alarmAction,
     });
 
@@ -145,6 +161,19 @@ export class ReferenceAppStack extends Stack {
         version: MODEL.version,
         classNames: LABELING.task.classes,
       }),
+      // Every prediction is captured to the lake's models zone (monitoring/captures/, expired by
+      // the lake after 90 days) for the drift monitor; clinical traffic is low, so 100 %.
+      capture: { lake: this.lake, captureName: CAPTURE_NAME, samplingPercentage: 100 },
+    });
+
+    // Daily drift check of the captured predictions against the served model's baseline: report
+    // (JSON + HTML) in the lake, metrics, an alarm, and "Model Drift Detected" (retraining above).
+    this.monitor = new ModelMonitor(this, 'Monitor', {
+      lake: this.lake,
+      captureName: this.endpoint.captureName!,
+      features: MODEL.features.order,
+      driftThresholds: DRIFT_THRESHOLDS,
+      alarmAction,
     });
 
     // The reviewers' web console: CloudFront + private S3, sign-in with the same user pool
@@ -202,9 +231,24 @@ export class ReferenceAppStack extends Stack {
         right: [this.endpoint.metricDuration()],
         width: 12,
       }),
+      new cloudwatch.GraphWidget({
+        title: 'Drift and accuracy of the served model',
+        left: [this.monitor.metricDriftShare(), this.monitor.metricDatasetDrift(), this.monitor.metricPredictionDrift()],
+        right: [this.monitor.metricAccuracy()],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Prediction captures',
+        left: [this.endpoint.metricCapturesDropped(), this.endpoint.metricCaptureDeliveryFailures()],
+        right: [this.monitor.metricRowsEvaluated()],
+        width: 12,
+      }),
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [...p.alarms, this.training.failureAlarm, this.endpoint.errorsAlarm, this.endpoint.latencyAlarm],
+        alarms: [
+          ...p.alarms, this.training.failureAlarm, this.endpoint.errorsAlarm, this.endpoint.latencyAlarm,
+          this.monitor.driftAlarm, this.monitor.failureAlarm, this.endpoint.captureDeadLetterAlarm!,
+        ],
         width: 24,
       }),
     );
