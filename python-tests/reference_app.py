@@ -53,7 +53,11 @@ from cdk_secure_mlops import (
     MetricGate,
     ModelArtifact,
     ModelMonitor,
+    ModelPromotion,
     PredictionCaptureOptions,
+    PromotedModelOptions,
+    PromotionApproval,
+    PromotionGate,
     RetrainOnDrift,
     ReviewConsole,
     ReviewConsoleView,
@@ -90,6 +94,9 @@ HYPERPARAMETERS = {"epochs": "60", "lr": "0.003", "batch-size": "64", "hidden-un
 
 MIN_VALIDATION_ACCURACY = 0.8
 """A model is registered only with at least this validation accuracy."""
+
+MODEL_NAME = "hearing-who-grade"
+"""The model's name in the training job, the model registry and the models zone."""
 
 CAPTURE_NAME = "hearing-predict"
 """The endpoint's capture name: the partition of its prediction captures, ground truth and drift reports."""
@@ -182,7 +189,7 @@ class ReferenceAppStack(Stack):
         self.training = GpuTrainingJob(
             self, "Training",
             lake=self.lake,
-            model_name="hearing-who-grade",
+            model_name=MODEL_NAME,
             dataset_prefix=self.pipeline.zone_prefix,
             training_image=TrainingImage.from_asset(str(TRAINING_DIR)),
             instance_type=TrainingInstanceType.ML_G5_XLARGE,
@@ -205,8 +212,13 @@ class ReferenceAppStack(Stack):
             self, "Predict",
             **shared,
             alarm_action=alarm_action,
-            model=ModelArtifact.from_asset(str(MODEL_DIR / MODEL["file"]),
-                                           version=MODEL["version"], class_names=task["classes"]),
+            # The promoted model once ModelPromotion has switched the endpoint (SSM context lookup).
+            model=ModelPromotion.promoted_model(self, self.lake, PromotedModelOptions(
+                model_name=MODEL_NAME,
+                fallback=ModelArtifact.from_asset(str(MODEL_DIR / MODEL["file"]),
+                                                  version=MODEL["version"], class_names=task["classes"]),
+                class_names=task["classes"],
+            )),
             capture=PredictionCaptureOptions(lake=self.lake, capture_name=CAPTURE_NAME, sampling_percentage=100),
         )
 
@@ -217,6 +229,22 @@ class ReferenceAppStack(Stack):
             capture_name=self.endpoint.capture_name,
             features=MODEL["features"]["order"],
             drift_thresholds=DRIFT_THRESHOLDS,
+            alarm_action=alarm_action,
+        )
+
+        # Gated promotion of trained models: hash, gates, baseline, a person's approval, canary.
+        self.promotion = ModelPromotion(
+            self, "Promotion",
+            endpoint=self.endpoint,
+            lake=self.lake,
+            model_name=MODEL_NAME,
+            event_bus=self.training.event_bus,
+            gates=[PromotionGate(metric_name="validation:accuracy",
+                                 comparison=MetricComparison.GREATER_THAN_OR_EQUAL,
+                                 threshold=MIN_VALIDATION_ACCURACY)],
+            require_baseline=True,
+            approval=PromotionApproval(timeout=Duration.days(3)),
+            additional_alarms=[self.monitor.drift_alarm],
             alarm_action=alarm_action,
         )
 
@@ -293,7 +321,8 @@ class ReferenceAppStack(Stack):
             cloudwatch.AlarmStatusWidget(
                 title="Alarms",
                 alarms=[*p.alarms, training.failure_alarm, endpoint.errors_alarm, endpoint.latency_alarm,
-                        self.monitor.drift_alarm, self.monitor.failure_alarm, endpoint.capture_dead_letter_alarm],
+                        self.monitor.drift_alarm, self.monitor.failure_alarm, endpoint.capture_dead_letter_alarm,
+                        self.promotion.failure_alarm, self.promotion.dead_letter_alarm],
                 width=24,
             ),
         )

@@ -5,3 +5,4 @@ export * from './labeling-pipeline';
 export * from './gpu-training-job';
 export * from './review-console';
 export * from './model-monitor';
+export * from './model-promotion';

@@ -5,7 +5,9 @@
  *   phone/web client ──POST /uploads──► SecureDataLake raw zone
  *   raw zone "Object Created" ──► LabelingPipeline (clean, pseudonymize, WHO-grade rules, review)
  *   "Dataset Version Published" ──► GpuTrainingJob (SageMaker, gated, registered)
- *   model ──► ServerlessModelEndpoint (POST /predict)
+ *   "Model Trained" ──► ModelPromotion (hash, gates, baseline, a person's approval, canary) ──►
+ *   ServerlessModelEndpoint (POST /predict, every prediction captured) ──► ModelMonitor (daily
+ *   drift check; "Model Drift Detected" builds a fresh dataset version, which trains again)
  * One user pool signs everyone in. The client's REST API serves upload and predict; the review
  * routes have a REST API of their own whose CORS allows exactly the review console's origin
  * (ReviewConsole: the reviewers' web console on CloudFront, sign-in with the same pool). The
@@ -27,7 +29,7 @@ import { Construct } from 'constructs';
 import { buildViews } from './console/build-views';
 import { hearingLabelingProps } from './labeling-props';
 import {
-  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, ModelMonitor, ReviewConsole, SecureDataLake,
+  GpuTrainingJob, LabelingPipeline, MetricComparison, ModelArtifact, ModelMonitor, ModelPromotion, ReviewConsole, SecureDataLake,
   SecureUploadApi, ServerlessModelEndpoint, TrainingImage, TrainingInstanceType,
 } from '../../src';
 
@@ -43,6 +45,8 @@ export const METRIC_DEFINITIONS = JSON.parse(fs.readFileSync(path.join(TRAINING_
 export const HYPERPARAMETERS: Record<string, string> = { 'epochs': '60', 'lr': '0.003', 'batch-size': '64', 'hidden-units': '32,32', 'seed': '1' };
 /** A model is registered only with at least this validation accuracy. */
 export const MIN_VALIDATION_ACCURACY = 0.8;
+/** The model's name in the training job, the model registry and the models zone. */
+export const MODEL_NAME = 'hearing-who-grade';
 /** The endpoint's capture name: the partition of its prediction captures, ground truth and drift reports. */
 export const CAPTURE_NAME = 'hearing-predict';
 /**
@@ -89,6 +93,7 @@ export class ReferenceAppStack extends Stack {
   public readonly alarmTopic: sns.ITopic;
   public readonly reviewConsole: ReviewConsole;
   public readonly monitor: ModelMonitor;
+  public readonly promotion: ModelPromotion;
 
   constructor(scope: Construct, id: string, props: ReferenceAppStackProps = {}) {
     super(scope, id, props);
@@ -133,7 +138,7 @@ export class ReferenceAppStack extends Stack {
     // A published dataset version starts a gated training run on a GPU (spot, with checkpoints).
     this.training = new GpuTrainingJob(this, 'Training', {
       lake: this.lake,
-      modelName: 'hearing-who-grade',
+      modelName: MODEL_NAME,
       datasetPrefix: this.pipeline.zonePrefix,
       trainingImage: TrainingImage.fromAsset(TRAINING_DIR),
       instanceType: TrainingInstanceType.ML_G5_XLARGE,
@@ -152,13 +157,15 @@ export class ReferenceAppStack extends Stack {
       alarmAction,
     });
 
-    // Serves the committed example model until a gated model replaces it: set the model's key from
-    // the "Model Trained" event (ModelArtifact.fromDataLake) and deploy; CodeDeploy shifts traffic.
+    // Serves the committed example model until ModelPromotion (below) switches the endpoint to a
+    // trained one; from then on, every synthesis reads the promoted model (an SSM context lookup),
+    // so a later deployment keeps it.
     this.endpoint = new ServerlessModelEndpoint(this, 'Predict', {
       ...shared,
       alarmAction,
-      model: ModelArtifact.fromAsset(path.join(MODEL_DIR, MODEL.file), {
-        version: MODEL.version,
+      model: ModelPromotion.promotedModel(this, this.lake, {
+        modelName: MODEL_NAME,
+        fallback: ModelArtifact.fromAsset(path.join(MODEL_DIR, MODEL.file), { version: MODEL.version, classNames: LABELING.task.classes }),
         classNames: LABELING.task.classes,
       }),
       // Every prediction is captured to the lake's models zone (monitoring/captures/, expired by
@@ -173,6 +180,22 @@ export class ReferenceAppStack extends Stack {
       captureName: this.endpoint.captureName!,
       features: MODEL.features.order,
       driftThresholds: DRIFT_THRESHOLDS,
+      alarmAction,
+    });
+
+    // A trained model that passed the training gates is checked again (SHA-256 against its record,
+    // the gates, its drift baseline), waits for a person's approval (production: a clinician or
+    // release manager, `grantApprove`), then rolls out through the endpoint's canary; the drift
+    // alarm joins the rollout's alarms. Every outcome is audited in the lake and announced.
+    this.promotion = new ModelPromotion(this, 'Promotion', {
+      endpoint: this.endpoint,
+      lake: this.lake,
+      modelName: MODEL_NAME,
+      eventBus: this.training.eventBus,
+      gates: [{ metricName: 'validation:accuracy', comparison: MetricComparison.GREATER_THAN_OR_EQUAL, threshold: MIN_VALIDATION_ACCURACY }],
+      requireBaseline: true,
+      approval: { timeout: Duration.days(3) },
+      additionalAlarms: [this.monitor.driftAlarm],
       alarmAction,
     });
 
@@ -248,6 +271,7 @@ export class ReferenceAppStack extends Stack {
         alarms: [
           ...p.alarms, this.training.failureAlarm, this.endpoint.errorsAlarm, this.endpoint.latencyAlarm,
           this.monitor.driftAlarm, this.monitor.failureAlarm, this.endpoint.captureDeadLetterAlarm!,
+          this.promotion.failureAlarm, this.promotion.deadLetterAlarm,
         ],
         width: 24,
       }),

@@ -195,12 +195,12 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
   },
   {
     id: 'CKV_AWS_117',
-    path: /(^|\/)PromotionMinimal\/Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
+    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
     reason: 'Outside a VPC by default: the handlers call only S3 and Step Functions over TLS with IAM; the vpc prop opts in (the maximal configuration runs them in a VPC).',
   },
   {
     id: 'CKV_AWS_115',
-    path: /(^|\/)PromotionMinimal\/Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
+    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
     reason: 'Reserved concurrency is opt-in (reservedConcurrency, set in the maximal configuration): accounts with the default quota of 10 cannot reserve any. One check runs per model version.',
   },
   {
