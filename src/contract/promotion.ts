@@ -110,6 +110,19 @@ export const REJECTION_REASON = {
   approvalTimedOut: 'APPROVAL_TIMED_OUT',
 } as const;
 
+/** `lineage.status` of an audit record: what became of the promotion's lineage event. */
+export const PROMOTION_LINEAGE_STATUS = {
+  /** No promotion lineage for this outcome (not promoted, or the version was already live). */
+  notEmitted: 'NOT_EMITTED',
+  /** The promotion event and its index objects are in the curated zone (written now, or found there by a retry). */
+  written: 'WRITTEN',
+  /** Every try failed: the version is promoted all the same; `error` names the last failure. */
+  failed: 'FAILED',
+} as const;
+
+/** A `PROMOTION_LINEAGE_STATUS` value. */
+export type PromotionLineageStatus = typeof PROMOTION_LINEAGE_STATUS[keyof typeof PROMOTION_LINEAGE_STATUS];
+
 /** The decision an approver sends (the approval task's result). */
 export interface ApprovalDecision {
   /** `APPROVED` or `REJECTED`. */
@@ -147,6 +160,17 @@ export interface PromotionAuditRecord {
     readonly previousVersion: string | null;
     readonly targetVersion: string | null;
     readonly status: string | null;
+  };
+  /**
+   * The promotion's OpenLineage event (model version → endpoint version) in the lake's curated
+   * zone: `WRITTEN` with its key once a version served all traffic, `FAILED` with the error when
+   * every try failed (the version stays promoted), `NOT_EMITTED` otherwise. Absent in records
+   * written before the promotion emitted lineage (and in the local run's records).
+   */
+  readonly lineage?: {
+    readonly status: PromotionLineageStatus;
+    readonly eventKey?: string;
+    readonly error?: string;
   };
   /** The execution that wrote the record. */
   readonly execution: string;

@@ -13,8 +13,9 @@ import { defaultPromotedModelParameterName, promotedModel } from './promoted-mod
 import { ModelPromotionProps, PromotedModelOptions } from './promotion-options';
 import { buildPromotionStates, promotionObjectsPattern } from './promotion-states';
 import { createPromotionAlarms, PromotionDeadLetterQueue, PromotionKey, scopeServiceTrust } from './promotion-support';
-import { APPROVE_ENV, CHECK_ENV } from './runtime/contract';
+import { APPROVE_ENV, CHECK_ENV, LINEAGE_ENV } from './runtime/contract';
 import { ModelTrainedDetail, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE } from '../contract/events';
+import { LINEAGE_ROOT } from '../contract/lineage';
 import { MONITORING_KEYS } from '../contract/monitoring';
 import { PROMOTION_DETAIL_TYPE, PROMOTION_EVENT_SOURCE, PROMOTION_KEYS, PROMOTION_MODEL_NAME_PATTERN } from '../contract/promotion';
 import { acknowledgeReviewed, compliance, iam5Resource, REASON } from '../private/acknowledgments';
@@ -104,6 +105,15 @@ export class ModelPromotion extends Construct {
   public readonly encryptionKey: kms.IKey;
   /** The candidate check. */
   public readonly checkFunction: lambda.IFunction;
+  /** Writes each promotion's OpenLineage event to the lake's curated zone (`lineage/`). */
+  public readonly lineageFunction: lambda.IFunction;
+  /**
+   * The endpoint's name in lineage (the promotion event's job `serverless-model-endpoint.<name>.promotion`
+   * and output `<name>/<model version>`): the endpoint's `captureName`, so a captured prediction
+   * joins its promotion, else a name derived from the endpoint's construct path (stable while the
+   * endpoint keeps its path).
+   */
+  public readonly lineageEndpointName: string;
   /** The approval handler, with `approval`. */
   public readonly approveFunction?: lambda.IFunction;
   /** The approval URL (signed POST, IAM authorization), with `approval`. */
@@ -195,6 +205,31 @@ export class ModelPromotion extends Construct {
     // An operator's retry: the check confirms that the execution it takes the claim from ended.
     check.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:DescribeExecution'], resources: [machineExecutions] }));
 
+    // ---- the promotion's lineage -------------------------------------------------------------------
+    // Its own function: only it may write lineage/ in the curated zone.
+    this.lineageEndpointName = endpoint.captureName ?? Names.uniqueResourceName(endpoint, { maxLength: 64, separator: '-' });
+    const curated = lake.bucket(DataZone.CURATED);
+    const lineage = defineHandlerRole(this, { roleId: 'LineageRole', logGroupId: 'LineageLogs', description: `${this.node.path}: records promotions in lineage`, vpc: props.vpc, logsKey: key, retention });
+    const lineageFunction = new lambda.Function(this, 'LineageFunction', {
+      ...handlerDefaults(props),
+      runtime: handlerRuntime(this, props.runtime),
+      role: lineage.role,
+      logGroup: lineage.logGroup,
+      handler: 'index.handler',
+      code: handlerCode(this, 'model-promotion', 'record-lineage'),
+      description: `${this.node.path}: writes a promotion's OpenLineage event to the lake's curated zone`,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      environment: {
+        [LINEAGE_ENV.curatedBucket]: curated.bucketName,
+        [LINEAGE_ENV.kmsKeyArn]: lake.encryptionKey.keyArn,
+        [LINEAGE_ENV.endpointName]: this.lineageEndpointName,
+        [LINEAGE_ENV.serviceName]: this.node.path,
+      },
+    });
+    this.lineageFunction = lineageFunction;
+    lake.grantWrite(lineage.role, DataZone.CURATED, `${LINEAGE_ROOT}*`);
+
     // ---- the endpoint serves promoted models ------------------------------------------------------
     lake.grantRead(endpoint.handler, DataZone.MODELS, `${this.modelName}/models/*`);
     acknowledgeReviewed(endpoint, [{
@@ -209,6 +244,7 @@ export class ModelPromotion extends Construct {
     const start = buildPromotionStates(new Construct(this, 'States'), {
       modelName: this.modelName,
       checkFunction,
+      lineageFunction,
       endpointFunction: endpoint.handler,
       deploymentGroup: endpoint.deploymentGroup,
       models,
@@ -304,15 +340,20 @@ export class ModelPromotion extends Construct {
       ...(props.requireBaseline ?? true ? [{ at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${MONITORING_KEYS.baselinesPrefix}*`)], reason: REASON.promotionBaselines }] : []),
       { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${claims}`)], reason: REASON.promotionRecords },
       { at: /^CheckRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(machineExecutions)], reason: REASON.promotionRetry },
-      { at: /^(CheckRole|ApproveRole)\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.xray },
+      { at: /^LineageRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${curated.bucketArn}/${LINEAGE_ROOT}*`)], reason: REASON.promotionLineage },
+      { at: /^(CheckRole|ApproveRole|LineageRole)\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.xray },
       { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource('*')], reason: REASON.stateMachineLogsAndTracing },
       { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(promotions)], reason: REASON.promotionRecords },
-      { at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`<${Stack.of(checkFunction).getLogicalId(checkFunction.node.defaultChild as lambda.CfnFunction)}.Arn>:*`)], reason: REASON.lambdaVersions },
+      {
+        at: /^StateMachine\/Role\/DefaultPolicy\/Resource$/,
+        ids: [checkFunction, lineageFunction].map((f) => iam5Resource(`<${Stack.of(f).getLogicalId(f.node.defaultChild as lambda.CfnFunction)}.Arn>:*`)),
+        reason: REASON.lambdaVersions,
+      },
       ...(approvalTimeout ? [{ at: /^ApproveRole\/DefaultPolicy\/Resource$/, ids: [iam5Resource(`${modelsArn}/${PROMOTION_KEYS.modelPrefix(this.modelName)}*/approval-request.json`)], reason: REASON.promotionRecords }] : []),
-      { at: /^((CheckRole|ApproveRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy|RolloutAlarmsPolicy)\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
-      { at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
-      ...(props.reservedConcurrency === undefined ? [{ at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: compliance('LambdaConcurrency'), reason: REASON.concurrency }] : []),
-      ...(props.vpc === undefined ? [{ at: /^(CheckFunction|ApproveFunction)\/Resource$/, ids: compliance('LambdaInsideVPC'), reason: REASON.vpc }] : []),
+      { at: /^((CheckRole|ApproveRole|LineageRole|StateMachine\/Role|StateMachine\/EventsRole)\/DefaultPolicy|RolloutAlarmsPolicy)\/Resource$/, ids: compliance('IAMNoInlinePolicy'), reason: REASON.inlinePolicy },
+      { at: /^(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
+      ...(props.reservedConcurrency === undefined ? [{ at: /^(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/, ids: compliance('LambdaConcurrency'), reason: REASON.concurrency }] : []),
+      ...(props.vpc === undefined ? [{ at: /^(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/, ids: compliance('LambdaInsideVPC'), reason: REASON.vpc }] : []),
       { at: /^DeadLetterQueue\/Resource$/, ids: ['AwsSolutions-SQS3'], reason: REASON.isDeadLetterQueue },
       { at: /^DeadLetterQueue\/Resource$/, ids: ['Serverless-SQSRedrivePolicy'], reason: REASON.terminalDeadLetterQueue },
       ...(props.alarmAction ? [] : [{ at: /^(FailureAlarm|DeadLetterAlarm)\/Resource$/, ids: compliance('CloudWatchAlarmAction'), reason: REASON.alarmAction }]),

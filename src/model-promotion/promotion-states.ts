@@ -9,7 +9,8 @@
  *       → WaitForUpdate → ReadUpdateStatus → UpdateStatus (InProgress: WaitForUpdate again)
  *       → PublishModelVersion → ReadLiveAlias → AlreadyLive (PromotedAlreadyLive → [audit])
  *       → BuildAppSpec → StartRollout → WaitForRollout → ReadRollout → RolloutStatus
- *         Succeeded → RecordPromotedModel → RolloutSucceeded → [audit]
+ *         Succeeded → RecordLineage (retried; then LineageNotRecorded) → RecordPromotedModel
+ *           → RolloutSucceeded → [audit]
  *         Failed | Stopped → RestoreModelEnvironment → RolloutRolledBack → [audit]
  *   [audit] = PrepareAudit → WriteAudit → PublishOutcome → Outcome → Promoted | Rejected | RolledBack | PromotionFailed
  *   a failed task: HasCandidate → StepFailed → [audit], or (no candidate yet) PublishInputFailed → InputFailed
@@ -31,7 +32,8 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { CANDIDATE_STATUS, LIVE_ALIAS, PROMOTED_MODEL_ENV } from './runtime/contract';
 import {
-  PROMOTION_DETAIL_TYPE, PROMOTION_EVENT_SOURCE, PROMOTION_KEYS, PROMOTION_OUTCOME, PROMOTION_SCHEMA_VERSION, PromotionOutcome, REJECTION_REASON,
+  PROMOTION_DETAIL_TYPE, PROMOTION_EVENT_SOURCE, PROMOTION_KEYS, PROMOTION_LINEAGE_STATUS, PROMOTION_OUTCOME, PROMOTION_SCHEMA_VERSION,
+  PromotionOutcome, REJECTION_REASON,
 } from '../contract/promotion';
 
 /** What the states are built from. */
@@ -39,6 +41,8 @@ export interface PromotionStatesOptions {
   readonly modelName: string;
   /** The candidate check. */
   readonly checkFunction: lambda.IFunction;
+  /** Writes the promotion's lineage event (record-lineage.ts). */
+  readonly lineageFunction: lambda.IFunction;
   /** The endpoint's function. */
   readonly endpointFunction: lambda.IFunction;
   readonly deploymentGroup: codedeploy.ILambdaDeploymentGroup;
@@ -67,7 +71,7 @@ const TRANSIENT_CODEDEPLOY = ['CodeDeploy.ThrottlingException', 'CodeDeploy.SdkC
 const TRANSIENT_EVENTS = ['EventBridge.EventBridgeException', 'EventBridge.InternalException', 'EventBridge.FailedEntry', ...TRANSIENT_COMMON];
 
 /** The candidate fields the state machine reads (`$.candidate.<field>`). */
-const CANDIDATE_FIELDS = ['status', 'model', 'modelVersion', 'modelSha256', 'modelUri', 'modelRecord', 'reason', 'checks', 'auditPrefix', 'approvalKey', 'environment'] as const;
+const CANDIDATE_FIELDS = ['status', 'model', 'modelVersion', 'modelSha256', 'modelUri', 'modelRecord', 'reason', 'checks', 'auditPrefix', 'modelBucket', 'modelKey', 'approvalKey', 'environment'] as const;
 
 /** The promotion keys of one model's versions, `monitoring/promotions/model=<model>%40*`: what the state machine may write. */
 export function promotionObjectsPattern(modelName: string): string {
@@ -112,6 +116,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
         modelRecord: sfn.JsonPath.stringAt('$.candidate.modelRecord'),
         checks: sfn.JsonPath.objectAt('$.candidate.checks'),
         approval: sfn.JsonPath.objectAt('$.progress.decision'),
+        lineage: sfn.JsonPath.objectAt('$.progress.lineage'),
         deployment: {
           deploymentId: sfn.JsonPath.stringAt('$.progress.rollout.deploymentId'),
           previousVersion: sfn.JsonPath.stringAt('$.progress.live.version'),
@@ -215,6 +220,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
       published: { version: null },
       rollout: { deploymentId: null },
       rolloutStatus: { status: null },
+      lineage: { status: PROMOTION_LINEAGE_STATUS.notEmitted },
     }),
     resultPath: '$.progress',
   });
@@ -413,8 +419,39 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   restore.addCatch(rolledBack, { errors: ['States.ALL'], resultPath: '$.restoreError' });
   restore.next(rolledBack);
 
+  // The version serves all traffic: its lineage (model version → endpoint version). Idempotent
+  // (the event time is this state's entered time, the same for every try), so every error is
+  // retried; after the last try the failure is recorded in the audit record and the promotion goes on.
+  const recordLineage = new tasks.LambdaInvoke(states, 'RecordLineage', {
+    comment: 'The promotion\'s OpenLineage event in the lake\'s curated zone (lineage/)',
+    lambdaFunction: o.lineageFunction,
+    payload: sfn.TaskInput.fromObject({
+      modelVersion: sfn.JsonPath.stringAt('$.candidate.modelVersion'),
+      modelSha256: sfn.JsonPath.stringAt('$.candidate.modelSha256'),
+      modelBucket: sfn.JsonPath.stringAt('$.candidate.modelBucket'),
+      modelKey: sfn.JsonPath.stringAt('$.candidate.modelKey'),
+      previousEnvironment: sfn.JsonPath.objectAt('$.function.variables'),
+      promotedAt: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+    }),
+    resultSelector: { status: sfn.JsonPath.stringAt('$.Payload.status'), eventKey: sfn.JsonPath.stringAt('$.Payload.eventKey') },
+    resultPath: '$.progress.lineage',
+    retryOnServiceExceptions: false,
+  });
+  recordLineage.addRetry({ errors: ['LineageInputError'], maxAttempts: 0 });
+  recordLineage.addRetry({
+    errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL,
+  });
+  const lineageNotRecorded = new sfn.Pass(states, 'LineageNotRecorded', {
+    comment: 'The version stays promoted; the audit record says the lineage event is missing (lineage.status FAILED)',
+    parameters: { status: PROMOTION_LINEAGE_STATUS.failed, error: sfn.JsonPath.stringAt('$.lineageError.Error') },
+    resultPath: '$.progress.lineage',
+  });
+  recordLineage.addCatch(lineageNotRecorded, { errors: ['States.ALL'], resultPath: '$.lineageError' });
+  recordLineage.next(recordPromoted);
+  lineageNotRecorded.next(recordPromoted);
+
   const rolloutStatus = new sfn.Choice(states, 'RolloutStatus')
-    .when(sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Succeeded'), recordPromoted)
+    .when(sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Succeeded'), recordLineage)
     .when(sfn.Condition.or(
       sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Failed'),
       sfn.Condition.stringEquals('$.progress.rolloutStatus.status', 'Stopped'),

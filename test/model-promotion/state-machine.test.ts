@@ -12,12 +12,13 @@ import { FakeS3 } from './fake-s3';
 import { MODEL_NAME, modelsBucketName, PartialPromotionProps, promotionDefinition, promotionStack } from './promotion-fixture';
 import { MetricComparison } from '../../src/gpu-training-job/training-options';
 import { createCheckCandidateHandler } from '../../src/model-promotion/runtime/check-candidate';
+import { createRecordLineageHandler } from '../../src/model-promotion/runtime/record-lineage';
 import { awsError, localSfn } from '../support/local-sfn';
 
 const TASKS = [
   'CheckCandidate', 'RequestApproval', 'WaitForApproval', 'ReadFunctionConfiguration', 'UpdateModelEnvironment', 'ReadUpdateStatus',
   'PublishModelVersion', 'ReadLiveAlias', 'StartRollout', 'ReadRollout', 'RecordPromotedModel', 'RestoreModelEnvironment',
-  'WriteAudit', 'PublishOutcome', 'PublishInputFailed',
+  'WriteAudit', 'PublishOutcome', 'PublishInputFailed', 'RecordLineage',
 ] as const;
 type TaskName = typeof TASKS[number];
 type Handler = (input: any) => unknown;
@@ -36,10 +37,13 @@ const plain = promotionStack({ gates: GATES });
 const withApproval = promotionStack({ gates: GATES, approval: {} });
 const BUCKET = modelsBucketName(plain);
 const RECORD_URI = `s3://${BUCKET}/${RECORD_KEY}`;
+const ENDPOINT_NAME = plain.promotion.lineageEndpointName;
 
 /** The world the Task states act on. */
 class World {
   public readonly s3 = new FakeS3();
+  /** The lake's curated zone (lineage). */
+  public readonly curated = new FakeS3();
   public env: Record<string, string> = {
     MODEL_SOURCE: 's3',
     MODEL_BUCKET: BUCKET,
@@ -81,7 +85,17 @@ class World {
     return [...this.s3.objects.keys()].filter((k) => /\/[^/]+-(promoted|rejected|rolled-back|failed)\.json$/.test(k)).map((key) => ({ key, body: JSON.parse(this.s3.text(key)!) }));
   }
 
+  /** The lineage events in the curated zone. */
+  public lineageEvents(): Array<{ key: string; body: any }> {
+    return [...this.curated.objects.keys()].filter((k) => k.startsWith('lineage/events/')).map((key) => ({ key, body: JSON.parse(this.curated.text(key)!) }));
+  }
+
   public handlers(): Record<TaskName, Handler> {
+    const lineage = createRecordLineageHandler({
+      s3: this.curated.client(),
+      env: { curatedBucket: 'curated', kmsKeyArn: 'arn:aws:kms:eu-central-1:111111111111:key/lake', endpointName: ENDPOINT_NAME },
+      log: () => undefined,
+    });
     const executions = this.executions;
     const check = createCheckCandidateHandler({
       s3: this.s3.client(),
@@ -129,6 +143,7 @@ class World {
       WriteAudit: (p) => { this.s3.put(p.Key, JSON.stringify(p.Body)); return { ETag: '"x"' }; },
       PublishOutcome: event,
       PublishInputFailed: event,
+      RecordLineage: async (input) => ({ Payload: await lineage(input.Payload), StatusCode: 200 }),
     };
   }
 }
@@ -270,6 +285,75 @@ describe('success', () => {
     expect(r.world.events[0]).toMatchObject({ Source: 'cdk-secure-mlops.model-promotion' });
     expect(r.world.events[0].Detail).toMatchObject({ model: MODEL_NAME, modelVersion: VERSION, modelSha256: SHA, outcome: 'promoted', deploymentId: 'd-ABCDEF123', record: `s3://${BUCKET}/${audits[0].key}` });
   });
+
+  test('once the version serves all traffic, the lineage task gets the model as its record names it and the version served before', () => {
+    expect(r.calls.RecordLineage).toHaveLength(1);
+    const payload = r.calls.RecordLineage[0].Payload;
+    expect(payload).toEqual({
+      modelVersion: VERSION,
+      modelSha256: SHA,
+      modelBucket: BUCKET,
+      modelKey: MODEL_KEY,
+      previousEnvironment: expect.objectContaining({ MODEL_VERSION: `${MODEL_NAME}@1`, MODEL_SHA256: OLD_SHA }),
+      promotedAt: '2026-03-02T10:30:00Z',
+    });
+    // after the rollout succeeded, before the parameter and the audit record
+    const order = ['ReadRollout', 'RecordLineage', 'RecordPromotedModel', 'WriteAudit'].map((s) => r.entered.lastIndexOf(s));
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  test('the promotion event lands in the curated zone, and the audit record names it', () => {
+    const [event, ...more] = r.world.lineageEvents();
+    expect(more).toEqual([]);
+    expect(event.body).toMatchObject({
+      eventType: 'COMPLETE',
+      eventTime: '2026-03-02T10:30:00.000Z',
+      job: { name: `serverless-model-endpoint.${ENDPOINT_NAME}.promotion` },
+      inputs: [{ namespace: `s3://${BUCKET}`, name: MODEL_KEY }],
+      outputs: [{ name: `${ENDPOINT_NAME}/${VERSION}` }],
+    });
+    expect(event.body.outputs[0].outputFacets.cdkSecureMlops_endpointVersion).toMatchObject({ endpoint: ENDPOINT_NAME, modelVersion: VERSION, modelSha256: SHA, previousModelVersion: `${MODEL_NAME}@1` });
+    expect(r.world.audits()[0].body.lineage).toEqual({ status: 'WRITTEN', eventKey: event.key });
+  });
+});
+
+describe('lineage failures do not undo a promotion', () => {
+  test('a failing lineage write is retried, then reported in the audit record; the version stays promoted', async () => {
+    const world = new World();
+    const r = await run('lineage write failing', world, { RecordLineage: () => { throw awsError('AccessDenied', 'no write to lineage/'); } });
+    expect([r.failed, r.end]).toEqual([false, 'Promoted']);
+    expect(r.calls.RecordLineage).toHaveLength(6);
+    expect(world.alias).toBe('2');
+    expect(r.calls.RestoreModelEnvironment).toHaveLength(0);
+    expect(world.parameters.size).toBe(1);
+    const [audit] = world.audits();
+    expect(audit.body).toMatchObject({ outcome: 'promoted', reason: '', lineage: { status: 'FAILED', error: 'AccessDenied' } });
+    expect(world.events.map((e) => e.DetailType)).toEqual(['Model Promoted']);
+  });
+
+  test('a transient failure is retried with the same event time: one event, written once', async () => {
+    const world = new World();
+    const real = world.handlers().RecordLineage;
+    let calls = 0;
+    const r = await run('lineage write retried', world, {
+      RecordLineage: async (i) => {
+        const out = await real(i);
+        if (++calls < 3) throw awsError('Lambda.ServiceException', 'lost answer');
+        return out;
+      },
+    });
+    expect([calls, r.end]).toEqual([3, 'Promoted']);
+    expect(new Set(r.calls.RecordLineage.map((c) => c.Payload.promotedAt)).size).toBe(1);
+    expect(world.lineageEvents()).toHaveLength(1);
+    expect(world.audits()[0].body.lineage).toMatchObject({ status: 'WRITTEN' });
+  });
+
+  test('a malformed input is not retried', async () => {
+    const world = new World();
+    const r = await run('lineage input error', world, { RecordLineage: () => { throw awsError('LineageInputError', 'modelSha256 must be 64 lower-case hex digits'); } });
+    expect([r.calls.RecordLineage.length, r.end]).toEqual([1, 'Promoted']);
+    expect(world.audits()[0].body.lineage).toEqual({ status: 'FAILED', error: 'LineageInputError' });
+  });
 });
 
 describe('rejections before any change to the endpoint', () => {
@@ -286,6 +370,8 @@ describe('rejections before any change to the endpoint', () => {
     const [audit] = r.world.audits();
     expect(audit.body).toMatchObject({ outcome: 'rejected', reason: 'HASH_MISMATCH', checks: { sha256: { expected: 'c'.repeat(64), actual: SHA, passed: false } } });
     expect(r.world.events.map((e) => e.DetailType)).toEqual(['Model Promotion Rejected']);
+    expect(r.calls.RecordLineage).toHaveLength(0);
+    expect(audit.body.lineage).toEqual({ status: 'NOT_EMITTED' });
   });
 
   test('gate failure: a metric below its threshold', async () => {
@@ -351,6 +437,8 @@ describe('rollout', () => {
     expect(world.parameters.size).toBe(0);
     expect(world.audits()[0].body).toMatchObject({ outcome: 'rolled-back', reason: status, deployment: { deploymentId: 'd-ABCDEF123', previousVersion: '1', targetVersion: '2', status } });
     expect(world.events.map((e) => e.DetailType)).toEqual(['Model Rollout Rolled Back']);
+    expect(r.calls.RecordLineage).toHaveLength(0);
+    expect(world.audits()[0].body.lineage).toEqual({ status: 'NOT_EMITTED' });
   });
 
   test('someone else changed the function during the update: nothing is published, the failure is audited', async () => {
@@ -376,7 +464,8 @@ describe('rollout', () => {
     const r = await run('already live', world, { ReadLiveAlias: () => ({ FunctionVersion: '2' }) });
     expect(r.end).toBe('Promoted');
     expect(r.calls.StartRollout).toHaveLength(0);
-    expect(world.audits()[0].body).toMatchObject({ outcome: 'promoted', reason: 'ALREADY_LIVE' });
+    expect(world.audits()[0].body).toMatchObject({ outcome: 'promoted', reason: 'ALREADY_LIVE', lineage: { status: 'NOT_EMITTED' } });
+    expect(r.calls.RecordLineage).toHaveLength(0);
   });
 });
 

@@ -4,7 +4,7 @@
  * fields by JSONPath), and the endpoint variables a promotion sets. No aws-cdk-lib here: the
  * handlers bundle this file.
  */
-import { CandidateChecks } from '../../contract/promotion';
+import { CandidateChecks, PROMOTION_LINEAGE_STATUS } from '../../contract/promotion';
 
 /** Environment variables of the candidate check. */
 export const CHECK_ENV = {
@@ -93,4 +93,44 @@ export interface CheckCandidateResult {
   /** The endpoint variables to set (`PROMOTED_MODEL_ENV` names → values). */
   readonly environment: Record<string, string>;
   readonly checkedAt: string;
+}
+
+/** Environment variables of the lineage recorder. */
+export const LINEAGE_ENV = {
+  /** The lake's curated zone bucket (the lineage store, `lineage/`). */
+  curatedBucket: 'CURATED_BUCKET',
+  /** The lake's key (SSE-KMS of every lineage object). */
+  kmsKeyArn: 'LAKE_KEY_ARN',
+  /** The endpoint's name in lineage: its capture name, or `ModelPromotion.lineageEndpointName`. */
+  endpointName: 'ENDPOINT_NAME',
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+} as const;
+
+/** The lineage recorder's input (the RecordLineage task's Payload), once a version serves all traffic. */
+export interface RecordLineageInput {
+  /** The promoted version (`<model>@<n>`). */
+  readonly modelVersion: string;
+  readonly modelSha256: string;
+  /** The model object, exactly as the model record (and the training event) name it. */
+  readonly modelBucket: string;
+  readonly modelKey: string;
+  /**
+   * The endpoint function's variables before the update (`$.function.variables`): the version it
+   * served before is their `MODEL_VERSION`, when set. The whole object, because a state machine
+   * path to a missing variable would fail the execution after the rollout.
+   */
+  readonly previousEnvironment?: Record<string, string>;
+  /** When the version served all traffic: the task's `$$.State.EnteredTime` (the same for every retry, so a retry writes the same event). */
+  readonly promotedAt: string;
+}
+
+/** The lineage recorder's result. */
+export interface RecordLineageResult {
+  readonly status: typeof PROMOTION_LINEAGE_STATUS.written;
+  /** The event's key in the curated zone. */
+  readonly eventKey: string;
+  readonly runId: string;
+  /** Objects written now, and objects found already there (a retry). */
+  readonly written: number;
+  readonly existing: number;
 }
