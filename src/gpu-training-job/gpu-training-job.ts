@@ -26,6 +26,7 @@ import { DATASET_KEYS } from '../contract/dataset-version';
 import {
   DatasetVersionPublishedDetail, LABELING_DETAIL_TYPE, LABELING_EVENT_SOURCE, TRAINING_DETAIL_TYPE, TRAINING_EVENT_SOURCE,
 } from '../contract/events';
+import { LINEAGE_ROOT } from '../contract/lineage';
 import { MONITORING_KEYS } from '../contract/monitoring';
 import { acknowledgeReviewed, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
@@ -234,6 +235,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
       { at: publishRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.trainingJobs(config.modelName)}*`)], reason: REASON.publishModelArchives },
       { at: publishRole, ids: [iam5Resource(`${models}/${MODEL_KEYS.models(config.modelName)}*`)], reason: REASON.publishedModels },
       { at: publishRole, ids: [iam5Resource(`${models}/${MONITORING_KEYS.baselinesPrefix}*`)], reason: REASON.publishedBaselines },
+      { at: publishRole, ids: [iam5Resource(`${curated}/${LINEAGE_ROOT}*`)], reason: REASON.trainingLineage },
       { at: publishRole, ids: [iam5Resource('*')], reason: REASON.xray },
       { at: /^PublishModel\/Resource$/, ids: [...compliance('LambdaDLQ'), 'Serverless-LambdaDLQ'], reason: REASON.syncLambdaDlq },
       { at: /^PublishModel\/Resource$/, ids: compliance('LambdaConcurrency'), reason: REASON.publishModelConcurrency },

@@ -2,8 +2,10 @@
  * The function of a GpuTrainingJob's PublishModel task (`PublishModel`, its role
  * `PublishModelRole` and log group `PublishModelLogs`): it reads the training job's model.tar.gz
  * and publishes the ONNX file and the drift baseline in the models zone (see
- * runtime/publish-model.ts). Its role reads this model's training output and reads and writes
- * (never deletes) only the published models of this model and the baselines.
+ * runtime/publish-model.ts), then writes the training run's lineage event in the curated zone.
+ * Its role reads this model's training output, reads and writes (never deletes) only the
+ * published models of this model and the baselines, and writes (no read, no delete) under the
+ * curated zone's `lineage/`.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,6 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { PUBLISH_MODEL_ENV } from './runtime/contract';
 import { MODEL_KEYS, TrainingConfig } from './training-config';
+import { LINEAGE_ROOT } from '../contract/lineage';
 import { MONITORING_KEYS } from '../contract/monitoring';
 import { handlerCode, handlerRuntime } from '../private/function-code';
 import { handlerDefaults } from '../private/handler-defaults';
@@ -67,11 +70,14 @@ export function definePublishModelFunction(scope: Construct, o: PublishModelFunc
       [PUBLISH_MODEL_ENV.baselineFileName]: config.baselineFileName,
       [PUBLISH_MODEL_ENV.requireBaseline]: String(config.requireBaseline),
       [PUBLISH_MODEL_ENV.maxArchiveBytes]: String(config.maxArchiveBytes),
+      [PUBLISH_MODEL_ENV.curatedBucket]: lake.bucket(DataZone.CURATED).bucketName,
     },
   });
   lake.grantRead(fn, DataZone.MODELS, `${MODEL_KEYS.trainingJobs(config.modelName)}*`);
   // Read as well as write: a retry compares what an earlier attempt stored (If-None-Match refused it).
   lake.grantReadWrite(fn, DataZone.MODELS, `${MODEL_KEYS.models(config.modelName)}*`);
   lake.grantReadWrite(fn, DataZone.MODELS, `${MONITORING_KEYS.baselinesPrefix}*`);
+  // The training run's lineage event and its index objects, written once (If-None-Match), never read back.
+  lake.grantWrite(fn, DataZone.CURATED, `${LINEAGE_ROOT}*`);
   return fn;
 }

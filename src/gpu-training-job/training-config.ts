@@ -54,7 +54,7 @@ export const MODEL_KEYS = {
   /** Checkpoints: `<m>/checkpoints/<job name>/`. */
   checkpoints: (m: string) => `${m}/checkpoints/`,
   /** Model records: `<m>/records/<job name>.json`. */
-  records: (m: string) => `${m}/records/`,
+  records: PUBLISHED_MODEL_KEYS.records,
   /** Published ONNX files: `<m>/models/<job name>/model.onnx`. */
   models: PUBLISHED_MODEL_KEYS.models,
 } as const;

@@ -343,19 +343,24 @@ function finalMetrics(states: Construct, gates: MetricGate[]) {
 
 /**
  * PublishModel: the function publishes the ONNX file and the baseline out of the job's
- * model.tar.gz (`$.published`: keys, SHA-256 and size). Lambda's service errors and the function's
+ * model.tar.gz (`$.published`: keys, SHA-256 and size) and writes the training run's lineage event
+ * (the dataset version in, the model out; its time is the state's entered time, the same for every
+ * retry, so a retry writes the same event). Lambda's service errors and the function's
  * transient S3 failures are retried; its named errors (a bad archive) are not: the same archive
  * fails the same way.
  */
 function publishModel(states: Construct, o: TrainingStatesOptions, onError: (state: Catchable) => unknown): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(states, 'PublishModel', {
-    comment: 'Publish the ONNX file and the drift baseline out of model.tar.gz',
+    comment: 'Publish the ONNX file and the drift baseline out of model.tar.gz, and the training run\'s lineage event',
     lambdaFunction: o.publishModel,
     // One bounded retry with jitter (below) instead of aws-cdk-lib's six attempts without.
     retryOnServiceExceptions: false,
     payload: sfn.TaskInput.fromObject({
       modelArtifact: sfn.JsonPath.stringAt('$.training.ModelArtifacts.S3ModelArtifacts'),
       trainingJobName: sfn.JsonPath.stringAt('$.trainingJobName'),
+      datasetVersion: sfn.JsonPath.stringAt('$.datasetVersion'),
+      datasetLocation: sfn.JsonPath.stringAt('$.location'),
+      eventTime: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
     }),
     resultSelector: {
       modelSha256: sfn.JsonPath.stringAt('$.Payload.modelSha256'),

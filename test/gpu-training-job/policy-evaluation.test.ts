@@ -153,17 +153,22 @@ function machineRoleChecks(s: S): { allowed: RequestCheck[]; denied: RequestChec
 }
 
 const MODEL_SHA = 'ab'.repeat(32);
+const RUN_ID = '0195fa3c-1e00-7abc-8def-0123456789ab';
 
 function publishRoleChecks(s: S): { allowed: RequestCheck[]; denied: RequestCheck[] } {
   const archive = s.obj(MODELS, `hearing-who-grade/training-jobs/${JOB}/output/model.tar.gz`);
   const model = s.obj(MODELS, `hearing-who-grade/models/${JOB}/model.onnx`);
   const baseline = s.obj(MODELS, `monitoring/baselines/${MODEL_SHA}.json`);
+  const lineageEvent = s.obj(CURATED, `lineage/events/date=2026-03-01/${RUN_ID}-COMPLETE.json`);
+  const lineageIndex = s.obj(CURATED, `lineage/index/model-sha256=${MODEL_SHA}/${RUN_ID}.json`);
   return {
     allowed: [
       c('s3:GetObject', archive), c('kms:Decrypt', s.lakeKey, viaS3),
       c('s3:PutObject', model, s.sse), c('s3:GetObject', model), // written once, read back by a retry
       c('s3:PutObject', baseline, s.sse), c('s3:GetObject', baseline),
       c('kms:GenerateDataKey', s.lakeKey, viaS3),
+      // the training run's lineage event and its index objects (written once, never read back)
+      c('s3:PutObject', lineageEvent, s.sse), c('s3:PutObject', lineageIndex, s.sse),
     ],
     denied: [
       // its input is read-only, other models' prefixes and every other folder are out of reach
@@ -175,6 +180,13 @@ function publishRoleChecks(s: S): { allowed: RequestCheck[]; denied: RequestChec
       c('s3:GetObject', s.obj(MODELS, 'monitoring/captures/endpoint=e/model=v1/date=2026-03-01/hour=12/x.jsonl')),
       c('s3:PutObject', s.obj(MODELS, 'monitoring/reports/endpoint=e/20260301T1200Z/drift-report.json'), s.sse),
       c('s3:GetObject', s.obj(CURATED, MANIFEST)), c('s3:PutObject', s.obj(CURATED, 'hearing/datasets/v1/x'), s.sse),
+      // lineage: write only, only under lineage/ of the curated zone
+      c('s3:GetObject', lineageEvent), c('s3:GetObjectVersion', lineageEvent), c('s3:DeleteObject', lineageEvent), c('s3:DeleteObjectVersion', lineageIndex),
+      c('s3:ListBucket', s.bucket(CURATED), { 's3:prefix': 'lineage/' }),
+      c('s3:PutObject', s.obj(CURATED, 'hearing/labels/sha256-0f/rules.json'), s.sse), c('s3:PutObject', s.obj(CURATED, 'lineagex/events/e.json'), s.sse),
+      c('s3:PutObject', s.obj(MODELS, `lineage/events/date=2026-03-01/${RUN_ID}-COMPLETE.json`), s.sse),
+      c('s3:PutObject', s.obj(CLEAN, 'lineage/events/e.json'), s.sse),
+      c('s3:PutObject', lineageEvent, { ...s.sse, 's3:x-amz-server-side-encryption-aws-kms-key-id': s.foreignKey }),
       // no delete, no listing, no other key, no foreign key on writes
       c('s3:DeleteObject', model), c('s3:DeleteObjectVersion', baseline), c('s3:DeleteObject', archive),
       c('s3:ListBucket', s.bucket(MODELS), { 's3:prefix': 'hearing-who-grade/' }),
@@ -255,10 +267,10 @@ describe('state machine role', () => {
 
 describe('PublishModel function role', () => {
   const checks = publishRoleChecks(s);
-  test('is allowed to read the job\'s archive and write (and read back) the published model and its baseline', async () => {
+  test('is allowed to read the job\'s archive, write (and read back) the published model and its baseline, and write the lineage event', async () => {
     expect(show(await built.sim.mismatches(s.publishRole, 'Allowed', checks.allowed))).toEqual([]);
   });
-  test('is denied the neighbours: writing its input, other models, other monitoring folders, deletes, listing, other keys', async () => {
+  test('is denied the neighbours: writing its input, other models, other monitoring folders, reading lineage, deletes, listing, other keys', async () => {
     expect(show(await built.sim.mismatches(s.publishRole, 'Denied', checks.denied))).toEqual([]);
   });
   test('its policies allow no action beyond the reviewed inventory', () => {
@@ -328,6 +340,7 @@ describe('the checks can fail', () => {
     (job.role as iam.Role).grantPassRole((job.stateMachine as any).role); // PassRole to any service
     ((job.stateMachine as any).role as iam.Role).addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sagemaker:UpdateModelPackage'], resources: ['*'] }));
     lake.grantWrite(job.publishModelFunction, DataZone.MODELS); // the whole models zone
+    lake.grantRead(job.publishModelFunction, DataZone.CURATED, 'lineage/*'); // reading lineage back
   });
   const v = subjects(variant);
 
@@ -346,6 +359,8 @@ describe('the checks can fail', () => {
     expect(await flipped(v.publishRole, publishRoleChecks(v).denied)).toEqual(expect.arrayContaining([
       expect.stringMatching(/^s3:PutObject bucket-lakemodels.*\/hearing-who-grade\/records\//),
       expect.stringMatching(/^s3:PutObject bucket-lakemodels.*\/monitoring\/captures\//),
+      expect.stringMatching(/^s3:PutObject bucket-lakemodels.*\/lineage\/events\//),
+      expect.stringMatching(/^s3:GetObject bucket-lakecurated.*\/lineage\/events\//),
     ]));
   });
 });

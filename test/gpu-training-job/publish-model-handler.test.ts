@@ -1,7 +1,8 @@
 /**
- * The publish-model handler against moto_server over real HTTP: a models zone with SSE-KMS,
- * SageMaker's model.tar.gz built here with tar-stream around the reference app's ONNX model and a
- * drift baseline computed for it (computeBaseline), and every way an archive can be wrong.
+ * The publish-model handler against moto_server over real HTTP: a models zone and a curated zone
+ * with SSE-KMS, SageMaker's model.tar.gz built here with tar-stream around the reference app's ONNX
+ * model and a drift baseline computed for it (computeBaseline), every way an archive can be wrong,
+ * and the training run's lineage event (validated against OpenLineage 2-0-2 and the facet schema).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,11 +12,14 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import {
   CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketEncryptionCommand, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
+import * as fc from 'fast-check';
 import * as tar from 'tar-stream';
-import { PublishModelResult } from '../../src/gpu-training-job/runtime/contract';
-import { sha256Hex } from '../../src/gpu-training-job/runtime/logic/publish';
+import { LINEAGE_FACETS, LINEAGE_KEYS, LINEAGE_ROOT, s3DatasetId } from '../../src/contract/lineage';
+import { PublishModelInput, PublishModelResult } from '../../src/gpu-training-job/runtime/contract';
+import { lineageInputOf, sha256Hex } from '../../src/gpu-training-job/runtime/logic/publish';
 import { createPublishModelHandler, PublishModelEnv, readPublishModelEnv } from '../../src/gpu-training-job/runtime/publish-model';
 import { computeBaseline, parseBaseline } from '../../src/model-monitor/runtime/logic';
+import { runEventErrors } from '../lineage/openlineage-schema';
 import { expectAssetLoads } from '../support/assets';
 import { REPO_ROOT, useLocalAws } from '../support/local-aws';
 
@@ -70,29 +74,47 @@ beforeAll(async () => {
     BASELINE_FILE_NAME: 'baseline.json',
     REQUIRE_BASELINE: 'false',
     MAX_ARCHIVE_BYTES: String(1024 * 1024),
+    CURATED_BUCKET: `curated-${stamp}`,
   });
-  await s3.send(new CreateBucketCommand({ Bucket: env.modelsBucket, CreateBucketConfiguration: { LocationConstraint: aws().region as any } }));
-  await s3.send(new PutBucketEncryptionCommand({
-    Bucket: env.modelsBucket,
-    ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: env.lakeKeyArn } }] },
-  }));
+  for (const bucket of [env.modelsBucket, env.curatedBucket]) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: aws().region as any } }));
+    await s3.send(new PutBucketEncryptionCommand({
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: env.lakeKeyArn } }] },
+    }));
+  }
 });
 
-/** Upload an archive as a new training job's output; returns the task input. */
-async function trainingOutput(body: Buffer) {
+/** Upload an archive as a new training job's output; returns the task input (without lineage fields). */
+async function trainingOutput(body: Buffer): Promise<{ modelArtifact: string; trainingJobName: string }> {
   const job = `${MODEL}-${(++jobCounter).toString().padStart(32, '0')}`;
   const key = `${MODEL}/training-jobs/${job}/output/model.tar.gz`;
   await s3.send(new PutObjectCommand({ Bucket: env.modelsBucket, Key: key, Body: body }));
   return { modelArtifact: `s3://${env.modelsBucket}/${key}`, trainingJobName: job };
 }
 
+/** The dataset version the state machine passes (its state's `datasetVersion`, `location` and entered time). */
+const DATASET_VERSION = 'hearing-v12';
+const lineageFields = () => ({
+  datasetVersion: DATASET_VERSION,
+  datasetLocation: `s3://${env.curatedBucket}/hearing/datasets/${DATASET_VERSION}/`,
+  eventTime: '2026-03-01T12:05:00.123Z',
+});
+
+const NOW = Date.parse('2026-03-02T08:00:00Z');
+
 function handler(over: Partial<PublishModelEnv> = {}, logs: unknown[] = []) {
-  return createPublishModelHandler({ s3, env: { ...env, ...over }, log: (message, fields) => logs.push({ message, ...fields }) });
+  return createPublishModelHandler({ s3, env: { ...env, ...over }, log: (message, fields) => logs.push({ message, ...fields }), now: () => NOW });
 }
 
-async function text(key: string): Promise<Buffer> {
-  const got = await s3.send(new GetObjectCommand({ Bucket: env.modelsBucket, Key: key }));
+async function text(key: string, bucket = env.modelsBucket): Promise<Buffer> {
+  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return Buffer.from(await got.Body!.transformToByteArray());
+}
+
+async function curatedKeys(prefix: string): Promise<string[]> {
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: env.curatedBucket, Prefix: prefix }));
+  return (listed.Contents ?? []).map((o) => o.Key!);
 }
 
 /** The error a call fails with (name and message). */
@@ -111,18 +133,21 @@ async function keysUnder(prefix: string): Promise<string[]> {
 }
 
 describe('a model archive with the ONNX file and its baseline', () => {
-  let input: { modelArtifact: string; trainingJobName: string };
+  let input: PublishModelInput;
   let result: PublishModelResult;
   const baseline = baselineFor(ONNX_SHA);
   const logs: any[] = [];
 
   beforeAll(async () => {
-    input = await trainingOutput(await archive([
-      ['./code/train.py', Buffer.from('print("hi")\n')],
-      ['./model.json', Buffer.from('{"classes": ["normal"]}')],
-      ['./model.onnx', ONNX],
-      ['./baseline.json', baseline],
-    ]));
+    input = {
+      ...await trainingOutput(await archive([
+        ['./code/train.py', Buffer.from('print("hi")\n')],
+        ['./model.json', Buffer.from('{"classes": ["normal"]}')],
+        ['./model.onnx', ONNX],
+        ['./baseline.json', baseline],
+      ])),
+      ...lineageFields(),
+    };
     result = await handler({}, logs)(input);
   });
 
@@ -151,25 +176,161 @@ describe('a model archive with the ONNX file and its baseline', () => {
 
   test('logs names and figures only', () => {
     expect(logs).toEqual([expect.objectContaining({
-      message: 'model published', modelSha256: ONNX_SHA, modelBytes: ONNX.length, model: 'written', baseline: 'written',
+      message: 'model published',
+      modelSha256: ONNX_SHA,
+      modelBytes: ONNX.length,
+      model: 'written',
+      baseline: 'written',
+      lineageObjectsWritten: 4,
+      lineageObjectsExisting: 0,
     })]);
   });
 
-  test('a retry of the same job is idempotent: same keys, same result, the objects unchanged', async () => {
+  describe('the training run\'s lineage event', () => {
+    let event: any;
+    beforeAll(async () => {
+      event = JSON.parse((await text(result.lineageEventKey!, env.curatedBucket)).toString());
+    });
+
+    test('is stored in the curated zone under lineage/events/, dated by the state\'s entered time, SSE-KMS with the lake key', async () => {
+      expect(result.lineageEventKey).toMatch(/^lineage\/events\/date=2026-03-01\/[0-9a-f-]{36}-COMPLETE\.json$/);
+      expect(result.lineageEventKey).toBe(LINEAGE_KEYS.event(new Date('2026-03-01T12:05:00.123Z'), event.run.runId, 'COMPLETE'));
+      const head = await s3.send(new HeadObjectCommand({ Bucket: env.curatedBucket, Key: result.lineageEventKey! }));
+      expect(head.ServerSideEncryption).toBe('aws:kms');
+      expect(head.SSEKMSKeyId).toContain(env.lakeKeyArn.split('/').pop());
+    });
+
+    test('validates against the OpenLineage 2-0-2 schema and the library\'s facet schema', () => {
+      expect(runEventErrors(event)).toEqual([]);
+      expect(event).toMatchObject({ eventType: 'COMPLETE', eventTime: '2026-03-01T12:05:00.123Z', job: { name: `gpu-training-job.${MODEL}.training` } });
+    });
+
+    test('its input is the dataset version\'s location, its output the published model with its SHA-256 and model record', () => {
+      expect(event.inputs).toEqual([s3DatasetId(env.curatedBucket!, `hearing/datasets/${DATASET_VERSION}/`)]);
+      expect(event.outputs).toHaveLength(1);
+      const [output] = event.outputs;
+      expect({ namespace: output.namespace, name: output.name }).toEqual({ namespace: `s3://${env.modelsBucket}`, name: result.modelKey });
+      const facet = output.outputFacets[LINEAGE_FACETS.modelVersion];
+      expect(facet).toMatchObject({
+        model: MODEL,
+        sha256: ONNX_SHA,
+        trainingJobName: input.trainingJobName,
+        datasetVersion: DATASET_VERSION,
+        modelRecord: `s3://${env.modelsBucket}/${MODEL}/records/${input.trainingJobName}.json`,
+      });
+      // Registration comes after this task: the package ARN is in the model record, not here.
+      expect(facet.modelPackageArn).toBeUndefined();
+    });
+
+    test('its index objects find it from the dataset version, the model object and the model\'s SHA-256', async () => {
+      const runId = event.run.runId;
+      const index = [
+        LINEAGE_KEYS.producedBy(s3DatasetId(env.modelsBucket, result.modelKey)),
+        LINEAGE_KEYS.consumedBy(s3DatasetId(env.curatedBucket!, `hearing/datasets/${DATASET_VERSION}/`)),
+        LINEAGE_KEYS.modelSha256(ONNX_SHA),
+      ].map((prefix) => LINEAGE_KEYS.indexEntry(prefix, runId));
+      for (const key of index) {
+        const entry = JSON.parse((await text(key, env.curatedBucket)).toString());
+        expect(entry).toMatchObject({ runId, eventType: 'COMPLETE', eventKey: result.lineageEventKey });
+      }
+    });
+  });
+
+  test('a retry of the same job is idempotent: same keys, same result, the objects unchanged, the same lineage event', async () => {
+    const before = await curatedKeys(LINEAGE_ROOT);
+    const eventBefore = await text(result.lineageEventKey!, env.curatedBucket);
     const again: any[] = [];
     expect(await handler({}, again)(input)).toEqual(result);
-    expect(again[0]).toMatchObject({ model: 'same', baseline: 'same' });
+    expect(again[0]).toMatchObject({ model: 'same', baseline: 'same', lineageObjectsWritten: 0, lineageObjectsExisting: 4 });
     expect(await keysUnder(`${MODEL}/models/${input.trainingJobName}/`)).toEqual([result.modelKey]);
+    expect(await curatedKeys(LINEAGE_ROOT)).toEqual(before);
+    expect((await text(result.lineageEventKey!, env.curatedBucket)).equals(eventBefore)).toBe(true);
   });
 
   test('the same model bytes trained again (another job) keep the first baseline and name it', async () => {
-    const other = await trainingOutput(await archive([['model.onnx', ONNX], ['baseline.json', baselineFor(ONNX_SHA, 5)]]));
+    const other = { ...await trainingOutput(await archive([['model.onnx', ONNX], ['baseline.json', baselineFor(ONNX_SHA, 5)]])), ...lineageFields() };
     const seen: any[] = [];
     const r = await handler({}, seen)(other);
-    expect(seen[0]).toMatchObject({ model: 'written', baseline: 'different' });
+    expect(seen[0]).toMatchObject({ model: 'written', baseline: 'different', lineageObjectsWritten: 4 });
+    // Its own run (another job, the same time): the model's SHA-256 now leads to both runs.
+    expect(r.lineageEventKey).not.toBe(result.lineageEventKey);
+    expect(await curatedKeys(LINEAGE_KEYS.modelSha256(ONNX_SHA))).toHaveLength(2);
     expect(r.baselineKey).toBe(result.baselineKey);
     expect(r.baselineSha256).toBe(result.baselineSha256);
     expect(sha256Hex(await text(result.baselineKey!))).toBe(result.baselineSha256);
+  });
+});
+
+describe('lineage fields in the input', () => {
+  test('absent (an older state machine): the model is published, no lineage event is written, and that is logged', async () => {
+    const input = await trainingOutput(await archive([['model.onnx', ONNX]]));
+    const before = await curatedKeys(LINEAGE_ROOT);
+    const logs: any[] = [];
+    const r = await handler({}, logs)(input);
+    expect(r).toMatchObject({ modelSha256: ONNX_SHA, lineageEventKey: null });
+    expect(logs[0]).toEqual({ message: expect.stringMatching(/^no lineage event written/), trainingJobName: input.trainingJobName });
+    expect(logs[1]).toMatchObject({ message: 'model published', lineageObjectsWritten: 0 });
+    expect(await curatedKeys(LINEAGE_ROOT)).toEqual(before);
+  });
+
+  test('a handler built without a curated bucket (not the construct\'s: it always sets one) writes no lineage, and logs it', async () => {
+    const input = { ...await trainingOutput(await archive([['model.onnx', ONNX]])), ...lineageFields() };
+    const before = await curatedKeys(LINEAGE_ROOT);
+    const logs: any[] = [];
+    const r = await handler({ curatedBucket: undefined }, logs)(input);
+    expect(r).toMatchObject({ modelSha256: ONNX_SHA, lineageEventKey: null });
+    expect(logs[0].message).toMatch(/no curated bucket/);
+    expect(await curatedKeys(LINEAGE_ROOT)).toEqual(before);
+  });
+
+  test('without an event time: the handler\'s clock dates the event', async () => {
+    const { eventTime: _, ...fields } = lineageFields();
+    const input = { ...await trainingOutput(await archive([['model.onnx', ONNX]])), ...fields };
+    const r = await handler()(input);
+    expect(r.lineageEventKey).toMatch(/^lineage\/events\/date=2026-03-02\//);
+    const event = JSON.parse((await text(r.lineageEventKey!, env.curatedBucket)).toString());
+    expect(event.eventTime).toBe(new Date(NOW).toISOString());
+    expect(runEventErrors(event)).toEqual([]);
+  });
+
+  test.each([
+    ['only datasetVersion', { datasetVersion: DATASET_VERSION }],
+    ['only datasetLocation', { datasetLocation: 's3://curated/hearing/datasets/v1/' }],
+    ['a location that is no s3:// URI', { datasetVersion: DATASET_VERSION, datasetLocation: '/hearing/datasets/v1/' }],
+    ['an empty version', { datasetVersion: '', datasetLocation: 's3://curated/hearing/datasets/v1/' }],
+    ['a time without a zone', { datasetVersion: DATASET_VERSION, datasetLocation: 's3://curated/hearing/datasets/v1/', eventTime: '2026-03-01T12:05:00' }],
+    ['a time that is no date', { datasetVersion: DATASET_VERSION, datasetLocation: 's3://curated/hearing/datasets/v1/', eventTime: 'yesterday' }],
+    ['a time as a number', { datasetVersion: DATASET_VERSION, datasetLocation: 's3://curated/hearing/datasets/v1/', eventTime: 1772366700000 }],
+  ])('%s: InvalidPublishInput, nothing published or written', async (_, fields) => {
+    const input = { ...await trainingOutput(await archive([['model.onnx', ONNX]])), ...fields };
+    const before = await curatedKeys(LINEAGE_ROOT);
+    const e = await failure(handler()(input as PublishModelInput));
+    expect(e.name).toBe('InvalidPublishInput');
+    expect(e.message).toMatch(/datasetVersion|datasetLocation|eventTime/);
+    expect(await keysUnder(`${MODEL}/models/${input.trainingJobName}/`)).toEqual([]);
+    expect(await curatedKeys(LINEAGE_ROOT)).toEqual(before);
+  });
+
+  test('property: any input is either accepted (both fields, checked) or refused as InvalidPublishInput, never another error', () => {
+    const field = fc.oneof(fc.constant(undefined), fc.string(), fc.integer(), fc.constant(null), fc.constant('s3://curated-b/hearing/datasets/v1/'));
+    const time = fc.oneof(fc.constant(undefined), fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.integer());
+    fc.assert(fc.property(field, field, time, (datasetVersion, datasetLocation, eventTime) => {
+      let out;
+      try {
+        out = lineageInputOf({ datasetVersion, datasetLocation, eventTime });
+      } catch (e) {
+        expect((e as Error).name).toBe('InvalidPublishInput');
+        return;
+      }
+      if (out === null) {
+        expect(datasetVersion === undefined && datasetLocation === undefined).toBe(true);
+        return;
+      }
+      expect(out.datasetVersion).toBe(datasetVersion);
+      expect(out.datasetLocation).toBe(datasetLocation);
+      if (eventTime === undefined) expect(out.eventTime).toBeUndefined();
+      else expect(out.eventTime).toBe(Date.parse(eventTime as string));
+    }));
   });
 });
 
@@ -272,9 +433,18 @@ describe('bad archives fail with a clear error name and publish nothing', () => 
 test('the environment reader names what is missing or malformed', () => {
   expect(() => readPublishModelEnv({})).toThrow(/MODELS_BUCKET.*GpuTrainingJob/);
   const good = {
-    MODELS_BUCKET: 'b', LAKE_KEY_ARN: 'k', MODEL_NAME: 'm', MODEL_FILE_NAME: 'model.onnx', BASELINE_FILE_NAME: 'baseline.json', REQUIRE_BASELINE: 'false', MAX_ARCHIVE_BYTES: '10',
+    MODELS_BUCKET: 'b',
+    LAKE_KEY_ARN: 'k',
+    MODEL_NAME: 'm',
+    MODEL_FILE_NAME: 'model.onnx',
+    BASELINE_FILE_NAME: 'baseline.json',
+    REQUIRE_BASELINE: 'false',
+    MAX_ARCHIVE_BYTES: '10',
+    CURATED_BUCKET: 'c',
   };
   expect(readPublishModelEnv(good).maxArchiveBytes).toBe(10);
+  expect(readPublishModelEnv(good).curatedBucket).toBe('c');
+  expect(() => readPublishModelEnv({ ...good, CURATED_BUCKET: undefined })).toThrow(/CURATED_BUCKET/);
   expect(() => readPublishModelEnv({ ...good, MAX_ARCHIVE_BYTES: 'lots' })).toThrow(/MAX_ARCHIVE_BYTES/);
   expect(() => readPublishModelEnv({ ...good, REQUIRE_BASELINE: 'yes' })).toThrow(/REQUIRE_BASELINE/);
 });
@@ -329,6 +499,7 @@ describe('the bundle', () => {
     BASELINE_FILE_NAME: 'baseline.json',
     REQUIRE_BASELINE: 'false',
     MAX_ARCHIVE_BYTES: '1048576',
+    CURATED_BUCKET: 'c',
   };
   test('loads as Lambda loads it (tar-stream bundled, only the SDK external) and exports the handler', () => {
     expectAssetLoads(ASSET_DIR, { env: vars });

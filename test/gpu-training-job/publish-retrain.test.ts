@@ -37,6 +37,7 @@ describe('the PublishModel function', () => {
       REQUIRE_BASELINE: 'false',
       MAX_ARCHIVE_BYTES: String(2 * 1024 ** 3),
       MODELS_BUCKET: { Ref: logicalId(f.template, 'AWS::S3::Bucket', 'LakeModels') },
+      CURATED_BUCKET: { Ref: logicalId(f.template, 'AWS::S3::Bucket', 'LakeCurated') }, // the lineage event
       LAKE_KEY_ARN: { 'Fn::GetAtt': [f.stack.getLogicalId(f.lake.encryptionKey.node.defaultChild as any), 'Arn'] },
     });
   });

@@ -168,9 +168,16 @@ describe('success', () => {
     expect(put.Body.baseline).toEqual({ key: BASELINE_KEY, sha256: BASELINE_SHA });
   });
 
-  test('publishes the model out of the job\'s archive after the gates, before it is registered', () => {
+  test('publishes the model out of the job\'s archive after the gates, before it is registered, with what its lineage event needs', () => {
     expect(r.calls.PublishModel).toHaveLength(1);
-    expect(r.calls.PublishModel[0].Payload).toEqual({ modelArtifact: ARTIFACT, trainingJobName: JOB_NAME });
+    expect(r.calls.PublishModel[0].Payload).toEqual({
+      modelArtifact: ARTIFACT,
+      trainingJobName: JOB_NAME,
+      // the training run's lineage event: the dataset version in, dated by the state's entered time
+      datasetVersion: 'hearing-v12',
+      datasetLocation: LOCATION,
+      eventTime: CONTEXT(INPUT).State.EnteredTime,
+    });
   });
 
   test('puts "Model Trained" with the artifact, the package, the record and the metrics', () => {
@@ -452,6 +459,8 @@ describe('publishing the model', () => {
     expect(r.error).toBeUndefined();
     expect(r.calls.PublishModel).toHaveLength(3);
     expect(r.calls.RegisterModel).toHaveLength(1);
+    // Each retry gets the same payload (the event time included), so it writes the same lineage event.
+    expect(new Set(r.calls.PublishModel.map((c) => JSON.stringify(c.Payload))).size).toBe(1);
   });
 
   test('a model without a baseline: the record and the event say null', async () => {

@@ -23,6 +23,8 @@ export const PUBLISH_MODEL_ENV = {
   requireBaseline: 'REQUIRE_BASELINE',
   /** The most bytes read from the archive (all entries, decompressed). */
   maxArchiveBytes: 'MAX_ARCHIVE_BYTES',
+  /** The curated zone's bucket: the training run's lineage event goes under its `lineage/` (same lake key). */
+  curatedBucket: 'CURATED_BUCKET',
 } as const;
 
 /** The most bytes a baseline document may have (a baseline keeps at most 1000 values per feature). */
@@ -37,6 +39,19 @@ export interface PublishModelInput {
   readonly modelArtifact: string;
   /** The training job's name. */
   readonly trainingJobName: string;
+  /**
+   * The dataset version trained on (the state's `datasetVersion`). With `datasetLocation`, the
+   * task writes the training run's lineage event; without both, it writes none (and logs it).
+   */
+  readonly datasetVersion?: string;
+  /** `s3://<curated bucket>/<prefix>datasets/<version>/`, the version's folder (the state's `location`). */
+  readonly datasetLocation?: string;
+  /**
+   * ISO-8601 time of the lineage event: the state machine passes the time it entered the task
+   * (`$$.State.EnteredTime`, the same for every retry, so a retry writes the same event).
+   * @default the time the handler runs
+   */
+  readonly eventTime?: string;
 }
 
 /** The published model file: its key in the models zone, SHA-256 (lower-case hex) and size. */
@@ -63,6 +78,8 @@ export interface PublishModelResult {
   /** The same, as the model record states them. */
   readonly model: PublishedModelFile;
   readonly baseline: PublishedBaseline | null;
+  /** Key of the training run's lineage event in the curated zone; null when the input named no dataset version. */
+  readonly lineageEventKey: string | null;
 }
 
 /** Keys the handler writes in the models zone (`m` = the model's name, `j` = the training job). */
@@ -71,6 +88,10 @@ export const PUBLISHED_MODEL_KEYS = {
   models: (m: string) => `${m}/models/`,
   /** The ONNX file of one training job: `<m>/models/<j>/model.onnx`. */
   modelFile: (m: string, j: string) => `${m}/models/${j}/model.onnx`,
+  /** Model records (written by the state machine): `<m>/records/`. */
+  records: (m: string) => `${m}/records/`,
+  /** The model record of one training job: `<m>/records/<j>.json`. */
+  record: (m: string, j: string) => `${m}/records/${j}.json`,
   /** SageMaker's archive of one training job: `<m>/training-jobs/<j>/output/model.tar.gz`. */
   archive: (m: string, j: string) => `${m}/training-jobs/${j}/output/model.tar.gz`,
 } as const;

@@ -11,14 +11,22 @@
  * SHA-256 (x-amz-checksum-sha256). A retry of the same job finds its own objects there and
  * accepts them when their checksums are the ones it would write. The result goes into the model
  * record and the "Model Trained" event.
+ *
+ * When the input names the dataset version and its location, it then writes the training run's
+ * OpenLineage event (COMPLETE: the dataset version in, the published ONNX file out with its
+ * SHA-256 and model record; src/lineage/runtime/events.ts `trainingEvent`) under `lineage/` of the
+ * curated zone (src/lineage/runtime/writer.ts: written once, SSE-KMS). The event's time comes from
+ * the input (the state's entered time), so a retry writes the same objects.
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   MAX_ARCHIVE_LIMIT_BYTES, MAX_BASELINE_BYTES, PUBLISH_MODEL_ENV, PUBLISH_MODEL_ERRORS, PUBLISHED_MODEL_KEYS, PublishModelInput, PublishModelResult,
 } from './contract';
-import { archiveKeyOf, checkBaseline, hexToBase64, PublishModelError } from './logic/publish';
+import { archiveKeyOf, checkBaseline, hexToBase64, lineageInputOf, PublishModelError } from './logic/publish';
 import { readModelArchive } from './model-archive';
+import { LineageInputError, RunEvent, trainingEvent } from '../../lineage/runtime/events';
+import { writeLineageEvent } from '../../lineage/runtime/writer';
 import { Environment, EnvironmentError, readEnvironment } from '../../private/runtime/env';
 import { isMissing, isPreconditionFailed } from '../../private/runtime/sdk-errors';
 
@@ -31,6 +39,12 @@ export interface PublishModelEnv {
   readonly baselineFileName: string;
   readonly requireBaseline: boolean;
   readonly maxArchiveBytes: number;
+  /**
+   * The curated zone's bucket (lineage; encrypted with the same lake key). The construct always
+   * sets it (`CURATED_BUCKET` is required by `readPublishModelEnv`); a caller of
+   * `createPublishModelHandler` without it gets no lineage event (logged).
+   */
+  readonly curatedBucket?: string;
 }
 
 /** Read the environment the construct sets (an `EnvironmentError` names what is missing or malformed). */
@@ -54,6 +68,8 @@ export interface PublishModelDeps {
   readonly env: PublishModelEnv;
   /** @default one JSON line on stdout */
   readonly log?: PublishModelLog;
+  /** Epoch ms, for a lineage event whose input names no time. @default Date.now */
+  readonly now?: () => number;
 }
 
 const defaultLog: PublishModelLog = (message, fields) => console.log(JSON.stringify({ level: 'INFO', message, ...fields }));
@@ -64,6 +80,8 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
   const log = deps.log ?? defaultLog;
   return async (event) => {
     const { key, trainingJobName } = archiveKeyOf(event, env.modelsBucket, env.modelName);
+    const lineageInput = lineageInputOf(event);
+    const lineage = env.curatedBucket ? lineageInput : null;
     let body;
     try {
       body = (await s3.send(new GetObjectCommand({ Bucket: env.modelsBucket, Key: key }))).Body;
@@ -85,6 +103,29 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
     const baseline = checkBaseline(archive.baseline, sha256, env.baselineFileName, env.requireBaseline);
 
     const modelKey = PUBLISHED_MODEL_KEYS.modelFile(env.modelName, trainingJobName);
+    // Built before anything is written: an input the lineage builder refuses publishes nothing.
+    let lineageEvent: RunEvent | null = null;
+    if (lineage) {
+      try {
+        lineageEvent = trainingEvent({
+          model: env.modelName,
+          trainingJobName,
+          datasetVersion: lineage.datasetVersion,
+          datasetLocation: lineage.datasetLocation,
+          eventTime: lineage.eventTime ?? (deps.now ?? Date.now)(),
+          // The package ARN is not known yet (RegisterModel comes after): the model record names it.
+          output: {
+            bucket: env.modelsBucket,
+            key: modelKey,
+            sha256,
+            modelRecord: `s3://${env.modelsBucket}/${PUBLISHED_MODEL_KEYS.record(env.modelName, trainingJobName)}`,
+          },
+        });
+      } catch (e) {
+        if (e instanceof LineageInputError) throw new PublishModelError(PUBLISH_MODEL_ERRORS.invalidInput, `the lineage event cannot be built: ${e.message}`);
+        throw e;
+      }
+    }
     const modelWrite = await putOnce(deps, modelKey, data, sha256, 'application/octet-stream', data.length);
     if (modelWrite.outcome === 'different') {
       throw new PublishModelError(PUBLISH_MODEL_ERRORS.modelConflict,
@@ -103,6 +144,15 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
       // data and seed) find the first baseline there; it stays, and the record names what is stored.
       published = { key: baseline.key, sha256: put.storedSha256 };
     }
+    // Last: the event names the published model, so it is written once the model is there.
+    const lineageWrite = lineageEvent && env.curatedBucket
+      ? await writeLineageEvent(s3, { bucket: env.curatedBucket, kmsKeyArn: env.lakeKeyArn }, lineageEvent)
+      : null;
+    if (!lineageWrite) {
+      log(lineageInput
+        ? 'no lineage event written: no curated bucket is configured'
+        : 'no lineage event written: the input names no datasetVersion and datasetLocation', { trainingJobName });
+    }
     log('model published', {
       trainingJobName,
       modelSha256: sha256,
@@ -110,6 +160,8 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
       archiveBytes: archive.archiveBytes,
       model: modelWrite.outcome,
       baseline: baselineWrite,
+      lineageObjectsWritten: lineageWrite?.written ?? 0,
+      lineageObjectsExisting: lineageWrite?.existing ?? 0,
     });
     return {
       modelSha256: sha256,
@@ -119,6 +171,7 @@ export function createPublishModelHandler(deps: PublishModelDeps): (event: Publi
       baselineSha256: published?.sha256 ?? null,
       model: { key: modelKey, sha256, bytes: data.length },
       baseline: published,
+      lineageEventKey: lineageWrite?.eventKey ?? null,
     };
   };
 }

@@ -86,3 +86,38 @@ export function checkBaseline(bytes: Uint8Array | undefined, modelSha256: string
   const body = JSON.stringify(baseline) + '\n';
   return { key: MONITORING_KEYS.baseline(modelSha256), sha256: sha256Hex(body), body };
 }
+
+/** What the training run's lineage event is built from (the task's input, checked). */
+export interface LineageInput {
+  readonly datasetVersion: string;
+  /** `s3://<bucket>/<prefix>`: the dataset version's folder. */
+  readonly datasetLocation: string;
+  /** Epoch ms; undefined when the input names no time (the handler takes its clock). */
+  readonly eventTime?: number;
+}
+
+const S3_LOCATION = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/\S+$/;
+
+/**
+ * The lineage part of the input: null when it names neither a dataset version nor a location (an
+ * older state machine; no lineage is written), else both, checked. Half of it, or a malformed
+ * value, is refused before anything is published.
+ */
+export function lineageInputOf(input: unknown): LineageInput | null {
+  const o = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
+  const { datasetVersion, datasetLocation, eventTime } = o;
+  if (datasetVersion === undefined && datasetLocation === undefined) return null;
+  const invalid = (message: string) => new PublishModelError(PUBLISH_MODEL_ERRORS.invalidInput, message);
+  if (typeof datasetVersion !== 'string' || datasetVersion === '' || datasetVersion.length > 1024) {
+    throw invalid('datasetVersion must be the dataset version\'s name (1 to 1024 characters) when datasetLocation is given');
+  }
+  if (typeof datasetLocation !== 'string' || datasetLocation.length > 2048 || !S3_LOCATION.test(datasetLocation)) {
+    throw invalid('datasetLocation must be the dataset version\'s s3://<bucket>/<prefix>/ location when datasetVersion is given');
+  }
+  if (eventTime === undefined) return { datasetVersion, datasetLocation };
+  const ms = typeof eventTime === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(eventTime) ? Date.parse(eventTime) : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw invalid('eventTime must be an ISO-8601 date-time with a time zone (the state\'s entered time)');
+  }
+  return { datasetVersion, datasetLocation, eventTime: ms };
+}
