@@ -82,6 +82,11 @@ export function windowTag(t: Date): string {
   return `${t.getUTCFullYear()}${pad(t.getUTCMonth() + 1)}${pad(t.getUTCDate())}T${pad(t.getUTCHours())}${pad(t.getUTCMinutes())}Z`;
 }
 
+/** `YYYYMMDDTHHmmss.sssZ` of a time (UTC). */
+function preciseTag(t: Date): string {
+  return t.toISOString().replace(/[-:]/g, '');
+}
+
 /** Object keys of monitoring data in the models zone (`e` = the endpoint's capture name). */
 export const MONITORING_KEYS = {
   /** Drift baselines, content-addressed by the model's SHA-256: `monitoring/baselines/<sha256>.json`. */
@@ -110,6 +115,12 @@ export const MONITORING_KEYS = {
   reportsPrefix: (e: string) => `${MONITORING_ROOT}reports/endpoint=${e}/`,
   /** The folder of one drift run: `monitoring/reports/endpoint=<e>/<window end, YYYYMMDDTHHmmZ>/`. */
   reportFolder: (e: string, windowEnd: Date) => `${MONITORING_ROOT}reports/endpoint=${e}/${windowTag(windowEnd)}/`,
+  /**
+   * The folder of an ad-hoc drift run (bounds to the millisecond, so two ad-hoc windows never share
+   * a folder): `monitoring/reports/endpoint=<e>/ad-hoc/<start>_<end>/`, times as `YYYYMMDDTHHmmss.sssZ`.
+   */
+  adHocReportFolder: (e: string, windowStart: Date, windowEnd: Date) =>
+    `${MONITORING_ROOT}reports/endpoint=${e}/ad-hoc/${preciseTag(windowStart)}_${preciseTag(windowEnd)}/`,
 } as const;
 
 /** Files of one drift run under `MONITORING_KEYS.reportsPrefix(e)` + `<window end, YYYYMMDDTHHmmZ>/`. */

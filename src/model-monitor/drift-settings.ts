@@ -50,7 +50,24 @@ export function driftConfigOf(scope: IConstruct, t: DriftThresholds = {}, featur
       ...(f.enabled !== undefined ? { enabled: f.enabled } : {}),
     };
   }
+  let prediction: FeatureDriftConfig | undefined;
+  if (t.prediction !== undefined) {
+    const p = t.prediction;
+    const categorical: readonly string[] = [DriftMethod.CHI_SQUARED, DriftMethod.JENSEN_SHANNON];
+    if (p.method !== undefined && !categorical.includes(p.method)) {
+      invalidProp(scope, 'driftThresholds.prediction.method', p.method, `expected ${DriftMethod.CHI_SQUARED} or ${DriftMethod.JENSEN_SHANNON} (the predicted class is categorical)`);
+    }
+    if (p.threshold !== undefined && (!(Number.isFinite(p.threshold) && p.threshold > 0) || (p.method === DriftMethod.CHI_SQUARED && p.threshold > 1))) {
+      invalidProp(scope, 'driftThresholds.prediction.threshold', p.threshold, 'expected a number greater than 0 (a p-value of at most 1 for chi-squared)');
+    }
+    prediction = {
+      ...(p.method !== undefined ? { method: p.method as FeatureDriftConfig['method'] } : {}),
+      ...(p.threshold !== undefined ? { threshold: p.threshold } : {}),
+      ...(p.enabled !== undefined ? { enabled: p.enabled } : {}),
+    };
+  }
   return {
+    ...(prediction !== undefined ? { prediction } : {}),
     ...(t.datasetDriftShare !== undefined ? { datasetDriftShare: t.datasetDriftShare } : {}),
     ...(t.pValueThreshold !== undefined ? { pValueThreshold: t.pValueThreshold } : {}),
     ...(t.wassersteinThreshold !== undefined ? { wassersteinThreshold: t.wassersteinThreshold } : {}),

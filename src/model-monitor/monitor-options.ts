@@ -50,6 +50,35 @@ export interface FeatureDriftOptions {
 }
 
 /**
+ * Drift settings of the predicted class (a categorical column).
+ */
+export interface PredictionDriftOptions {
+  /**
+   * The test: `CHI_SQUARED` or `JENSEN_SHANNON`.
+   *
+   * @default - Evidently's choice: chi-squared for references of at most 1000 predictions,
+   * Jensen–Shannon for larger ones
+   */
+  readonly method?: DriftMethod;
+
+  /**
+   * A p-value for chi-squared (drift below it, at most 1), a distance for Jensen–Shannon (drift
+   * at or above it).
+   *
+   * @default - the monitor-wide threshold of the method
+   */
+  readonly threshold?: number;
+
+  /**
+   * Set false to leave the predicted class out of the evaluation: no prediction drift is reported
+   * (and none raises the alarm or the event).
+   *
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/**
  * Thresholds of the drift evaluation. Every default is Evidently's.
  */
 export interface DriftThresholds {
@@ -59,6 +88,15 @@ export interface DriftThresholds {
    * @default - none
    */
   readonly features?: FeatureDriftOptions[];
+
+  /**
+   * Settings of the predicted class. Its baseline comes from the model's predictions on the
+   * validation split, which is often small: the chi-squared test then flags ordinary differences
+   * of the patient mix; a Jensen–Shannon threshold is the steadier choice there.
+   *
+   * @default - the monitor-wide settings
+   */
+  readonly prediction?: PredictionDriftOptions;
 
   /**
    * The dataset drifts when at least this share of the tested features drift (0 < share ≤ 1).

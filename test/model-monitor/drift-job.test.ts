@@ -378,6 +378,9 @@ describe('the window', () => {
     const r: DriftRunReport = JSON.parse(w.s3.text(shifted.report.replace(`s3://${BUCKET}/`, ''))!);
     expect(r.models[0].drift!.features.filter((f) => f.drifted).map((f) => f.name).sort()).toEqual(['left.250', 'right.8000']);
     expect(r.lines).toMatchObject({ read: 1000, valid: 500, outsideWindow: 500, invalid: {} });
+    // Each ad-hoc run has its own folder (both windows end in the same minute).
+    expect(shifted.report).toBe(`s3://${BUCKET}/${MONITORING_KEYS.adHocReportFolder(ENDPOINT, b, new Date(b.getTime() + 600_000))}${DRIFT_REPORT_FILES.json}`);
+    expect(quiet.report).not.toBe(shifted.report);
   });
 
   test('only the window\'s hours are read: captures of the hour at the end and before the start are not', async () => {

@@ -81,6 +81,7 @@ describe('ModelMonitor', () => {
         datasetDriftShare: 0.3,
         wassersteinThreshold: 0.15,
         features: [{ feature: 'left.8000', method: DriftMethod.KS, threshold: 0.01 }, { feature: 'right.250', enabled: false }],
+        prediction: { method: DriftMethod.JENSEN_SHANNON, threshold: 0.2 },
       },
     });
     const t = template();
@@ -91,7 +92,12 @@ describe('ModelMonitor', () => {
       windowHours: 6,
       minimumRows: 50,
       groundTruthLookbackDays: 7,
-      drift: { datasetDriftShare: 0.3, wassersteinThreshold: 0.15, features: { 'left.8000': { method: 'ks', threshold: 0.01 }, 'right.250': { enabled: false } } },
+      drift: {
+        datasetDriftShare: 0.3,
+        wassersteinThreshold: 0.15,
+        features: { 'left.8000': { method: 'ks', threshold: 0.01 }, 'right.250': { enabled: false } },
+        prediction: { method: 'jensen-shannon', threshold: 0.2 },
+      },
     });
   });
 
@@ -150,6 +156,8 @@ describe('ModelMonitor', () => {
     ['an override of an unknown feature', { features: ['a'], driftThresholds: { features: [{ feature: 'b' }] } }, /driftThresholds.features\[0\].feature: received "b"; expected one of the features: a/],
     ['a p-value above 1', { driftThresholds: { features: [{ feature: 'a', method: DriftMethod.KS, threshold: 2 }] } }, /expected a p-value/],
     ['a dataset share of 0', { driftThresholds: { datasetDriftShare: 0 } }, /driftThresholds.datasetDriftShare/],
+    ['a numeric test of the predicted class', { driftThresholds: { prediction: { method: DriftMethod.KS } } }, /driftThresholds.prediction.method: received "ks"; expected chi-squared or jensen-shannon/],
+    ['a chi-squared p-value above 1 for the predicted class', { driftThresholds: { prediction: { method: DriftMethod.CHI_SQUARED, threshold: 1.5 } } }, /driftThresholds.prediction.threshold/],
     ['a timeout over 15 minutes', { timeout: Duration.minutes(16) }, /invalid timeout/],
   ])('rejects %s with a clear error', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);

@@ -339,7 +339,7 @@ export function createDriftJob(deps: DriftJobDeps): (event?: DriftJobEvent) => P
     for (const label of labels.values()) if (label.received) receivedInWindow++;
 
     // 4. Evaluate, report, publish.
-    const folder = MONITORING_KEYS.reportFolder(e, window.end);
+    const folder = window.adHoc ? MONITORING_KEYS.adHocReportFolder(e, window.start, window.end) : MONITORING_KEYS.reportFolder(e, window.end);
     const reportKey = `${folder}${DRIFT_REPORT_FILES.json}`;
     const htmlKey = `${folder}${DRIFT_REPORT_FILES.html}`;
     const reportUri = `s3://${bucket}/${reportKey}`;
