@@ -55,7 +55,8 @@ export function driftConfigOf(scope: IConstruct, t: DriftThresholds = {}, featur
     const p = t.prediction;
     const categorical: readonly string[] = [DriftMethod.CHI_SQUARED, DriftMethod.JENSEN_SHANNON];
     if (p.method !== undefined && !categorical.includes(p.method)) {
-      invalidProp(scope, 'driftThresholds.prediction.method', p.method, `expected ${DriftMethod.CHI_SQUARED} or ${DriftMethod.JENSEN_SHANNON} (the predicted class is categorical)`);
+      invalidProp(scope, 'driftThresholds.prediction.method', p.method,
+        `expected ${DriftMethod.CHI_SQUARED} or ${DriftMethod.JENSEN_SHANNON} (the predicted class is categorical)`);
     }
     if (p.threshold !== undefined && (!(Number.isFinite(p.threshold) && p.threshold > 0) || (p.method === DriftMethod.CHI_SQUARED && p.threshold > 1))) {
       invalidProp(scope, 'driftThresholds.prediction.threshold', p.threshold, 'expected a number greater than 0 (a p-value of at most 1 for chi-squared)');
