@@ -53,12 +53,12 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
   {
     id: 'CKV_AWS_173',
     path: '**/PublishModel/Resource',
-    reason: 'The PublishModel function\'s environment holds configuration only (the models bucket name, the lake key ARN, the model name, file names and a size limit), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
+    reason: 'The PublishModel function\'s environment holds configuration only (the models and curated bucket names, the lake key ARN, the model name, file names and a size limit), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
   },
   {
     id: 'CKV_AWS_111',
     path: '**/PublishModelRole/DefaultPolicy/Resource',
-    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the function\'s S3 writes are scoped to its model\'s published models and the baselines folder.',
+    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the function\'s S3 writes are scoped to its model\'s published models, the baselines folder and the curated zone\'s lineage/ folder (the training run\'s lineage event).',
   },
   {
     id: 'CKV_AWS_117',
