@@ -420,7 +420,7 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
   restore.next(rolledBack);
 
   // The version serves all traffic: its lineage (model version → endpoint version). Idempotent
-  // (the event time is this state's entered time, the same for every try), so every error is
+  // (the event time is this state's entered time, the same for every try), so transient errors are
   // retried; after the last try the failure is recorded in the audit record and the promotion goes on.
   const recordLineage = new tasks.LambdaInvoke(states, 'RecordLineage', {
     comment: 'The promotion\'s OpenLineage event in the lake\'s curated zone (lineage/)',
@@ -435,11 +435,17 @@ export function buildPromotionStates(states: Construct, o: PromotionStatesOption
     }),
     resultSelector: { status: sfn.JsonPath.stringAt('$.Payload.status'), eventKey: sfn.JsonPath.stringAt('$.Payload.eventKey') },
     resultPath: '$.progress.lineage',
-    retryOnServiceExceptions: false,
+    retryOnServiceExceptions: true,
   });
-  recordLineage.addRetry({ errors: ['LineageInputError'], maxAttempts: 0 });
+  // S3's and KMS's transient errors, thrown by the function under their names (a LineageInputError
+  // or an AccessDenied would fail again: straight to LineageNotRecorded).
   recordLineage.addRetry({
-    errors: ['States.ALL'], interval: Duration.seconds(5), maxAttempts: 5, backoffRate: 2, maxDelay: Duration.minutes(2), jitterStrategy: sfn.JitterType.FULL,
+    errors: ['States.Timeout', 'InternalError', 'SlowDown', 'ServiceUnavailable', 'RequestTimeout', 'TimeoutError', 'NetworkingError', 'ThrottlingException', 'KMSInternalException'],
+    interval: Duration.seconds(5),
+    maxAttempts: 5,
+    backoffRate: 2,
+    maxDelay: Duration.minutes(2),
+    jitterStrategy: sfn.JitterType.FULL,
   });
   const lineageNotRecorded = new sfn.Pass(states, 'LineageNotRecorded', {
     comment: 'The version stays promoted; the audit record says the lineage event is missing (lineage.status FAILED)',

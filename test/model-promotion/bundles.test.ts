@@ -17,10 +17,15 @@ const CHECK_ENV = { MODELS_BUCKET: 'models-bundle', MODEL_NAME: 'm', REQUIRE_BAS
 test.each([
   ['check-candidate.handler', CHECK_ENV, ['@aws-sdk/client-s3', '@aws-sdk/client-sfn']],
   ['approve.handler', { MODELS_BUCKET: 'models-bundle', MODEL_NAME: 'm' }, ['@aws-sdk/client-s3', '@aws-sdk/client-sfn']],
+  ['record-lineage.handler', { CURATED_BUCKET: 'curated-bundle', LAKE_KEY_ARN: 'arn:aws:kms:eu-central-1:111111111111:key/k', ENDPOINT_NAME: 'e' }, ['@aws-sdk/client-s3']],
 ])('%s loads with only the SDK clients external', (name, env, externals) => {
   const result = expectAssetLoads(path.join(ASSETS, name), { env });
   expect(result.externals).toEqual(externals);
   expect(result.bytes).toBeLessThan(1_000_000);
+});
+
+test('a missing variable fails the lineage recorder\'s init, naming it', () => {
+  expect(() => expectAssetLoads(path.join(ASSETS, 'record-lineage.handler'), { env: { CURATED_BUCKET: 'b', ENDPOINT_NAME: 'e' } })).toThrow(/LAKE_KEY_ARN/);
 });
 
 test('a missing variable fails the check\'s init, naming it', () => {

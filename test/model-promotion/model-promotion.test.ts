@@ -8,10 +8,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { ENV, MODEL_NAME, promotionDefinition, promotionStack } from './promotion-fixture';
+import { CAPTURE_NAME_PATTERN } from '../../src/contract/monitoring';
 import { MetricComparison } from '../../src/gpu-training-job/training-options';
 import { ModelPromotion } from '../../src/model-promotion';
 import { SecureDataLake } from '../../src/secure-data-lake/secure-data-lake';
 import { ModelArtifact } from '../../src/serverless-model-endpoint/model-artifact';
+import { ServerlessModelEndpoint } from '../../src/serverless-model-endpoint/serverless-model-endpoint';
 import { checkStateMachines } from '../gpu-training-job/definition-checks';
 
 test.each([
@@ -46,6 +48,32 @@ describe('minimal', () => {
       TracingConfiguration: { Enabled: true },
     });
     expect(promotionDefinition(f).TimeoutSeconds).toBe(6 * 3600);
+  });
+
+  test('the lineage recorder knows the curated bucket, the lake key and the endpoint\'s lineage name (derived, capture off)', () => {
+    expect(f.promotion.lineageEndpointName).toMatch(CAPTURE_NAME_PATTERN);
+    expect(f.promotion.lineageEndpointName).toMatch(/^Promotion-Predict-[0-9A-F]{8}$/);
+    f.template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('OpenLineage event'),
+      Environment: {
+        Variables: Match.objectLike({ CURATED_BUCKET: Match.anyValue(), LAKE_KEY_ARN: Match.anyValue(), ENDPOINT_NAME: f.promotion.lineageEndpointName }),
+      },
+    });
+    const states = promotionDefinition(f).States;
+    expect(states.RolloutStatus.Choices[0].Next).toBe('RecordLineage');
+    expect([states.RecordLineage.Next, states.LineageNotRecorded.Next]).toEqual(['RecordPromotedModel', 'RecordPromotedModel']);
+    expect(states.RecordLineage.Catch).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'LineageNotRecorded' })]);
+  });
+
+  test('with capture, the endpoint\'s lineage name is its capture name (a captured prediction joins its promotion)', () => {
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Captured', { env: ENV });
+    const lake = new SecureDataLake(stack, 'Lake');
+    const endpoint = new ServerlessModelEndpoint(stack, 'Predict', {
+      model: ModelArtifact.fromDataLake(lake, `${MODEL_NAME}/models/first/model.onnx`, { version: `${MODEL_NAME}@1`, classNames: ['a', 'b'], sha256: 'a'.repeat(64) }),
+      capture: { lake, captureName: 'hearing-grade' },
+    });
+    const promotion = new ModelPromotion(stack, 'Promotion', { endpoint, lake, modelName: MODEL_NAME });
+    expect(promotion.lineageEndpointName).toBe('hearing-grade');
   });
 
   test('without approval: no approval states, no approval function, grantApprove refuses', () => {

@@ -9,6 +9,9 @@
  *   bus; it cannot change the code, move the alias itself, touch another function or group, or
  *   write a model, a record or a baseline;
  * - the approval handler reads approval requests and answers this state machine's tasks only;
+ * - the lineage recorder writes under lineage/ of the curated zone (SSE-KMS with the lake key) and
+ *   nothing else: no read, no delete, no other prefix or zone; no other role of the promotion may
+ *   write lineage;
  * - the endpoint function may read this model's published models, nothing else of the zone;
  * - an approver (grantApprove) may call the approval function through its IAM-authorized URL only.
  */
@@ -42,6 +45,7 @@ const OTHER_FOLDER = 'monitoring/promotions/model=other-model%401/';
 const roles = {
   check: id(f.promotion.node.findChild('CheckRole')),
   approve: id(f.promotion.node.findChild('ApproveRole')),
+  lineage: id(f.promotion.node.findChild('LineageRole')),
   machine: id((f.promotion.stateMachine as any).role),
   endpoint: id(f.endpoint.handler.role as iam.Role),
   approver: id(approver),
@@ -49,6 +53,9 @@ const roles = {
 const endpointFn = sim.arnOf(id(f.endpoint.handler));
 const checkFn = sim.arnOf(id(f.promotion.checkFunction));
 const approveFn = sim.arnOf(id(f.promotion.approveFunction));
+const lineageFn = sim.arnOf(id(f.promotion.lineageFunction));
+const EVENT = 'lineage/events/date=2026-03-02/0190a7e2-5b00-7000-8000-000000000001-COMPLETE.json';
+const INDEX = `lineage/index/consumed-by/namespace=s3%3A%2F%2Fmodels/name=${MODEL_NAME}%2Fmodels/0190a7e2-5b00-7000-8000-000000000001.json`;
 const group = resolve(f.endpoint.deploymentGroup.deploymentGroupArn);
 const app = resolve(f.endpoint.deploymentGroup.application.applicationArn);
 const config = resolve(f.endpoint.deploymentGroup.deploymentConfig.deploymentConfigArn);
@@ -93,11 +100,31 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       c('s3:GetObject', obj(CURATED, 'hearing/datasets/v1/train.manifest')),
       c('lambda:UpdateFunctionConfiguration', endpointFn),
       task('states:SendTaskSuccess', machine),
+      c('s3:PutObject', obj(CURATED, EVENT), sse),
+    ],
+  },
+  lineage: {
+    allowed: [
+      c('s3:PutObject', obj(CURATED, EVENT), sse),
+      c('s3:PutObject', obj(CURATED, INDEX), sse),
+      c('kms:GenerateDataKey', lakeKey, viaS3),
+    ],
+    denied: [
+      c('s3:GetObject', obj(CURATED, EVENT)),
+      c('s3:DeleteObject', obj(CURATED, EVENT)),
+      c('s3:ListBucket', sim.arnOf(id(f.lake.bucket(CURATED)))),
+      c('s3:PutObject', obj(CURATED, 'hearing/datasets/v1/train.manifest'), sse),
+      c('s3:PutObject', obj(MODELS, 'lineage/events/date=2026-03-02/x-COMPLETE.json'), sse),
+      c('s3:PutObject', obj(MODELS, `${FOLDER}2026-03-02T10:30:00Z-promoted.json`), sse),
+      c('s3:GetObject', obj(MODELS, `${MODEL_NAME}/models/${JOB}/model.onnx`)),
+      c('lambda:UpdateFunctionConfiguration', endpointFn),
+      c('states:StartExecution', machine),
     ],
   },
   machine: {
     allowed: [
       c('lambda:InvokeFunction', checkFn),
+      c('lambda:InvokeFunction', lineageFn),
       c('lambda:GetFunctionConfiguration', endpointFn),
       c('lambda:UpdateFunctionConfiguration', endpointFn),
       c('lambda:PublishVersion', endpointFn),
@@ -134,6 +161,8 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       c('s3:PutObject', obj(MODELS, `monitoring/baselines/${SHA}.json`), sse),
       c('s3:GetObject', obj(MODELS, `${MODEL_NAME}/models/${JOB}/model.onnx`)),
       c('s3:DeleteObject', obj(MODELS, `${FOLDER}claim.json`)),
+      c('s3:PutObject', obj(CURATED, EVENT), sse),
+      c('lambda:UpdateFunctionConfiguration', lineageFn),
       c('events:PutEvents', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/another-bus`),
       c('iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/anything`),
       c('ssm:PutParameter', `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-secure-mlops/model-promotion/other-model/promoted-model`),
@@ -155,6 +184,7 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       task('states:SendTaskSuccess', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:another`),
       c('states:StartExecution', machine),
       c('lambda:UpdateFunctionConfiguration', endpointFn),
+      c('s3:PutObject', obj(CURATED, EVENT), sse),
     ],
   },
   endpoint: {
@@ -167,6 +197,7 @@ const CHECKS: Record<keyof typeof roles, { allowed: RequestCheck[]; denied: Requ
       c('s3:GetObject', obj(MODELS, `${MODEL_NAME}/records/${JOB}.json`)),
       c('s3:GetObject', obj(MODELS, `${FOLDER}approval-request.json`)),
       c('s3:PutObject', obj(MODELS, `${MODEL_NAME}/models/${JOB}/model.onnx`), sse),
+      c('s3:PutObject', obj(CURATED, EVENT), sse),
     ],
   },
   approver: {
@@ -200,6 +231,7 @@ const INVENTORY: Record<keyof typeof roles, string[]> = {
     'kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObjectVersion',
     'states:SendTaskFailure', 'states:SendTaskHeartbeat', 'states:SendTaskSuccess', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
   ],
+  lineage: ['kms:Decrypt', 'kms:GenerateDataKey', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
   endpoint: ['kms:Decrypt', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:GetObjectVersion', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
   approver: ['lambda:InvokeFunction', 'lambda:InvokeFunctionUrl'],
 };

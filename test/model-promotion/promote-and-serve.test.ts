@@ -7,15 +7,25 @@
  * it (`mergeModelEnvironment` of the function's variables with the candidate's), and the real
  * predict handler serving one request before and one after: the endpoint switches models by
  * configuration alone. Also: a second event for the version is a duplicate, and a record whose
- * SHA-256 is not the object's is rejected.
+ * SHA-256 is not the object's is rejected. Then the promotion's lineage: the recorder writes the
+ * event to a curated bucket in moto (valid OpenLineage 2-0-2, SSE-KMS with the lake key, a retry
+ * writes nothing new), and a captured prediction's lineage finds the promotion through the
+ * training event of the same model object.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { CreateBucketCommand, GetObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { LINEAGE_KEYS } from '../../src/contract/lineage';
+import { CAPTURE_VERSION, MONITORING_KEYS, PredictionCapture } from '../../src/contract/monitoring';
+import { datasetBuildEvent, trainingEvent, uuidV7 } from '../../src/lineage/runtime/events';
+import { lineageOfPrediction } from '../../src/lineage/runtime/query';
+import { writeLineageEvent } from '../../src/lineage/runtime/writer';
 import { createCheckCandidateHandler } from '../../src/model-promotion/runtime/check-candidate';
 import { CANDIDATE_STATUS, CheckCandidateResult } from '../../src/model-promotion/runtime/contract';
 import { mergeModelEnvironment } from '../../src/model-promotion/runtime/logic/candidate';
+import { createRecordLineageHandler } from '../../src/model-promotion/runtime/record-lineage';
+import { expectValidRunEvent } from '../lineage/openlineage-schema';
 import { assetEnv, captureOutput, EXPECTED, loadHandler, METADATA, MODEL_PATH, predictEvent } from '../serverless-model-endpoint/fixture';
 import { useLocalAws } from '../support/local-aws';
 
@@ -127,4 +137,96 @@ test('a record whose SHA-256 is not the model object\'s is rejected (HASH_MISMAT
 
 test('a record that does not exist is an InvalidCandidate error, and nothing is claimed', async () => {
   await expect(checker()({ modelRecord: `s3://${bucket}/${MODEL}/records/${MODEL}-missing.json`, execution: 'e4' })).rejects.toMatchObject({ name: 'InvalidCandidate' });
+});
+
+describe('the promotion\'s lineage', () => {
+  const ENDPOINT = 'hearing-who-grade';
+  const PROMOTED_AT = Date.UTC(2026, 2, 2, 10, 30, 0);
+  const PREDICTED_AT = PROMOTED_AT + 3_600_000 + 1234;
+  const inferenceId = uuidV7(PREDICTED_AT);
+  let curated: string;
+  let candidate: CheckCandidateResult;
+  const input = () => ({
+    modelVersion: candidate.modelVersion,
+    modelSha256: candidate.modelSha256,
+    modelBucket: candidate.modelBucket,
+    modelKey: candidate.modelKey,
+    previousEnvironment: { MODEL_VERSION: `${MODEL}@1`, MODEL_SHA256: 'a'.repeat(64), CLASS_NAMES: '["a"]' },
+    promotedAt: new Date(PROMOTED_AT).toISOString(),
+  });
+  const recorder = () => createRecordLineageHandler({
+    s3: aws().s3(), env: { curatedBucket: curated, kmsKeyArn: keyArn, endpointName: ENDPOINT }, log: () => undefined,
+  });
+
+  beforeAll(async () => {
+    curated = `curated-${Date.now()}`;
+    await aws().s3().send(new CreateBucketCommand({ Bucket: curated, CreateBucketConfiguration: { LocationConstraint: aws().region as any } }));
+    await aws().s3().send(new PutBucketVersioningCommand({ Bucket: curated, VersioningConfiguration: { Status: 'Enabled' } }));
+    candidate = await checker()({ modelRecord: `s3://${bucket}/${MODEL}/records/${JOB}.json`, execution: 'arn:aws:states:eu-central-1:111111111111:execution:Promotion:e1' });
+    // what the dataset build and the training run wrote, and a prediction served after the promotion
+    await writeLineageEvent(aws().s3(), { bucket: curated, kmsKeyArn: keyArn }, datasetBuildEvent({
+      pipeline: 'hearing',
+      datasetVersion: 'v1',
+      eventTime: PROMOTED_AT - 2 * 86_400_000,
+      curatedBucket: 'curated',
+      datasetPrefix: 'hearing/datasets/v1/',
+      cleanBucket: 'clean',
+      cleanPrefix: 'hearing/records/',
+      records: [{ recordId: 'rec-1', subject: 'hmac:s1', cleanRef: 's3://clean/hearing/records/rec-1.json', source: 's3://raw/uploads/1.json', sourceVersionId: 'v1' }],
+      published: true,
+    }, LINEAGE_KEYS.records));
+    await writeLineageEvent(aws().s3(), { bucket: curated, kmsKeyArn: keyArn }, trainingEvent({
+      model: MODEL,
+      trainingJobName: JOB,
+      datasetVersion: 'v1',
+      datasetLocation: 's3://curated/hearing/datasets/v1/',
+      eventTime: PROMOTED_AT - 86_400_000,
+      output: { bucket, key: `${MODEL}/models/${JOB}/model.onnx`, sha256: SHA, modelRecord: `s3://${bucket}/${MODEL}/records/${JOB}.json` },
+    }));
+    const line: PredictionCapture = {
+      captureVersion: CAPTURE_VERSION,
+      endpoint: ENDPOINT,
+      inferenceId,
+      capturedAt: new Date(PREDICTED_AT + 5).toISOString(),
+      modelVersion: `${MODEL}@7`,
+      modelSha256: SHA,
+      inputs: { features: [[1, 2]] },
+      outputs: { probabilities: [[0.1, 0.9]] },
+      predictedClasses: ['mild'],
+    };
+    await put(MONITORING_KEYS.captureObject(ENDPOINT, `${MODEL}@7`, new Date(PREDICTED_AT), 'c1'), JSON.stringify(line) + '\n');
+  });
+
+  test('the event lands in the curated zone, SSE-KMS with the lake key, valid OpenLineage 2-0-2; a retry writes nothing new', async () => {
+    const first = await recorder()(input());
+    expect(first).toMatchObject({ status: 'WRITTEN', existing: 0 });
+    expect(first.eventKey).toMatch(/^lineage\/events\/date=2026-03-02\/[0-9a-f-]{36}-COMPLETE\.json$/);
+    const body = JSON.parse(await (await aws().s3().send(new GetObjectCommand({ Bucket: curated, Key: first.eventKey }))).Body!.transformToString());
+    expectValidRunEvent(body);
+    expect(body).toMatchObject({
+      eventType: 'COMPLETE',
+      eventTime: new Date(PROMOTED_AT).toISOString(),
+      run: { runId: first.runId },
+      job: { name: `serverless-model-endpoint.${ENDPOINT}.promotion` },
+      inputs: [{ namespace: `s3://${bucket}`, name: `${MODEL}/models/${JOB}/model.onnx` }],
+      outputs: [{ name: `${ENDPOINT}/${MODEL}@7` }],
+    });
+    expect(body.outputs[0].outputFacets.cdkSecureMlops_endpointVersion).toMatchObject({ endpoint: ENDPOINT, modelVersion: `${MODEL}@7`, modelSha256: SHA, previousModelVersion: `${MODEL}@1` });
+    expect(await aws().s3().send(new HeadObjectCommand({ Bucket: curated, Key: first.eventKey }))).toMatchObject({ ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn });
+    const again = await recorder()(input());
+    expect(again).toEqual({ ...first, written: 0, existing: first.written + first.existing });
+  });
+
+  test('a captured prediction\'s lineage finds the promotion (model object → training run → promotion)', async () => {
+    const l = await lineageOfPrediction({ s3: aws().s3(), lineageBucket: curated, capturesBucket: bucket }, { inferenceId, endpoint: ENDPOINT });
+    expect(l.models.map((m) => m.trainingJobName)).toEqual([JOB]);
+    expect(l.datasetVersions.map((d) => d.datasetVersion)).toEqual(['v1']);
+    expect(l.promotions).toEqual([expect.objectContaining({ endpoint: ENDPOINT, modelVersion: `${MODEL}@7`, modelSha256: SHA })]);
+    expect(l.promotions[0].promotion).toMatchObject({ eventType: 'COMPLETE', eventTime: new Date(PROMOTED_AT).toISOString() });
+  });
+
+  test('a malformed input is a LineageInputError (the state machine does not retry it)', async () => {
+    await expect(recorder()({ ...input(), modelSha256: 'not-a-sha', promotedAt: new Date(PROMOTED_AT + 1).toISOString() })).rejects.toMatchObject({ name: 'LineageInputError' });
+    await expect(recorder()({ ...input(), promotedAt: 'yesterday' })).rejects.toMatchObject({ name: 'LineageInputError' });
+  });
 });

@@ -190,28 +190,28 @@ export const CHECKOV_ACCEPTED: readonly CheckovAcceptance[] = [
   // ---- ModelPromotion (child ids fixed by src/model-promotion/model-promotion.ts) ------------
   {
     id: 'CKV_AWS_116',
-    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
-    reason: 'Never invoked asynchronously: the candidate check is a Step Functions task (Retry/Catch, every failure audited) and the approval handler answers signed requests on its function URL synchronously. A Lambda DLQ only applies to asynchronous invocations.',
+    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/,
+    reason: 'Never invoked asynchronously: the candidate check and the lineage recorder are Step Functions tasks (Retry/Catch, every failure audited) and the approval handler answers signed requests on its function URL synchronously. A Lambda DLQ only applies to asynchronous invocations.',
   },
   {
     id: 'CKV_AWS_117',
-    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
+    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/,
     reason: 'Outside a VPC by default: the handlers call only S3 and Step Functions over TLS with IAM; the vpc prop opts in (the maximal configuration runs them in a VPC).',
   },
   {
     id: 'CKV_AWS_115',
-    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
-    reason: 'Reserved concurrency is opt-in (reservedConcurrency, set in the maximal configuration): accounts with the default quota of 10 cannot reserve any. One check runs per model version.',
+    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/,
+    reason: 'Reserved concurrency is opt-in (reservedConcurrency, set in the maximal configuration): accounts with the default quota of 10 cannot reserve any. One check and at most one lineage write run per model version.',
   },
   {
     id: 'CKV_AWS_173',
-    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction)\/Resource$/,
-    reason: 'The environment holds configuration only (the models bucket name, the model name, the gates), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
+    path: /(^|\/)Promotion\/(CheckFunction|ApproveFunction|LineageFunction)\/Resource$/,
+    reason: 'The environment holds configuration only (the models and curated bucket names, the model name, the gates, the lake key ARN, the endpoint\'s lineage name), never secrets or personal data; Lambda encrypts it at rest with an AWS-owned key.',
   },
   {
     id: 'CKV_AWS_111',
-    path: /(^|\/)Promotion\/(CheckRole|ApproveRole)\/DefaultPolicy\/Resource$/,
-    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the S3 writes are scoped to the claims of one model\'s versions, the task responses to one state machine.',
+    path: /(^|\/)Promotion\/(CheckRole|ApproveRole|LineageRole)\/DefaultPolicy\/Resource$/,
+    reason: 'The only write statements without resource constraints are X-Ray\'s (xray:PutTraceSegments, PutTelemetryRecords) and, in a VPC, the ENI actions, none of which have resource-level permissions; the S3 writes are scoped to the claims of one model\'s versions and to lineage/ of the curated zone, the task responses to one state machine.',
   },
   // ---- Reference pipeline (examples/reference-app/pipeline-stack.ts) -------------------------
   {
