@@ -56,7 +56,9 @@ describe('minimal', () => {
     f.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('OpenLineage event'),
       Environment: {
-        Variables: Match.objectLike({ CURATED_BUCKET: Match.anyValue(), LAKE_KEY_ARN: Match.anyValue(), ENDPOINT_NAME: f.promotion.lineageEndpointName }),
+        Variables: Match.objectLike({
+          CURATED_BUCKET: Match.anyValue(), LAKE_KEY_ARN: Match.anyValue(), ENDPOINT_NAME: f.promotion.lineageEndpointName,
+        }),
       },
     });
     const states = promotionDefinition(f).States;
