@@ -40,7 +40,10 @@ import { ServerlessModelEndpoint } from '../serverless-model-endpoint/serverless
  * endpoint's canary, rolling back on its errors and latency alarms (and `additionalAlarms`).
  * Every promotion, rejection, rollback and failure writes an audit record to the lake's models
  * zone (`monitoring/promotions/model=<model>%40<n>/`) and puts an event (source
- * `cdk-secure-mlops.model-promotion`).
+ * `cdk-secure-mlops.model-promotion`). A version that serves all traffic also gets its OpenLineage
+ * run event (model object → endpoint version, `lineageEndpointName`) in the lake's curated zone
+ * under `lineage/`, written by `lineageFunction`; a failed write is retried, then recorded in the
+ * audit record (`lineage.status` FAILED) without undoing the promotion.
  *
  * CloudFormation still holds the endpoint's first model: a later `cdk deploy` that changes the
  * endpoint function would put that model back. Every promotion therefore records the promoted
