@@ -1,4 +1,5 @@
-import { censusLine, countIdentifiers } from '../../examples/reference-app/local/census';
+import * as fc from 'fast-check';
+import { censusLine, countIdentifiers, Identifier } from '../../examples/reference-app/local/census';
 
 /** The identifier census of the local end-to-end run (examples/reference-app/local/census.ts). */
 describe('identifier census', () => {
@@ -35,4 +36,20 @@ describe('identifier census', () => {
   test('fails if an identifier is so short that it would match by chance', () => {
     expect(() => countIdentifiers([], [{ kind: 'cognito-sub', value: 'u-1' }])).toThrow('census: a cognito-sub of 3 characters would match by chance; use longer identifiers');
   });
+});
+
+test('property: the one-pass count equals a search per identifier (non-overlapping occurrences)', () => {
+  const naive = (text: string, needle: string) => {
+    let n = 0;
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+    return n;
+  };
+  // A small alphabet so that identifiers overlap, repeat and share prefixes.
+  const word = fc.stringMatching(/^[ab-]{6,10}$/);
+  fc.assert(fc.property(fc.uniqueArray(word, { minLength: 1, maxLength: 6 }), fc.array(fc.stringMatching(/^[ab-]{0,60}$/), { maxLength: 5 }), (values, texts) => {
+    const ids: Identifier[] = values.map((value, i) => ({ kind: i % 2 ? 'patient-id' : 'session-id', value }));
+    const r = countIdentifiers(texts.map((text) => ({ place: 'log', text })), ids);
+    const expected = texts.reduce((acc, t) => acc + values.reduce((a, v) => a + naive(t, v), 0), 0);
+    expect(r.total).toBe(expected);
+  }));
 });
