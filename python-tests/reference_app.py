@@ -45,6 +45,7 @@ from cdk_secure_mlops import (
     DatasetSplit,
     DataEventsTrailOptions,
     DatasetTrigger,
+    DriftMethod,
     DriftThresholds,
     GpuTrainingJob,
     Labeler,
@@ -55,6 +56,7 @@ from cdk_secure_mlops import (
     ModelMonitor,
     ModelPromotion,
     PredictionCaptureOptions,
+    PredictionDriftOptions,
     PromotedModelOptions,
     PromotionApproval,
     PromotionGate,
@@ -89,7 +91,8 @@ LABELING: dict[str, Any] = _read_json(CONFIG_DIR / "labeling.json")
 MODEL: dict[str, Any] = _read_json(MODEL_DIR / "model.json")
 METRIC_DEFINITIONS = [TrainingMetricDefinition(**d) for d in _read_json(TRAINING_DIR / "metric-definitions.json")]
 
-HYPERPARAMETERS = {"epochs": "60", "lr": "0.003", "batch-size": "64", "hidden-units": "32,32", "seed": "1"}
+HYPERPARAMETERS = {"epochs": "60", "lr": "0.003", "batch-size": "64", "hidden-units": "32,32", "seed": "1",
+                   "class-names": json.dumps(LABELING["task"]["classes"], separators=(",", ":"))}
 """Hyperparameters of the training job (strings, as SageMaker passes them)."""
 
 MIN_VALIDATION_ACCURACY = 0.8
@@ -101,8 +104,13 @@ MODEL_NAME = "hearing-who-grade"
 CAPTURE_NAME = "hearing-predict"
 """The endpoint's capture name: the partition of its prediction captures, ground truth and drift reports."""
 
-DRIFT_THRESHOLDS = DriftThresholds(p_value_threshold=0.01, dataset_drift_share=0.25)
-"""12 features tested at once: a per-feature p of 0.01, and 3 drifted features make dataset drift (see app.ts)."""
+DRIFT_THRESHOLDS = DriftThresholds(
+    p_value_threshold=0.01,
+    dataset_drift_share=0.25,
+    prediction=PredictionDriftOptions(method=DriftMethod.JENSEN_SHANNON, threshold=0.25),
+)
+"""12 features tested at once: a per-feature p of 0.01, 3 drifted features make dataset drift, and the
+predicted class against a small validation-split reference by Jensen-Shannon distance (see app.ts)."""
 
 DEFAULT_ALLOWED_ORIGINS = ["https://hearing-test.example.com"]
 DEFAULT_REVIEW_CONSOLE_DOMAIN_NAME = "review.hearing-test.example.com"

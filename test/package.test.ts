@@ -35,12 +35,20 @@ test('the handler bundles the constructs stage are packaged; sources, tests and 
   for (const h of ['clean', 'label', 'review-api', 'review-record', 'dataset']) expect(files.has(`assets/labeling-pipeline/runtime/${h}.handler/index.js`)).toBe(true);
   expect(files.has('assets/serverless-model-endpoint/runtime/predict.handler/index.js')).toBe(true);
   expect(files.has('assets/secure-data-lake/runtime/upload-url.handler/index.js')).toBe(true);
+  for (const bundle of [
+    'serverless-model-endpoint/runtime/capture-writer', 'gpu-training-job/runtime/publish-model', 'model-monitor/runtime/drift',
+    'model-promotion/runtime/check-candidate', 'model-promotion/runtime/approve', 'model-promotion/runtime/record-lineage', 'review-console/runtime/deploy',
+  ]) expect(files.has(`assets/${bundle}.handler/index.js`)).toBe(true);
+  // The lineage CLI (package.json `bin`): one self-contained file.
+  expect(files.has('assets/lineage/runtime/cli/index.js')).toBe(true);
   expect(packed.filter((f) => /^(src|test|examples|python-tests)\//.test(f) || /\.lambda\.js$|\.handler\.js$/.test(f) && f.startsWith('lib/'))).toEqual([]);
   // Run-time code that only the bundles use is not shipped twice. What the constructs load at synth
   // is: the contracts (env names, packaged paths, metric names) and LabelingPipeline's logic (the
   // construct compiles cleaning rules and labelers with it).
   expect(packed.filter((f) => f.startsWith('lib/labeling-pipeline/runtime/') && !/^lib\/labeling-pipeline\/runtime\/(contract\.(js|d\.ts)|logic\/)/.test(f))).toEqual([]);
   expect(files.has('lib/labeling-pipeline/runtime/logic/cleaning.js')).toBe(true);
+  expect(packed.filter((f) => f.startsWith('lib/lineage/'))).toEqual([]);
+  expect(packed.filter((f) => /^lib\/(gpu-training-job|model-monitor|model-promotion)\/runtime\//.test(f) && !/\/runtime\/contract\.(js|d\.ts)$/.test(f))).toEqual([]);
   expect(packed.filter((f) => /^lib\/(secure-data-lake|serverless-model-endpoint|private)\/runtime\//.test(f)).sort()).toEqual([
     'lib/secure-data-lake/runtime/contract.d.ts',
     'lib/secure-data-lake/runtime/contract.js',

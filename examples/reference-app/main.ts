@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   for (const [type, n] of Object.entries(counts).sort()) console.log(`  ${String(n).padStart(3)}  ${type}`);
 
   return runLocalEndToEnd({
-    count: Number(a.count ?? 240),
+    count: Number(a.count ?? 800),
     seed: Number(a.seed ?? 7),
     epochs: Number(a.epochs ?? 0),
     python: a.python ?? '/usr/bin/python3',

@@ -3,7 +3,7 @@
  * machine against moto_server, with the handlers and state machines exactly as synthesized.
  *
  *   npx ts-node --project tsconfig.dev.json examples/reference-app/local/run.ts \
- *     [--count 240] [--seed 7] [--epochs 30] [--python /usr/bin/python3] [--out cdk.out/local-run]
+ *     [--count 800] [--seed 7] [--epochs 30] [--python /usr/bin/python3] [--out cdk.out/local-run]
  *
  *  1. a seeded generator makes N hearing-test uploads (invalid records, duplicates, borderline cases);
  *  2. each is uploaded through the upload handler's presigned POST (the bundled handler);
@@ -33,6 +33,7 @@ import { App } from 'aws-cdk-lib';
 import type { SQSEvent } from 'aws-lambda';
 import { CensusItem, censusLine, CensusPlace, countIdentifiers, Identifier, s3Items, tableItems } from './census';
 import { generateUploads, GeneratedUpload } from './generate';
+import { featuresOf as features, LoopResult, printLoop, runLoop } from './loop';
 import { createWorld, World, WorldSpec } from './world';
 import { runLocalTraining } from '../../training/local-training';
 import { createCleanHandler } from '../../../src/labeling-pipeline/runtime/clean';
@@ -49,7 +50,8 @@ import { startLocalAws } from '../../local-aws/local-aws';
 import { localSfn } from '../../local-aws/local-sfn';
 import { postPresigned } from '../../local-aws/presigned-post';
 import { METRIC_DEFINITIONS, TRAIN_SCRIPT } from '../../training/hearing-dataset';
-import { HYPERPARAMETERS, MIN_VALIDATION_ACCURACY, MODEL, MODEL_DIR, ReferenceAppStack } from '../app';
+import { CAPTURE_NAME, HYPERPARAMETERS, MIN_VALIDATION_ACCURACY, MODEL, MODEL_DIR, MODEL_NAME, ReferenceAppStack } from '../app';
+import { MONITOR_CONFIG_FILE, MonitorConfig } from '../../../src/model-monitor/runtime/contract';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -81,7 +83,7 @@ function parseArgs(argv: string[]): LocalRunOptions {
     a[argv[i].slice(2)] = argv[i + 1];
   }
   return {
-    count: Number(a.count ?? 240),
+    count: Number(a.count ?? 800),
     seed: Number(a.seed ?? 7),
     epochs: Number(a.epochs ?? 0),
     python: a.python ?? '/usr/bin/python3',
@@ -97,6 +99,8 @@ interface Synthesized {
   readonly datasetDefinition: any;
   readonly reviewDefinition: any;
   readonly uploadEnv: Record<string, string>;
+  /** The drift job's configuration, as ModelMonitor staged it. */
+  readonly monitorConfig: MonitorConfig;
 }
 
 /** Resolve a CloudFormation value to a string: references become stable placeholders. */
@@ -157,6 +161,7 @@ function synthesized(assembly: { directory: string; artifactId: string }): Synth
     datasetDefinition: definition('HearingDatasetStateMachine'),
     reviewDefinition,
     uploadEnv,
+    monitorConfig: JSON.parse(fs.readFileSync(path.join(assetDir(byPrefix('MonitorDriftJob', 'AWS::Lambda::Function')), MONITOR_CONFIG_FILE), 'utf8')),
   };
 }
 
@@ -348,6 +353,7 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     t = performance.now();
     let modelFile = path.join(MODEL_DIR, MODEL.file);
     let training: any = { mode: 'committed example model', reason: '' };
+    let trained: { modelDir: string; metrics: Record<string, number> } | undefined;
     const torch = hasTorch(opts.python);
     if (torch.ok) {
       const result = await runLocalTraining({
@@ -364,7 +370,10 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
       const metrics = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [k, v.last]));
       // The training job's gate: only a model with enough validation accuracy is served.
       const gatePassed = (metrics['validation:accuracy'] ?? -1) >= MIN_VALIDATION_ACCURACY;
-      if (gatePassed) modelFile = path.join(result.modelDir, 'model.onnx');
+      if (gatePassed) {
+        modelFile = path.join(result.modelDir, 'model.onnx');
+        trained = { modelDir: result.modelDir, metrics };
+      }
       training = {
         mode: 'PyTorch (CPU), local mode', durationMs: result.durationMs, metrics,
         gate: `validation:accuracy >= ${MIN_VALIDATION_ACCURACY}: ${gatePassed ? 'passed, the new model is served' : 'REJECTED, the committed example model is served'}`,
@@ -396,14 +405,38 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     let correct = 0;
     for (const entry of test) {
       const record = typeof (entry as any).source === 'string' ? JSON.parse((entry as any).source) : (entry as any).source;
-      const features = ['left', 'right'].flatMap((ear) => ['250', '500', '1000', '2000', '4000', '8000'].map((f) => (record.thresholds[ear][f] - 50) / 50));
+      const inputs = features(record);
       const started = performance.now();
-      const res: any = await quietly(() => predict.handler({ httpMethod: 'POST', body: JSON.stringify({ inputs: { features: [features] } }), headers: {}, isBase64Encoded: false, requestContext: {} }));
+      const res: any = await quietly(() => predict.handler({ httpMethod: 'POST', body: JSON.stringify({ inputs: { features: [inputs] } }), headers: {}, isBase64Encoded: false, requestContext: {} }));
       latencies.push(performance.now() - started);
       if (res.statusCode !== 200) throw new Error(`prediction answered ${res.statusCode}: ${res.body}`);
       if (JSON.parse(res.body).predictions[0].index === entry.label) correct++;
     }
     mark('serving the test split', t);
+
+    // 7-9. publish, promote, capture, drift, lineage (loop.ts): with a model that passed the gate.
+    t = performance.now();
+    let loop: LoopResult | undefined;
+    if (trained) {
+      const datasetRecords = (['train', 'validation', 'test'] as const).flatMap((split) => readManifest(manifests[split], config.task.attribute).entries).map((e: any) => {
+        const record = typeof e.source === 'string' ? JSON.parse(e.source) : e.source;
+        return { recordId: e.recordId, subject: e.subjectPseudonym, features: features(record), label: e.label as number };
+      });
+      loop = await runLoop({
+        s3, events: world.clients.events, modelsBucket: world.modelsBucket, curatedBucket: world.env.CURATED_BUCKET, keyArn: world.env.DATA_KEY_ARN,
+        modelName: MODEL_NAME, captureName: CAPTURE_NAME, classes: config.task.classes, seed: opts.seed, out: opts.out,
+        datasetVersion: version.datasetVersion, datasetLocation: `s3://${world.env.CURATED_BUCKET}/${prefix}`,
+        trainedModelDir: trained.modelDir, trainingMetrics: trained.metrics, minValidationAccuracy: MIN_VALIDATION_ACCURACY,
+        committed: { file: path.join(MODEL_DIR, MODEL.file), version: MODEL.version },
+        monitorConfig: synth.monitorConfig, datasetRecords,
+        openLineageSchemaFile: path.join(REPO, 'test', 'fixtures', 'openlineage', 'OpenLineage-2-0-2.json'),
+        loadPredict: async (env) => quietly(async () => loadBundle('serverless-model-endpoint/runtime/predict.handler', env)),
+        quietly, capturedLines: () => captured, log,
+      });
+    } else {
+      log('no trained model passed the gate: the loop (promotion, capture, drift, lineage) is skipped');
+    }
+    mark('the loop: publish, promote, capture, drift, lineage', t);
 
     // Reconciliation: every upload in exactly one place.
     const ledger: any[] = (await scanAll(world)).map((i) => fromItem(i));
@@ -479,6 +512,8 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
       model: { sha256, bytes: modelBytes.length, key: `s3://${world.modelsBucket}/${modelKey}` },
       testSplit: { examples: test.length, accuracy: test.length ? correct / test.length : 0 },
       predictionLatencyMs: { p50: round(q(0.5)), p99: round(q(0.99)), firstRequest: round(coldMs), note: 'warm handler calls in-process (request parse, validation, onnxruntime, response), no network' },
+      loop: loop ? loop.report : { skipped: 'no trained model passed the gate' },
+      loopProblems: loop?.problems ?? [],
       logs: { linesScanned: captured.length, linesWithAPatientIdentifier: leaks },
       identifierCensus: { line: censusLine(census), ...census },
       phasesMs: phase,
@@ -486,7 +521,11 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     };
     fs.writeFileSync(path.join(opts.out, 'report.json'), JSON.stringify(report, null, 2) + '\n');
     printReport(report);
-    const ok = report.reconciled && leaks === 0 && census.total === 0 && report.testSplit.examples > 0;
+    if (loop) {
+      printLoop(loop.report, log);
+      for (const problem of loop.problems) log(`PROBLEM: ${problem}`);
+    }
+    const ok = report.reconciled && leaks === 0 && census.total === 0 && report.testSplit.examples > 0 && (loop?.ok ?? true);
     log(ok ? 'local end-to-end run: OK' : 'local end-to-end run: FAILED (see above)');
     return ok ? 0 : 1;
   } finally {
@@ -512,6 +551,9 @@ async function receiveAll(world: World, queueUrls: string[]): Promise<string[]> 
       const res = await world.clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60 }));
       if (!res.Messages?.length) break;
       out.push(...res.Messages.map((m) => m.Body ?? ''));
+      // Deleted once read: moto's ReceiveMessage costs time in proportion to the messages left in
+      // the queue for every message it returns, so a queue of thousands read whole is quadratic.
+      await world.clients.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: res.Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
     }
   }
   return out;

@@ -34,7 +34,9 @@ A clean record holds `thresholds.left` and `thresholds.right`, each mapping the 
 Hyperparameters (all strings, from hyperparameters.json, then SM_HPS, then `--name value`
 arguments; SageMaker starts a bring-your-own container as `<entrypoint> train`, which is ignored):
   epochs (20), lr (0.003), batch-size (64), seed (1), hidden-units ("32,32": widths of the
-  hidden layers), label-smoothing (0.05), label-attribute (who-grade), model-version
+  hidden layers), label-smoothing (0.05), label-attribute (who-grade), class-names (a JSON array
+  of the 7 class names in label order, as the endpoint names them; default the WHO grade names),
+  model-version
   (default: hearing-who-grade@<TRAINING_JOB_NAME or local>), num-threads (0: torch's default).
 
 Metric lines (one per epoch; parse them with the regexes of metric-definitions.json):
@@ -106,6 +108,7 @@ DEFAULTS = {
     'label-attribute': 'who-grade',
     'model-version': '',
     'num-threads': '0',
+    'class-names': '',
 }
 
 
@@ -203,7 +206,23 @@ def typed(hps):
         'label_attribute': hps['label-attribute'],
         'num_threads': number('num-threads', int, 0),
         'model_version': hps['model-version'] or f"{MODEL_NAME}@{os.environ.get('TRAINING_JOB_NAME', 'local')}",
+        'class_names': class_names(hps['class-names']),
     }
+
+
+def class_names(raw):
+    """The names of the 7 classes, in label order: the endpoint's CLASS_NAMES, so that the predicted
+    classes of the drift baseline and of the endpoint's captures are the same strings."""
+    if not raw:
+        return list(CLASS_NAMES)
+    try:
+        names = json.loads(raw)
+    except ValueError:
+        names = None
+    if not isinstance(names, list) or len(names) != len(CLASS_NAMES) or not all(isinstance(n, str) and n for n in names) \
+            or len(set(names)) != len(names):
+        raise TrainingError(f'hyperparameter class-names must be a JSON array of {len(CLASS_NAMES)} distinct names, got {raw!r}')
+    return names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,22 +409,22 @@ def export_onnx(model, path):
         pass
 
 
-def predicted_classes(model, x, batch_size=1024):
+def predicted_classes(model, x, names, batch_size=1024):
     """The class names the model predicts for the rows of x (argmax of the logits)."""
     model.eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(x), batch_size):
-            out += [CLASS_NAMES[int(c)] for c in model(x[i:i + batch_size]).argmax(dim=1)]
+            out += [names[int(c)] for c in model(x[i:i + batch_size]).argmax(dim=1)]
     return out
 
 
-def write_baseline(path, model, model_sha256, train_rows, split):
+def write_baseline(path, model, model_sha256, train_rows, split, names=CLASS_NAMES):
     """Compute the drift baseline (drift_baseline.py) and write it; returns its bytes' SHA-256."""
     x, y = split
     document = drift_baseline.compute_baseline(
         model_sha256, [{'name': name} for name in FEATURE_ORDER], train_rows,
-        predicted_classes(model, x), [CLASS_NAMES[int(c)] for c in y])
+        predicted_classes(model, x, names), [names[int(c)] for c in y])
     # JSON.stringify's bytes and a newline: what the GpuTrainingJob publishes to monitoring/baselines/
     data = (drift_baseline.dumps(document) + '\n').encode('utf-8')
     tmp = path + '.tmp'
@@ -546,7 +565,7 @@ def train(argv):
     # the baseline's predictions: on the validation split, else (no validation channel) on the training split
     split_name = 'validation' if validation else 'train'
     split = (validation[0].cpu(), validation[1].cpu()) if validation else (x_train.cpu(), y_train.cpu())
-    baseline_sha256 = write_baseline(os.path.join(p['model'], BASELINE_FILE), model, onnx_sha256, train_rows, split)
+    baseline_sha256 = write_baseline(os.path.join(p['model'], BASELINE_FILE), model, onnx_sha256, train_rows, split, hp['class_names'])
     print(f"wrote {BASELINE_FILE}: {len(FEATURE_ORDER)} features of {len(train_rows)} training records, "
           f"predictions on the {split_name} split ({len(split[0])})", flush=True)
     final = history[-1] if history else {}
@@ -559,7 +578,7 @@ def train(argv):
         'opset': OPSET,
         'inputs': [{'name': 'features', 'type': 'float32', 'shape': ['batch', len(FEATURE_ORDER)]}],
         'outputs': [{'name': 'logits', 'type': 'float32', 'shape': ['batch', len(CLASS_NAMES)]}],
-        'classNames': CLASS_NAMES,
+        'classNames': hp['class_names'],
         'features': {
             'order': FEATURE_ORDER,
             'unit': 'dB HL',
