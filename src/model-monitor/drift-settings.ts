@@ -58,7 +58,9 @@ export function driftConfigOf(scope: IConstruct, t: DriftThresholds = {}, featur
       invalidProp(scope, 'driftThresholds.prediction.method', p.method,
         `expected ${DriftMethod.CHI_SQUARED} or ${DriftMethod.JENSEN_SHANNON} (the predicted class is categorical)`);
     }
-    if (p.threshold !== undefined && (!(Number.isFinite(p.threshold) && p.threshold > 0) || (p.method === DriftMethod.CHI_SQUARED && p.threshold > 1))) {
+    const pValue = p.method === DriftMethod.CHI_SQUARED;
+    const badThreshold = p.threshold !== undefined && (!(Number.isFinite(p.threshold) && p.threshold > 0) || (pValue && p.threshold > 1));
+    if (badThreshold) {
       invalidProp(scope, 'driftThresholds.prediction.threshold', p.threshold, 'expected a number greater than 0 (a p-value of at most 1 for chi-squared)');
     }
     prediction = {
