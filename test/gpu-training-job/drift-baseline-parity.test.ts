@@ -212,9 +212,14 @@ describe('drift_baseline.py computes the same document as computeBaseline', () =
       ['1e-7', '1e+21', '123456789012345680000', '1.5e-7', '0.000001', '5e-324', '9007199254740992', '0', '0.30000000000000004']);
   });
 
-  test('extreme magnitudes overflow the same way (the document then fails parseBaseline on both sides)', async () => {
-    const out = await expectParity({ input: { modelSha256: SHA, features: [{ name: 'x' }], rows: [[-1e308], [1e308], [0]], predictions: [] } });
-    expect(() => parseBaseline(JSON.parse(out))).toThrow(/must be a finite number/);
+  test('magnitudes above 1e150 are refused with the same message (their variance would overflow); 1e150 itself is fine', async () => {
+    for (const rows of [[[-1e308], [1e308], [0]], [[1e200], [-1e200]], [[0], [1.0000000000000001e150 * 2]]]) {
+      const input: BaselineInput = { modelSha256: SHA, features: [{ name: 'y' }, { name: 'x' }], rows: rows.map((r) => [1, r[0]]), predictions: [] };
+      expect(() => computeBaseline(input)).toThrow('computeBaseline: feature 1 has a value of magnitude above 1e150: its variance would overflow (scale the feature)');
+      await expectParity({ input });
+    }
+    const out = await expectParity({ input: { modelSha256: SHA, features: [{ name: 'x' }], rows: [[-1e150], [1e150], [0]], predictions: [] } });
+    expect(() => parseBaseline(JSON.parse(out))).not.toThrow();
   });
 
   test('invalid input: the same error message, no document', async () => {

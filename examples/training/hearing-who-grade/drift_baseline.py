@@ -50,6 +50,10 @@ _SHA256 = re.compile(r'[0-9a-f]{64}')
 _GOLDEN = 0x9E3779B1
 
 
+MAX_MAGNITUDE = 1e150
+"""The largest magnitude of a numeric feature value compute_baseline accepts."""
+
+
 class BaselineError(ValueError):
     """Invalid input or options (the message says which; it never quotes a feature value)."""
 
@@ -388,6 +392,9 @@ def _numeric(name, rows, f, sample_size, random, bins, levels, category_limit):
     feature = {'name': name, 'kind': 'numeric', 'count': count, 'missing': missing, 'distinct': distinct}
     if count == 0:
         return feature
+    # Beyond this magnitude the squared deviations overflow (the TypeScript refuses the same input)
+    if max(-ordered[0], ordered[-1]) > MAX_MAGNITUDE:
+        raise BaselineError(f'computeBaseline: feature {f} has a value of magnitude above 1e150: its variance would overflow (scale the feature)')
     mean = compensated_sum(ordered) / count
     # V8's (v - mean) ** 2 is (v - mean) * (v - mean) (fdlibm's pow special case); Python's ** raises on overflow
     squares = compensated_sum([(v - mean) * (v - mean) for v in ordered])

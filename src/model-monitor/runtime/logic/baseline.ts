@@ -155,6 +155,8 @@ export const DEFAULT_HISTOGRAM_BINS = 10;
 export const DEFAULT_QUANTILES: readonly number[] = [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99];
 export const DEFAULT_CATEGORY_LIMIT = 20;
 const SHA256 = /^[0-9a-f]{64}$/;
+/** The largest magnitude of a numeric feature value `computeBaseline` accepts. */
+const MAX_MAGNITUDE = 1e150;
 
 /** The value of a numeric feature, or undefined when missing (null, non-finite, not a number). */
 export function numericValue(v: FeatureValue): number | undefined {
@@ -237,6 +239,11 @@ function numericBaseline(name: string, rows: ReadonlyArray<readonly FeatureValue
   const sorted = Float64Array.from(values).sort();
   const distinct = countDistinctSorted(sorted);
   if (count === 0) return { name, kind: 'numeric', count, missing, distinct };
+  // Beyond this magnitude the squared deviations (and sums of many values) overflow to Infinity,
+  // which JSON cannot hold: refuse the input instead of writing a document parseBaseline rejects.
+  if (Math.max(-sorted[0], sorted[count - 1]) > MAX_MAGNITUDE) {
+    throw new Error(`computeBaseline: feature ${f} has a value of magnitude above 1e150: its variance would overflow (scale the feature)`);
+  }
   const mean = meanOf(sorted);
   const ss = new CompensatedSum();
   for (const v of sorted) ss.add((v - mean) ** 2);
