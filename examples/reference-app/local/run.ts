@@ -275,7 +275,8 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
     const config = synth.config;
 
     // 1. generate
-    const uploads = generateUploads({ count: opts.count, seed: opts.seed });
+    const generation = { count: opts.count, seed: opts.seed, now: Date.now() };
+    const uploads = generateUploads(generation);
 
     // 2. upload through the presigned POST of the bundled upload handler
     t = performance.now();
@@ -424,7 +425,7 @@ export async function runLocalEndToEnd(opts: LocalRunOptions): Promise<number> {
       });
       loop = await runLoop({
         s3, events: world.clients.events, modelsBucket: world.modelsBucket, curatedBucket: world.env.CURATED_BUCKET, keyArn: world.env.DATA_KEY_ARN,
-        modelName: MODEL_NAME, captureName: CAPTURE_NAME, classes: config.task.classes, seed: opts.seed, out: opts.out,
+        modelName: MODEL_NAME, captureName: CAPTURE_NAME, classes: config.task.classes, generation, out: opts.out,
         datasetVersion: version.datasetVersion, datasetLocation: `s3://${world.env.CURATED_BUCKET}/${prefix}`,
         trainedModelDir: trained.modelDir, trainingMetrics: trained.metrics, minValidationAccuracy: MIN_VALIDATION_ACCURACY,
         committed: { file: path.join(MODEL_DIR, MODEL.file), version: MODEL.version },
