@@ -38,7 +38,8 @@ function rows(seed: number, n: number, offset: boolean): number[][] {
 interface Tally { anyFalse: number; falseDataset: number; offsetDataset: number; exact: number }
 
 function tally(count: Tally, ref: number[][], quietRows: number[][], offsetRows: number[][]): void {
-  const baseline = computeBaseline({ modelSha256: 'a'.repeat(64), features: NAMES.map((name) => ({ name })), rows: ref, predictions: ref.map(() => 'x') });
+  const features = NAMES.map((name) => ({ name }));
+  const baseline = computeBaseline({ modelSha256: 'a'.repeat(64), features, rows: ref, predictions: ref.map(() => 'x') });
   const window = (r: number[][]) => evaluateDrift(baseline, r.map((features) => ({ features, predictedClass: 'x' })), CONFIG);
   const quiet = window(quietRows);
   const shifted = window(offsetRows);
