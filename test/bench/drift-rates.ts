@@ -38,8 +38,8 @@ function rows(seed: number, n: number, offset: boolean): number[][] {
 interface Tally { anyFalse: number; falseDataset: number; offsetDataset: number; exact: number }
 
 function tally(count: Tally, ref: number[][], quietRows: number[][], offsetRows: number[][]): void {
-  const features = NAMES.map((name) => ({ name }));
-  const baseline = computeBaseline({ modelSha256: 'a'.repeat(64), features, rows: ref, predictions: ref.map(() => 'x') });
+  const specs = NAMES.map((name) => ({ name }));
+  const baseline = computeBaseline({ modelSha256: 'a'.repeat(64), features: specs, rows: ref, predictions: ref.map(() => 'x') });
   const window = (r: number[][]) => evaluateDrift(baseline, r.map((features) => ({ features, predictedClass: 'x' })), CONFIG);
   const quiet = window(quietRows);
   const shifted = window(offsetRows);
@@ -58,7 +58,9 @@ const trials = Number(process.argv[2] ?? 60);
 const windowRows = Number(process.argv[3] ?? 1000);
 for (const referenceRows of [167, 330, 660, 1200]) {
   const count: Tally = { anyFalse: 0, falseDataset: 0, offsetDataset: 0, exact: 0 };
-  for (let t = 1; t <= trials; t++) tally(count, rows(1000 + t, referenceRows, false), rows(2000 + t, windowRows, false), rows(3000 + t, windowRows, true));
+  for (let t = 1; t <= trials; t++) {
+    tally(count, rows(1000 + t, referenceRows, false), rows(2000 + t, windowRows, false), rows(3000 + t, windowRows, true));
+  }
   // eslint-disable-next-line no-console
   console.log(line(`new people: reference ${referenceRows} rows, windows of ${windowRows}`, trials, count));
 }
