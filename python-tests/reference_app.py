@@ -57,7 +57,6 @@ from cdk_secure_mlops import (
     ModelPromotion,
     PredictionCaptureOptions,
     PredictionDriftOptions,
-    PromotedModelOptions,
     PromotionApproval,
     PromotionGate,
     RetrainOnDrift,
@@ -107,7 +106,7 @@ CAPTURE_NAME = "hearing-predict"
 DRIFT_THRESHOLDS = DriftThresholds(
     p_value_threshold=0.01,
     dataset_drift_share=0.25,
-    prediction=PredictionDriftOptions(method=DriftMethod.JENSEN_SHANNON, threshold=0.25),
+    prediction=PredictionDriftOptions(method=DriftMethod.JENSEN_SHANNON, threshold=0.15),
 )
 """12 features tested at once: a per-feature p of 0.01, 3 drifted features make dataset drift, and the
 predicted class against a small validation-split reference by Jensen-Shannon distance (see app.ts)."""
@@ -221,12 +220,14 @@ class ReferenceAppStack(Stack):
             **shared,
             alarm_action=alarm_action,
             # The promoted model once ModelPromotion has switched the endpoint (SSM context lookup).
-            model=ModelPromotion.promoted_model(self, self.lake, PromotedModelOptions(
+            # jsii passes a struct that is the last argument as keyword arguments in Python.
+            model=ModelPromotion.promoted_model(
+                self, self.lake,
                 model_name=MODEL_NAME,
                 fallback=ModelArtifact.from_asset(str(MODEL_DIR / MODEL["file"]),
                                                   version=MODEL["version"], class_names=task["classes"]),
                 class_names=task["classes"],
-            )),
+            ),
             capture=PredictionCaptureOptions(lake=self.lake, capture_name=CAPTURE_NAME, sampling_percentage=100),
         )
 

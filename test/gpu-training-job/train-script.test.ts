@@ -133,7 +133,7 @@ describe('a training run', () => {
     expect(meta.features.scaling).toEqual(expect.objectContaining({ offset: 50, divisor: 50 }));
   });
 
-  test('writes baseline.json beside the model: its training split as computeBaseline sees it, predictions on the validation split', () => {
+  test('writes baseline.json beside the model: its training split as computeBaseline sees it, the class mix of both splits, the validation accuracy', () => {
     expectSuccess(result);
     const baseline = readBaseline(result);
     const order = JSON.parse(fs.readFileSync(path.join(result.modelDir, 'model.json'), 'utf8')).features.order;
@@ -145,9 +145,10 @@ describe('a training run', () => {
     expect(JSON.stringify(baseline.features)).toBe(JSON.stringify(expected.features));
     expect(baseline.features[0].numeric!.sample).toHaveLength(1000);
     const history = JSON.parse(fs.readFileSync(path.join(result.outputDataDir, 'metrics.json'), 'utf8')).history;
-    expect(baseline.prediction).toEqual(expect.objectContaining({ count: 400, labeled: 400, accuracy: history[29].validation_accuracy }));
+    // the class mix over the validation and training splits, the accuracy over the validation split
+    expect(baseline.prediction).toEqual(expect.objectContaining({ count: 2400, labeled: 400, accuracy: history[29].validation_accuracy }));
     expect(baseline.prediction.categories.every((c) => CLASS_NAMES.includes(c.value))).toBe(true);
-    expect(result.logs).toContain('wrote baseline.json: 12 features of 2000 training records, predictions on the validation split (400)');
+    expect(result.logs).toContain('wrote baseline.json: 12 features of 2000 training records, accuracy on the validation split (400), class mix over 2400 predictions');
   });
 
   test('the ONNX model runs in onnxruntime-node with a dynamic batch and mostly agrees with the WHO rule', async () => {
