@@ -242,7 +242,8 @@ describe('fuzzing request bodies', () => {
     fc.tuple(validRows, fc.string(), fc.jsonValue()).map(([rows, k, v]) => JSON.stringify({ [k]: v, inputs: { features: rows } })),
   );
 
-  test('any body gives a valid tensor or an InvalidRequestError that echoes nothing of it', () => {
+  /** The property over `runs` bodies (seeded by the run's seed, or `seed`); how many were accepted and refused. */
+  function fuzzBodies(runs: number, seed?: number): { accepted: number; refused: number } {
     let accepted = 0;
     let refused = 0;
     fc.assert(fc.property(arbitraryBody, (text) => {
@@ -264,10 +265,22 @@ describe('fuzzing request bodies', () => {
       expect(t.dims[0]).toBeLessThanOrEqual(32);
       expect(t.data.length).toBe(t.dims[0] * 12);
       expect(Array.from(t.data as Float32Array).every(Number.isFinite)).toBe(true);
-    }), { numRuns: 3000 });
-    // Both branches were exercised.
-    expect(accepted).toBeGreaterThan(100);
+    }), { numRuns: runs, ...(seed !== undefined ? { seed } : {}) });
+    return { accepted, refused };
+  }
+
+  test('any body gives a valid tensor or an InvalidRequestError that echoes nothing of it', () => {
+    const { accepted, refused } = fuzzBodies(3000);
+    // Both branches were exercised: a few per cent of the bodies are valid batches (100 of 3000 in the
+    // fewest seen, seed 1126120587), so the bound leaves room for the seed's luck.
+    expect(accepted).toBeGreaterThan(30);
     expect(refused).toBeGreaterThan(1000);
+  });
+
+  test('pinned: seed 1126120587 (the run whose valid bodies numbered exactly 100, below the old bound of 100)', () => {
+    const { accepted, refused } = fuzzBodies(3000, 1126120587);
+    expect(accepted).toBe(100);
+    expect(refused).toBe(2900);
   });
 
   test('valid batches of finite float32 values are always accepted, value for value', () => {
