@@ -30,6 +30,7 @@ import { LINEAGE_ROOT } from '../contract/lineage';
 import { MONITORING_KEYS } from '../contract/monitoring';
 import { acknowledgeReviewed, compliance, iam5Resource, REASON } from '../private/acknowledgments';
 import { allowLogsService, createEncryptedLogGroup, retentionAtLeast } from '../private/encrypted-logs';
+import { executionFailureAlarm } from '../private/state-machine-alarm';
 import { DataZone } from '../secure-data-lake/data-zone';
 import { ISecureDataLake } from '../secure-data-lake/secure-data-lake';
 
@@ -326,23 +327,7 @@ export class GpuTrainingJob extends Construct implements IGpuTrainingJob {
   }
 
   private createFailureAlarm(machine: sfn.IStateMachine): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, 'FailureAlarm', {
-      alarmDescription: `${this.node.path}: a training execution failed, timed out or was aborted`,
-      metric: new cloudwatch.MathExpression({
-        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-        usingMetrics: {
-          failed: machine.metricFailed({ statistic: cloudwatch.Stats.SUM }),
-          timedOut: machine.metricTimedOut({ statistic: cloudwatch.Stats.SUM }),
-          aborted: machine.metricAborted({ statistic: cloudwatch.Stats.SUM }),
-        },
-        period: Duration.minutes(5),
-        label: 'Failed, timed out or aborted executions',
-      }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    const alarm = executionFailureAlarm(this, machine, `${this.node.path}: a training execution failed, timed out or was aborted`);
     if (this.alarmAction) {
       alarm.addAlarmAction(this.alarmAction);
       alarm.addOkAction(this.alarmAction);

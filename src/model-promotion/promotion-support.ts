@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { executionFailureAlarm } from '../private/state-machine-alarm';
 
 /**
  * The promotion key: aws-cdk-lib's statement for CloudWatch Logs' log delivery
@@ -50,23 +51,8 @@ export function scopeServiceTrust(role: iam.IRole, condition: Record<string, unk
  * trigger's dead-letter queue holds an event.
  */
 export function createPromotionAlarms(scope: Construct, machine: sfn.IStateMachine, dlq: sqs.IQueue, action?: cloudwatch.IAlarmAction) {
-  const failure = new cloudwatch.Alarm(scope, 'FailureAlarm', {
-    alarmDescription: `${scope.node.path}: a promotion execution failed (a rejection, a rollback or a failed step: see the audit record and the event), timed out or was aborted`,
-    metric: new cloudwatch.MathExpression({
-      expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-      usingMetrics: {
-        failed: machine.metricFailed({ statistic: cloudwatch.Stats.SUM }),
-        timedOut: machine.metricTimedOut({ statistic: cloudwatch.Stats.SUM }),
-        aborted: machine.metricAborted({ statistic: cloudwatch.Stats.SUM }),
-      },
-      period: Duration.minutes(5),
-      label: 'Failed, timed out or aborted executions',
-    }),
-    threshold: 1,
-    evaluationPeriods: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
+  const failure = executionFailureAlarm(scope, machine,
+    `${scope.node.path}: a promotion execution failed (a rejection, a rollback or a failed step: see the audit record and the event), timed out or was aborted`);
   const deadLetter = new cloudwatch.Alarm(scope, 'DeadLetterAlarm', {
     alarmDescription: `${scope.node.path}: a "Model Trained" event could not start a promotion (see the dead-letter queue)`,
     metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MAXIMUM }),
